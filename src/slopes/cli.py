@@ -1,0 +1,64 @@
+"""The ``slopes`` command: one subcommand per module, wired here.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its
+parser and sets ``func`` (called with the parsed arguments, returning an exit
+code). Exit codes: 0 success, 1 data or file error, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "CommandError"]
+
+# Modules that register subcommands, in the order `slopes --help` lists them.
+SUBCOMMAND_MODULES = ("slopes.commands", "slopes.lessons")
+
+
+class CommandError(Exception):
+    """A data or file problem to report as one line on stderr (exit code 1)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slopes",
+        description="Train neural networks by backpropagation and see every slope.",
+    )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback when something fails")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("slopes: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, ValueError, TypeError, OSError, ImportError) as exc:
+        if args.debug:
+            raise
+        print(f"slopes {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

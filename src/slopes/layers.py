@@ -1,0 +1,181 @@
+"""The dense (fully connected) layer.
+
+A dense layer maps the values of the ``n_in`` nodes feeding it to the values
+of its ``n_out`` nodes::
+
+    z = x @ weights + bias        # (n_samples, n_out)
+    a = activation(z)             # the layer's node values
+
+``weights[i, j]`` is the weight from node ``i`` of the layer before to node
+``j`` of this layer, as in the course (``w_ij``, one row per input node, one
+column per node fed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .initializers import initial_weights, make_rng
+
+__all__ = ["Dense"]
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_dtype(dtype: object) -> np.dtype:
+    """``np.float32`` or ``np.float64`` as a dtype; anything else is a ``ValueError``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {dt.name}")
+    return dt
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Dense:
+    """A fully connected layer with ``weights`` (n_in, n_out) and ``bias`` (n_out,) or None.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of nodes feeding the layer, and number of nodes in it.
+    activation : str or Activation
+        ``"identity"``, ``"relu"``, ``"leaky_relu"``, ``"sigmoid"``, ``"tanh"``,
+        ``"softmax"`` or an :class:`~slopes.activations.Activation` object.
+    bias : bool
+        Whether the layer adds a bias to each node (the course's networks
+        have none: ``bias=False``).
+    init : str
+        ``"normal"`` (std ``1/sqrt(n_in)``, the course's choice),
+        ``"glorot_uniform"`` or ``"he_normal"``. Biases start at zero.
+    seed : int, numpy Generator or None
+        Seed of the random initial weights.
+    dtype : float32 or float64
+        Every computation of the layer runs in this dtype.
+
+    Examples
+    --------
+    >>> layer = Dense(2, 1, activation="relu", bias=False)
+    >>> layer.weights = np.array([[1.0], [1.0]])
+    >>> layer.weights.shape
+    (2, 1)
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "identity",
+        bias: bool = True,
+        init: str = "normal",
+        seed: int | np.random.Generator | None = None,
+        dtype: object = np.float64,
+    ) -> None:
+        self.n_in = _positive_int("n_in", n_in)
+        self.n_out = _positive_int("n_out", n_out)
+        self.activation = get_activation(activation)
+        self.dtype = as_float_dtype(dtype)
+        self.init = init
+        self._weights = initial_weights(init, self.n_in, self.n_out, make_rng(seed), self.dtype)
+        self._bias = np.zeros(self.n_out, dtype=self.dtype) if bias else None
+        # Filled by backpropagation (Network.trace / fit), same shapes as the parameters.
+        self.weight_slopes: np.ndarray | None = None
+        self.bias_slopes: np.ndarray | None = None
+
+    # Assignable parameters, checked so a wrong shape fails here and not deep in a matmul.
+    @property
+    def weights(self) -> np.ndarray:
+        """Weights of shape ``(n_in, n_out)``; ``weights[i, j]`` goes from node i to node j."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: object) -> None:
+        self._weights = self._checked("weights", value, (self.n_in, self.n_out))
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """Bias of shape ``(n_out,)``, or None for a layer without bias."""
+        return self._bias
+
+    @bias.setter
+    def bias(self, value: object) -> None:
+        if value is None:
+            self._bias = None
+        else:
+            self._bias = self._checked("bias", value, (self.n_out,))
+
+    def _checked(self, name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            arr = np.array(value, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be numeric, got {value!r}") from exc
+        if arr.shape != shape:
+            raise ValueError(f"{name} has shape {arr.shape}, but this layer expects {shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        return arr
+
+    @property
+    def has_bias(self) -> bool:
+        return self._bias is not None
+
+    def parameters(self) -> list[np.ndarray]:
+        """The layer's parameter arrays: ``[weights]`` or ``[weights, bias]``."""
+        return [self._weights] if self._bias is None else [self._weights, self._bias]
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, a)`` for node values ``x`` of shape ``(n_samples, n_in)``."""
+        z = x @ self._weights
+        if self._bias is not None:
+            z += self._bias
+        return z, self.activation.value(z)
+
+    def backward(
+        self, x: np.ndarray, z_slope: np.ndarray, need_x_slope: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Slopes of the weights, the bias and the feeding nodes.
+
+        Given ``z_slope = dL/dz`` (n_samples, n_out), the slope of weight
+        ``(i, j)`` sums over the samples the value of node ``i`` feeding it
+        times the slope at the node ``j`` it feeds::
+
+            weight_slopes = x.T @ z_slope          # (n_in, n_out)
+            bias_slopes = z_slope.sum(axis=0)      # (n_out,)
+            x_slope = z_slope @ weights.T          # (n_samples, n_in)
+
+        The slope of a feeding node is the sum over the weights leaving it.
+        """
+        weight_slopes = x.T @ z_slope
+        bias_slopes = z_slope.sum(axis=0) if self._bias is not None else None
+        x_slope = z_slope @ self._weights.T if need_x_slope else None
+        return weight_slopes, bias_slopes, x_slope
+
+    def astype(self, dtype: object) -> Dense:
+        """A copy of the layer whose parameters and computations use ``dtype``."""
+        new = Dense.__new__(Dense)
+        new.__dict__.update(self.__dict__)
+        new.dtype = as_float_dtype(dtype)
+        new._weights = self._weights.astype(new.dtype, copy=True)
+        new._bias = None if self._bias is None else self._bias.astype(new.dtype, copy=True)
+        new.weight_slopes = None
+        new.bias_slopes = None
+        return new
+
+    def __repr__(self) -> str:
+        lines = [
+            f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
+            f"bias={self.has_bias}, dtype={self.dtype.name})",
+            f"  weights={np.array2string(self._weights, precision=4, threshold=20)}",
+        ]
+        if self.weight_slopes is not None:
+            slopes = np.array2string(self.weight_slopes, precision=4, threshold=20)
+            lines.append(f"  weight_slopes={slopes}")
+        return "\n".join(lines)

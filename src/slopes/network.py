@@ -1,0 +1,406 @@
+"""Network: an ordered list of dense layers, with two forward paths.
+
+- :meth:`Network.predict` goes forward and keeps nothing (fast, for use).
+- :meth:`Network.trace` goes forward keeping every node value, then backward
+  computing every slope, layer by layer, and returns a :class:`~slopes.trace.Trace`.
+
+The whole batch goes through in matrix operations; there is no Python loop
+over samples anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .activations import Activation
+from .layers import Dense, as_float_dtype
+from .losses import Loss, get_loss
+from .trace import Trace
+from .validation import check_X, check_y
+
+if TYPE_CHECKING:
+    from .training import History
+
+__all__ = ["Network"]
+
+ActivationSpec = str | Activation
+
+
+class Network:
+    """A feed-forward network of :class:`~slopes.layers.Dense` layers.
+
+    Parameters
+    ----------
+    layers : sequence of Dense
+        ``layers[k].n_out`` must equal ``layers[k + 1].n_in``, and all layers
+        share one dtype.
+
+    Examples
+    --------
+    >>> net = Network.from_weights(
+    ...     {"node_0": [2, 1], "node_1": [1, 2], "output": [1, 1]}, activation="relu")
+    >>> net.predict(np.array([0, 3]))
+    array([9.])
+    """
+
+    def __init__(self, layers: Sequence[Dense]) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("a Network needs at least one layer, got an empty list")
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise TypeError(f"layers[{k}] must be a Dense layer, got {type(layer).__name__}")
+        for k in range(len(layers) - 1):
+            if layers[k].n_out != layers[k + 1].n_in:
+                raise ValueError(
+                    f"layers[{k}] has {layers[k].n_out} nodes, but layers[{k + 1}] expects "
+                    f"{layers[k + 1].n_in} inputs"
+                )
+        dtypes = {layer.dtype for layer in layers}
+        if len(dtypes) > 1:
+            names = ", ".join(f"layers[{k}]: {layer.dtype.name}" for k, layer in enumerate(layers))
+            raise ValueError(f"all layers must share one dtype, got {names}")
+        self.layers: list[Dense] = layers
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_weights(
+        cls,
+        weights: Mapping[str, object] | Sequence[object],
+        activation: ActivationSpec | Sequence[ActivationSpec] = "identity",
+        biases: Sequence[object] | None = None,
+        dtype: object = np.float64,
+    ) -> Network:
+        """Build a network from given weights, as the course writes them.
+
+        ``weights`` is either
+
+        - a dict like ``{'node_0': [2, 1], 'node_1': [1, 2], 'output': [1, 1]}``:
+          ``node_j`` holds the weights *into* hidden node ``j`` (one per input),
+          ``output`` those into the output node (or a list of such lists, one
+          per output node). Two hidden layers are written ``node_0_0``,
+          ``node_0_1``, ``node_1_0`` ... (``node_<layer>_<node>``);
+        - or a list of weight matrices, each ``(n_in, n_out)``; a 1-D array is
+          the weights into a single node, ``(n_in, 1)``.
+
+        ``activation`` is one name for every layer or one per layer.
+        ``biases`` (list form only) gives one bias vector, or None, per layer;
+        without it the layers have no bias, like the course's networks.
+        """
+        if isinstance(weights, Mapping):
+            if biases is not None:
+                raise ValueError("biases can only be given with a list of weight matrices")
+            matrices = _matrices_from_course_dict(weights)
+        elif isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+            raise TypeError(
+                "weights must be a dict like {'node_0': [...], 'output': [...]} or a list of "
+                f"weight matrices, got {type(weights).__name__}"
+            )
+        else:
+            if len(weights) == 0:
+                raise ValueError("weights is an empty list; expected one matrix per layer")
+            matrices = [_as_matrix(f"weights[{k}]", w) for k, w in enumerate(weights)]
+        n_layers = len(matrices)
+        activations = _per_layer("activation", activation, n_layers)
+        if biases is not None and len(biases) != n_layers:
+            raise ValueError(f"biases has {len(biases)} entries, but there are {n_layers} layers")
+        layers = []
+        for k, w in enumerate(matrices):
+            b = None if biases is None else biases[k]
+            layer = Dense(w.shape[0], w.shape[1], activation=activations[k],
+                          bias=b is not None, dtype=dtype)
+            layer.weights = w
+            if b is not None:
+                layer.bias = np.reshape(np.asarray(b, dtype=float), -1)
+            layers.append(layer)
+        return cls(layers)
+
+    @classmethod
+    def mlp(
+        cls,
+        sizes: Sequence[int],
+        activation: ActivationSpec = "relu",
+        output: ActivationSpec = "identity",
+        bias: bool = True,
+        init: str = "normal",
+        seed: int | np.random.Generator | None = None,
+        dtype: object = np.float64,
+    ) -> Network:
+        """A multilayer perceptron with layer sizes ``sizes`` (inputs first).
+
+        ``Network.mlp([6, 2, 1], activation="sigmoid", output="sigmoid")`` is
+        the course's admissions network. All hidden layers use ``activation``,
+        the last one ``output``. One ``seed`` gives reproducible weights for the
+        whole network.
+        """
+        from .initializers import make_rng
+
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
+        rng = make_rng(seed)
+        layers = [
+            Dense(sizes[k], sizes[k + 1],
+                  activation=output if k == len(sizes) - 2 else activation,
+                  bias=bias, init=init, seed=rng, dtype=dtype)
+            for k in range(len(sizes) - 1)
+        ]
+        return cls(layers)
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[0].dtype
+
+    @property
+    def sizes(self) -> list[int]:
+        """Number of nodes per layer, inputs first: ``[6, 2, 1]``."""
+        return [self.n_inputs] + [layer.n_out for layer in self.layers]
+
+    def parameters(self) -> list[np.ndarray]:
+        """All parameter arrays, layer by layer: weights, then bias when present."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def parameter_names(self) -> list[str]:
+        """Names aligned with :meth:`parameters`: ``layers[0].weights``, ``layers[0].bias``..."""
+        names = []
+        for k, layer in enumerate(self.layers):
+            names.append(f"layers[{k}].weights")
+            if layer.has_bias:
+                names.append(f"layers[{k}].bias")
+        return names
+
+    def astype(self, dtype: object) -> Network:
+        """A copy of the network whose layers all use ``dtype``."""
+        dt = as_float_dtype(dtype)
+        return Network([layer.astype(dt) for layer in self.layers])
+
+    def copy(self) -> Network:
+        """An independent copy (weights copied)."""
+        return self.astype(self.dtype)
+
+    # ------------------------------------------------------------------- forward
+    def predict(self, X: object) -> np.ndarray:
+        """The network's outputs for ``X``, keeping nothing.
+
+        ``X`` of shape ``(n_samples, n_features)`` gives ``(n_samples,
+        n_outputs)``; a 1-D ``X`` is one sample and gives ``(n_outputs,)``.
+        """
+        x, single = check_X(X, self.n_inputs, self.dtype)
+        out = self._predict(x)
+        return out[0] if single else out
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)[1]
+        return x
+
+    def evaluate(self, X: object, y: object, loss: str | Loss = "mse") -> float:
+        """The value of ``loss`` for the network's predictions on ``X`` against ``y``."""
+        loss_fn = get_loss(loss)
+        self._check_loss_fits(loss_fn)
+        x, _ = check_X(X, self.n_inputs, self.dtype)
+        actual = self._check_y(y, x.shape[0], loss_fn)
+        zs, values = self._forward(x)
+        return self._loss_value(loss_fn, zs[-1], values[-1], actual)
+
+    # ---------------------------------------------------------- forward+backward
+    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Trace:
+        """Forward and backward pass keeping every node value and every slope.
+
+        The slopes of the layers' weights are also stored on the layers
+        (``layer.weight_slopes``, ``layer.bias_slopes``).
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features), or (n_features,) for one sample
+        y : array (n_samples, n_outputs), or (n_samples,) for one output
+        loss : str or Loss
+
+        Returns
+        -------
+        Trace
+        """
+        loss_fn = get_loss(loss)
+        self._check_loss_fits(loss_fn)
+        x, _ = check_X(X, self.n_inputs, self.dtype)
+        actual = self._check_y(y, x.shape[0], loss_fn)
+        zs, values = self._forward(x)
+        loss_value = self._loss_value(loss_fn, zs[-1], values[-1], actual)
+        node_slopes, input_slopes, w_slopes, b_slopes = self._backward(
+            zs, values, actual, loss_fn, need_input_slope=True
+        )
+        return Trace(
+            network=self,
+            loss_function=loss_fn,
+            actual=actual,
+            loss=loss_value,
+            node_values=values,
+            node_inputs=zs,
+            node_slopes=node_slopes,
+            input_slopes=input_slopes,
+            weight_slopes=w_slopes,
+            bias_slopes=b_slopes,
+            weights=[layer.weights.copy() for layer in self.layers],
+            biases=[None if layer.bias is None else layer.bias.copy() for layer in self.layers],
+        )
+
+    def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations ``zs`` (one per layer) and node values (inputs first)."""
+        zs: list[np.ndarray] = []
+        values = [x]
+        for layer in self.layers:
+            z, a = layer.forward(values[-1])
+            zs.append(z)
+            values.append(a)
+        return zs, values
+
+    def _backward(
+        self,
+        zs: list[np.ndarray],
+        values: list[np.ndarray],
+        actual: np.ndarray,
+        loss_fn: Loss,
+        need_input_slope: bool = False,
+    ) -> tuple[list, list, list, list]:
+        """Backpropagation, from the output layer back to the inputs.
+
+        For each layer, from the last: the slope at its nodes' inputs ``z`` is
+        the slope of the activation times the slope of the loss at its nodes;
+        its weights' slopes are the feeding node values times that; the
+        slopes of the feeding nodes sum over the weights leaving them. Stores
+        the weight slopes on the layers as well.
+        """
+        n = len(self.layers)
+        node_slopes: list = [None] * (n + 1)
+        input_slopes: list = [None] * n
+        w_slopes: list = [None] * n
+        b_slopes: list = [None] * n
+        out = values[-1]
+        node_slopes[n] = loss_fn.slope(out, actual)
+        if loss_fn.fused_activation is not None:
+            # Fused pair: the slope at the logits is (p - y)/m, exact and finite.
+            z_slope = loss_fn.logit_slope(out, actual)
+        else:
+            z_slope = self.layers[-1].activation.backward(zs[-1], out, node_slopes[n])
+        for k in range(n - 1, -1, -1):
+            layer = self.layers[k]
+            input_slopes[k] = z_slope
+            need_x = k > 0 or need_input_slope
+            w_slopes[k], b_slopes[k], x_slope = layer.backward(values[k], z_slope, need_x)
+            layer.weight_slopes, layer.bias_slopes = w_slopes[k], b_slopes[k]
+            node_slopes[k] = x_slope
+            if k > 0:
+                prev = self.layers[k - 1]
+                z_slope = prev.activation.backward(zs[k - 1], values[k], x_slope)
+        return node_slopes, input_slopes, w_slopes, b_slopes
+
+    def _loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,
+                    actual: np.ndarray) -> float:
+        if loss_fn.fused_activation is not None:
+            return loss_fn.value_from_logits(z, actual)
+        return loss_fn.value(out, actual)
+
+    def _check_loss_fits(self, loss_fn: Loss) -> None:
+        fused = loss_fn.fused_activation
+        if fused is not None and self.layers[-1].activation.name != fused:
+            raise ValueError(
+                f"loss {loss_fn.name!r} needs a {fused} output layer, but the output layer "
+                f"uses {self.layers[-1].activation.name!r}"
+            )
+
+    def _check_y(self, y: object, n_samples: int, loss_fn: Loss) -> np.ndarray:
+        return check_y(y, n_samples, self.n_outputs, self.dtype,
+                       class_labels=loss_fn.fused_activation == "softmax")
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X: object, y: object, **kwargs: object) -> History:
+        """Train by gradient descent; see :func:`slopes.training.fit` for the arguments."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.name for layer in self.layers)
+        return (
+            f"Network({'-'.join(map(str, self.sizes))}, activations=[{acts}], "
+            f"dtype={self.dtype.name})"
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+def _as_matrix(name: str, w: object) -> np.ndarray:
+    try:
+        arr = np.array(w, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric matrix, got {w!r}") from exc
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.size == 0:
+        raise ValueError(f"{name} must be 1-D or 2-D and non-empty, got shape {arr.shape}")
+    return arr
+
+
+_NODE_KEY = re.compile(r"^node_(\d+)(?:_(\d+))?$")
+
+
+def _matrices_from_course_dict(weights: Mapping[str, object]) -> list[np.ndarray]:
+    if "output" not in weights:
+        raise ValueError(
+            f"the weights dict needs an 'output' entry, got keys {sorted(weights)}"
+        )
+    hidden: dict[int, dict[int, np.ndarray]] = {}
+    for key, value in weights.items():
+        if key == "output":
+            continue
+        match = _NODE_KEY.match(str(key))
+        if match is None:
+            raise ValueError(
+                f"unexpected key {key!r} in the weights dict; expected 'node_<j>', "
+                "'node_<layer>_<j>' or 'output'"
+            )
+        layer, node = (0, int(match[1])) if match[2] is None else (int(match[1]), int(match[2]))
+        vec = np.array(value, dtype=float)
+        if vec.ndim != 1:
+            raise ValueError(f"weights[{key!r}] must be a flat list of weights, got {value!r}")
+        hidden.setdefault(layer, {})[node] = vec
+    matrices = []
+    for layer in sorted(hidden):
+        nodes = hidden[layer]
+        if sorted(nodes) != list(range(len(nodes))):
+            raise ValueError(f"hidden layer {layer} has nodes {sorted(nodes)}; expected 0..n-1")
+        lengths = {len(v) for v in nodes.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"the nodes of hidden layer {layer} have different numbers of weights")
+        matrices.append(np.column_stack([nodes[j] for j in range(len(nodes))]))
+    out = np.array(weights["output"], dtype=float)
+    out = out.reshape(-1, 1) if out.ndim == 1 else out.T
+    matrices.append(out)
+    for k in range(len(matrices) - 1):
+        if matrices[k].shape[1] != matrices[k + 1].shape[0]:
+            raise ValueError(
+                f"layer {k} has {matrices[k].shape[1]} nodes, but the weights of layer {k + 1} "
+                f"expect {matrices[k + 1].shape[0]} inputs"
+            )
+    return matrices
+
+
+def _per_layer(name: str, spec: object, n_layers: int) -> list:
+    if isinstance(spec, (str, Activation)) or spec is None:
+        return [spec] * n_layers
+    spec = list(spec)  # type: ignore[call-overload]
+    if len(spec) != n_layers:
+        raise ValueError(f"{name} has {len(spec)} entries, but the network has {n_layers} layers")
+    return spec
