@@ -131,6 +131,14 @@ class Dense:
         """The layer's parameter arrays: ``[weights]`` or ``[weights, bias]``."""
         return [self._weights] if self._bias is None else [self._weights, self._bias]
 
+    def parameter_slopes(self) -> list[np.ndarray]:
+        """The slopes of :meth:`parameters`, in the same order (after a backward pass)."""
+        if self.weight_slopes is None:
+            raise ValueError("this layer has no slopes yet; run Network.trace or fit first")
+        if self._bias is None:
+            return [self.weight_slopes]
+        return [self.weight_slopes, self.bias_slopes]
+
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(z, a)`` for node values ``x`` of shape ``(n_samples, n_in)``."""
         z = x @ self._weights

@@ -1,38 +1,102 @@
-"""The fit loop: batches, epochs, weight updates, and the History it returns."""
+"""The fit loop: batches, epochs, shuffling, validation, callbacks, and the History it returns.
+
+One epoch is one pass over the training data, cut into batches. For each
+batch: a forward pass, backpropagation, and one optimizer step. This is the
+course's stochastic gradient descent; ``batch_size=None`` is plain (full
+batch) gradient descent.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import math
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .callbacks import Callback, ProgressBar, ProgressLog
+from .initializers import make_rng
 from .losses import Loss, get_loss
-from .validation import check_positive, check_positive_int, check_X
+from .metrics import get_metric
+from .optimizers import Optimizer, get_optimizer
+from .validation import check_positive_int, check_X
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["History", "fit", "batch_slices"]
+__all__ = ["History", "TrainingDiverged", "TrainingRun", "fit", "batch_slices"]
+
+
+class TrainingDiverged(RuntimeError):  # noqa: N818 (the public name the issue asks for)
+    """The loss, a slope or a weight became NaN or infinite during ``fit``.
+
+    The network keeps its last finite weights. Attributes: ``epoch`` and
+    ``batch`` (counted from 0), ``layer`` (index of the first layer whose
+    weights or slopes went non-finite, or None when only the loss did), and
+    ``history`` (the epochs completed before).
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int, layer: int | None,
+                 history: History) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+        self.layer = layer
+        self.history = history
 
 
 @dataclass
 class History:
-    """What happened during ``fit``: per-epoch values, like Keras' ``History``.
+    """What happened during ``fit``, like Keras' ``History``.
 
-    ``history["loss"][e]`` is the mean of the batch losses seen during epoch
-    ``e`` (each measured before that batch's update).
+    Attributes
+    ----------
+    history : dict of str to list of float
+        Per-epoch values: ``loss`` (the mean of the batch losses seen during
+        the epoch, each measured before its batch's update, weighted by batch
+        size, as Keras reports it), ``val_loss`` when there is validation
+        data, and each metric with its ``val_`` twin.
+    epoch : list of int
+        The epochs run, counted from 0.
+    params : dict
+        The training settings (loss, optimizer, epochs, batch size, seed...).
+    interrupted : bool
+        True when Ctrl-C stopped training early.
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch: list[int] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
+    def plot(self, **kwargs: Any):  # -> matplotlib Figure
+        """Draw the loss (and val_loss, metrics) per epoch; see :func:`slopes.plot.plot_history`."""
+        from .plot import plot_history
+
+        return plot_history(self, **kwargs)
+
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
         return f"History({len(self.epoch)} epochs{', ' + last if last else ''})"
+
+
+@dataclass
+class TrainingRun:
+    """The state of one ``fit`` call that callbacks can see and change."""
+
+    network: Network
+    epochs: int
+    history: History
+    stop_training: bool = False
+    interrupted: bool = False
 
 
 def batch_slices(n_samples: int, batch_size: int | None) -> list[slice]:
@@ -46,52 +110,244 @@ def fit(
     X: object,
     y: object,
     loss: str | Loss = "mse",
-    learning_rate: float = 0.01,
+    optimizer: str | Optimizer = "sgd",
+    learning_rate: float | None = None,
     epochs: int = 1,
     batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[object, object] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] = (),
+    callbacks: Sequence[Callback] = (),
+    seed: int | np.random.Generator | None = None,
+    verbose: int | str = "auto",
 ) -> History:
-    """Gradient descent: for each batch, ``w -= learning_rate * slope`` for every weight.
+    """Train ``net`` by backpropagation and gradient descent.
 
     Parameters
     ----------
     X : array (n_samples, n_features)
-    y : array (n_samples, n_outputs), or (n_samples,) for one output
+    y : array (n_samples, n_outputs), or (n_samples,) for one output or class labels
     loss : str or Loss
-    learning_rate : float > 0
+        ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
+        (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
+    optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+        By name, it is built with ``learning_rate`` (or its default: 0.01 for
+        SGD, 0.001 for Adam). SGD without momentum is ``w -= learning_rate * slope``.
+    learning_rate : float > 0 or None
     epochs : int >= 1
-        Passes over the whole data.
     batch_size : int or None
-        ``None`` uses the full batch each step; an int cuts the data into
-        mini-batches, in order, the last partial batch kept.
+        ``None`` takes the whole training set as one batch; an int cuts it
+        into mini-batches, the last partial batch kept.
+    shuffle : bool
+        Permute the rows (by index, with the seeded generator) every epoch.
+    validation_data : (X_val, y_val) or None
+    validation_split : float in [0, 1)
+        Hold out this fraction of the rows, taken from the end before any
+        shuffling (as Keras does), for validation.
+    metrics : sequence of ``"accuracy"``, ``"mse"``, ``"mae"``
+    callbacks : sequence of Callback
+    seed : int, Generator or None
+        The same seed gives bit-identical weights and history on one machine.
+    verbose : ``"auto"``, 0, 1 or 2
+        0 is silent. 1 shows a progress bar when stdout is a terminal and plain
+        lines otherwise; 2 always prints plain lines. ``"auto"`` is 1.
 
     Returns
     -------
     History
-        ``history["loss"]``: the mean batch loss of each epoch.
+
+    Raises
+    ------
+    TrainingDiverged
+        When the loss, a slope or a weight becomes NaN or infinite. The
+        network keeps its last finite weights.
     """
     loss_fn = get_loss(loss)
     net._check_loss_fits(loss_fn)
-    lr = check_positive("learning_rate", learning_rate)
+    opt = get_optimizer(optimizer, learning_rate)
     epochs = check_positive_int("epochs", epochs)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
+    metric_fns = {name: get_metric(name) for name in metrics}
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback objects, got {type(cb).__name__}")
+    if verbose not in ("auto", 0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = net._check_y(y, x.shape[0], loss_fn)
-    step = net.dtype.type(lr)
+    x, actual, x_val, y_val = _validation_set(net, loss_fn, x, actual,
+                                              validation_data, validation_split)
+    rng = make_rng(seed)
 
-    history = History(history={"loss": []})
-    slices = batch_slices(x.shape[0], batch_size)
-    for epoch in range(epochs):
-        batch_losses = np.empty(len(slices))
-        for b, sl in enumerate(slices):
-            xb, yb = x[sl], actual[sl]
-            zs, values = net._forward(xb)
-            batch_losses[b] = net._loss_value(loss_fn, zs[-1], values[-1], yb)
-            net._backward(zs, values, yb, loss_fn)
-            for layer in net.layers:
-                layer.weights -= step * layer.weight_slopes
-                if layer.bias is not None:
-                    layer.bias -= step * layer.bias_slopes
-        history.history["loss"].append(float(batch_losses.mean()))
-        history.epoch.append(epoch)
+    history = History(params={
+        "loss": loss_fn.name, "optimizer": opt.name, **opt.config(), "epochs": epochs,
+        "batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split,
+        "metrics": list(metric_fns), "seed": seed if isinstance(seed, int) else None,
+    })
+    run = TrainingRun(network=net, epochs=epochs, history=history)
+    progress = _progress_callback(verbose)
+    all_callbacks = callbacks + ([progress] if progress is not None else [])
+    for cb in all_callbacks:
+        cb.set_training(run)
+
+    n = x.shape[0]
+    slices = batch_slices(n, batch_size)
+    try:
+        # Overflow is detected and reported as TrainingDiverged, not as NumPy warnings.
+        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore"):
+            for cb in all_callbacks:
+                cb.on_train_begin({})
+            for epoch in range(epochs):
+                for cb in all_callbacks:
+                    cb.on_epoch_begin(epoch, {})
+                order = rng.permutation(n) if shuffle else None
+                sums = dict.fromkeys(["loss", *metric_fns], 0.0)
+                seen = 0
+                for b, sl in enumerate(slices):
+                    rows = sl if order is None else order[sl]
+                    xb, yb = x[rows], actual[rows]
+                    batch_loss, predicted = _train_step(net, loss_fn, opt, xb, yb,
+                                                        epoch, b, history)
+                    size = xb.shape[0]
+                    seen += size
+                    sums["loss"] += batch_loss * size
+                    for name, fn in metric_fns.items():
+                        sums[name] += fn(predicted, yb) * size
+                    for cb in all_callbacks:
+                        cb.on_batch_end(b, {"batch": b, "size": size, "loss": batch_loss})
+                    if run.interrupted:
+                        break
+                if run.interrupted and seen < n:
+                    break  # a partial epoch is not recorded
+                logs = {name: total / seen for name, total in sums.items()}
+                if x_val is not None:
+                    logs.update(_evaluate(net, loss_fn, metric_fns, x_val, y_val))
+                for key, value in logs.items():
+                    history.history.setdefault(key, []).append(value)
+                history.epoch.append(epoch)
+                for cb in all_callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                if run.stop_training:
+                    break
+            history.interrupted = run.interrupted
+            if run.interrupted and verbose != 0:
+                print(f"Training interrupted (Ctrl-C) after {len(history.epoch)} epoch(s); "
+                      "keeping the weights and history so far.", file=sys.stderr)
+            for cb in all_callbacks:
+                cb.on_train_end({})
+    finally:
+        if isinstance(progress, ProgressBar):
+            progress.close()
     return history
+
+
+def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb: np.ndarray,
+                epoch: int, batch: int, history: History) -> tuple[float, np.ndarray]:
+    """Forward, backward and one optimizer step on one batch; returns its loss and predictions.
+
+    Nothing is written to the network unless every new weight is finite.
+    """
+    zs, values = net._forward(xb)
+    batch_loss = net._loss_value(loss_fn, zs[-1], values[-1], yb)
+    net._backward(zs, values, yb, loss_fn)
+    params = net.parameters()
+    slopes = [g for layer in net.layers for g in layer.parameter_slopes()]
+    bad_slopes = _first_bad_layer(net)
+    if bad_slopes is not None or not math.isfinite(batch_loss):
+        _diverged(net, opt, epoch, batch, bad_slopes, "slopes", batch_loss, history)
+    new_params = [p - d for p, d in zip(params, opt.updates(params, slopes), strict=True)]
+    if not all(np.isfinite(p).all() for p in new_params):
+        owners = [k for k, layer in enumerate(net.layers) for _ in layer.parameters()]
+        bad = next(owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all())
+        _diverged(net, opt, epoch, batch, bad, "weights", batch_loss, history)
+    for p, new in zip(params, new_params, strict=True):
+        p[...] = new
+    return batch_loss, values[-1]
+
+
+def _first_bad_layer(net: Network) -> int | None:
+    """Index of the first layer with a non-finite slope, or None."""
+    for k, layer in enumerate(net.layers):
+        if any(not np.isfinite(g).all() for g in layer.parameter_slopes()):
+            return k
+    return None
+
+
+def _diverged(net: Network, opt: Optimizer, epoch: int, batch: int, layer: int | None,
+              what: str, batch_loss: float, history: History) -> None:
+    where = (f"the {what} of layers[{layer}] became NaN or infinite" if layer is not None
+             else f"the loss (at the output of layers[{len(net.layers) - 1}]) became NaN or "
+             "infinite")
+    lr = opt.learning_rate
+    raise TrainingDiverged(
+        f"training diverged at epoch {epoch}, batch {batch}: {where} (batch loss {batch_loss:g}). "
+        f"The network keeps its last finite weights. Try a lower learning rate, "
+        f"e.g. learning_rate={lr / 10:g} instead of {lr:g}.",
+        epoch=epoch, batch=batch, layer=layer, history=history,
+    )
+
+
+def _evaluate(net: Network, loss_fn: Loss, metric_fns: dict, x: np.ndarray,
+              y: np.ndarray) -> dict[str, float]:
+    zs, values = net._forward(x)
+    logs = {"val_loss": net._loss_value(loss_fn, zs[-1], values[-1], y)}
+    for name, fn in metric_fns.items():
+        logs[f"val_{name}"] = fn(values[-1], y)
+    return logs
+
+
+def _validation_set(net: Network, loss_fn: Loss, x: np.ndarray, actual: np.ndarray,
+                    validation_data: tuple[object, object] | None, validation_split: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("give validation_data or validation_split, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        x_val, _ = check_X(validation_data[0], net.n_inputs, net.dtype)
+        y_val = net._check_y(validation_data[1], x_val.shape[0], loss_fn)
+        return x, actual, x_val, y_val
+    if not validation_split:
+        return x, actual, None, None
+    split = int(x.shape[0] * (1 - validation_split))
+    if split < 1 or split >= x.shape[0]:
+        raise ValueError(
+            f"validation_split={validation_split} of {x.shape[0]} samples leaves "
+            f"{split} for training and {x.shape[0] - split} for validation; both need at least 1"
+        )
+    return x[:split], actual[:split], x[split:], actual[split:]
+
+
+def _progress_callback(verbose: int | str) -> Callback | None:
+    if verbose == 0:
+        return None
+    if verbose in ("auto", 1) and sys.stdout.isatty():
+        return ProgressBar()
+    return ProgressLog()
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c(run: TrainingRun) -> Iterator[None]:
+    """While training, a first Ctrl-C stops after the current batch; a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if run.interrupted:
+            raise KeyboardInterrupt
+        run.interrupted = True
+        run.stop_training = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

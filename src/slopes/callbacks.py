@@ -1,0 +1,205 @@
+"""Callbacks: code that runs at fixed points of ``fit``, and can stop it.
+
+``fit`` calls, on every callback, in order::
+
+    on_train_begin(logs)
+    for each epoch:  on_epoch_begin(epoch, logs)
+                     for each batch: on_batch_end(batch, logs)
+                     on_epoch_end(epoch, logs)      # logs: loss, val_loss, metrics
+    on_train_end(logs)
+
+A callback reaches the network being trained as ``self.network`` and stops
+training by setting ``self.training.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .training import TrainingRun
+
+__all__ = ["Callback", "EarlyStopping", "LossMonitor", "ProgressBar", "ProgressLog"]
+
+Logs = dict[str, Any]
+
+
+class Callback:
+    """Base class: override the hooks you need; each does nothing by default."""
+
+    training: TrainingRun
+
+    def set_training(self, training: TrainingRun) -> None:
+        self.training = training
+
+    @property
+    def network(self):  # -> Network
+        return self.training.network
+
+    def on_train_begin(self, logs: Logs) -> None:
+        """Before the first epoch."""
+
+    def on_train_end(self, logs: Logs) -> None:
+        """After the last epoch (also when a callback or Ctrl-C stopped training)."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs) -> None:
+        """Before epoch ``epoch`` (counted from 0)."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        """After epoch ``epoch``; ``logs`` holds that epoch's loss, val_loss and metrics."""
+
+    def on_batch_end(self, batch: int, logs: Logs) -> None:
+        """After the update of batch ``batch``; ``logs`` holds ``loss`` and ``size``."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` stops improving, and go back to the best weights.
+
+    An epoch improves on the best so far when ``value < best - min_delta``
+    (``>`` for metrics that grow, like accuracy). After ``patience`` epochs
+    without improvement training stops. With ``restore_best_weights`` the
+    best weights come back at the end of training, whether the stop
+    triggered or the epochs ran out. A NaN is never an improvement.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
+                 restore_best_weights: bool = True, mode: str = "auto") -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"patience must be an int >= 0, got {patience!r}")
+        if not isinstance(min_delta, (int, float)) or min_delta < 0 or math.isnan(min_delta):
+            raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.restore_best_weights = restore_best_weights
+        if mode == "auto":
+            mode = "max" if monitor.removeprefix("val_") == "accuracy" else "min"
+        self.mode = mode
+
+    def on_train_begin(self, logs: Logs) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.best_weights: list[np.ndarray] | None = None
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+
+    def _improved(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, but fit reports only "
+                f"{', '.join(sorted(k for k in logs if not k.startswith('_')))}; pass "
+                "validation_data or validation_split for val_ values, or change monitor"
+            )
+        value = float(logs[self.monitor])
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = [p.copy() for p in self.network.parameters()]
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.training.stop_training = True
+
+    def on_train_end(self, logs: Logs) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            for p, best in zip(self.network.parameters(), self.best_weights, strict=True):
+                p[...] = best
+
+
+class LossMonitor(Callback):
+    """The course's monitor: print the loss at every tenth of the epochs.
+
+    Prints ``Train loss: <loss>`` (and ``Validation loss`` when there is one),
+    adding ``WARNING - Loss Increasing`` when the loss went up since the last
+    line printed, as the course's training loops do.
+    """
+
+    def __init__(self, every: int | None = None, monitor: str = "loss",
+                 file: IO[str] | None = None) -> None:
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
+                                  or every < 1):
+            raise ValueError(f"every must be an int >= 1 or None, got {every!r}")
+        self.every = every
+        self.monitor = monitor
+        self.file = file
+
+    def on_train_begin(self, logs: Logs) -> None:
+        self.last: float | None = None
+        self._every = self.every or max(1, self.training.epochs // 10)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if epoch % self._every != 0 and epoch != self.training.epochs - 1:
+            return
+        value = float(logs[self.monitor])
+        label = "Train loss" if self.monitor == "loss" else self.monitor
+        line = f"{label}: {value:.6f}"
+        if f"val_{self.monitor}" in logs:
+            line += f"  Validation loss: {float(logs[f'val_{self.monitor}']):.6f}"
+        if self.last is not None and value > self.last:
+            line += "  WARNING - Loss Increasing"
+        self.last = value
+        print(line, file=self.file or sys.stdout, flush=True)
+
+
+def _format_logs(logs: Logs) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if not k.startswith("_"))
+
+
+class ProgressLog(Callback):
+    """One plain line every ``every`` epochs: no carriage returns, log files stay readable."""
+
+    def __init__(self, every: int | None = None, file: IO[str] | None = None) -> None:
+        self.every = every
+        self.file = file
+
+    def on_train_begin(self, logs: Logs) -> None:
+        self._every = self.every or max(1, math.ceil(self.training.epochs / 20))
+        self._width = len(str(self.training.epochs))
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        n = self.training.epochs
+        if (epoch + 1) % self._every == 0 or epoch == n - 1 or epoch == 0:
+            print(f"epoch {epoch + 1:>{self._width}}/{n} - {_format_logs(logs)}",
+                  file=self.file or sys.stdout, flush=True)
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over epochs showing loss and val_loss (for terminals)."""
+
+    def __init__(self, file: IO[str] | None = None) -> None:
+        self.file = file
+        self.bar = None
+
+    def on_train_begin(self, logs: Logs) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.training.epochs, unit="epoch", file=self.file,
+                        dynamic_ncols=True, leave=True)
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        shown = {k: f"{v:.4g}" for k, v in logs.items()
+                 if k in ("loss", "val_loss") or k.startswith(("accuracy", "val_accuracy"))}
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, logs: Logs) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,49 @@
+"""Metrics reported by ``fit``: numbers for people, not slopes for training.
+
+Each takes ``predicted`` and ``actual`` of shape ``(n_samples, n_outputs)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["METRICS", "accuracy", "mean_squared_error", "mean_absolute_error", "get_metric"]
+
+
+def accuracy(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Fraction of samples whose class is right.
+
+    One output: the class is ``predicted > 0.5`` (a sigmoid's probability);
+    several outputs: the class is the output with the largest value, and
+    ``actual`` is one-hot.
+    """
+    if predicted.shape[1] == 1:
+        return float(np.mean((predicted > 0.5) == (actual > 0.5)))
+    return float(np.mean(predicted.argmax(axis=1) == actual.argmax(axis=1)))
+
+
+def mean_squared_error(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """``mean((predicted - actual)**2)`` over samples and outputs."""
+    error = predicted - actual
+    return float(np.mean(error * error))
+
+
+def mean_absolute_error(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """``mean(|predicted - actual|)`` over samples and outputs."""
+    return float(np.mean(np.abs(predicted - actual)))
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy,
+    "mse": mean_squared_error,
+    "mae": mean_absolute_error,
+}
+
+
+def get_metric(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The metric function named ``name``; unknown names list the valid ones."""
+    if not isinstance(name, str) or name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; valid names are: {', '.join(METRICS)}")
+    return METRICS[name]

@@ -1,0 +1,179 @@
+"""Update rules: how a weight moves given its slope.
+
+An optimizer is separate from the network. It keeps its state (momentum
+buffers, moment estimates) per parameter, in a list aligned with
+``net.parameters()``, created on the first step. The rules, defaults and
+weight-decay handling are those of ``torch.optim.SGD`` and
+``torch.optim.Adam``, so a model trained with either library gives the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "get_optimizer"]
+
+
+def _check(name: str, value: object, low: float, low_inclusive: bool,
+           high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    ok_low = value >= low if low_inclusive else value > low
+    ok_high = high is None or value < high
+    if not (ok_low and ok_high) or math.isinf(value):
+        bound = f"{'>=' if low_inclusive else '>'} {low:g}"
+        if high is not None:
+            bound = f"in [{low:g}, {high:g})"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class. ``updates(params, slopes)`` returns what to subtract from each parameter.
+
+    ``step(params, slopes)`` applies those updates in place. The fit loop uses
+    ``updates`` so it can refuse an update that would make a weight
+    non-finite.
+    """
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = _check("learning_rate", learning_rate, 0.0, False)
+        self.state: list[dict[str, np.ndarray]] | None = None
+        self.iterations = 0
+
+    def updates(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> list[np.ndarray]:
+        if self.state is None:
+            self.state = [{} for _ in params]
+        elif len(self.state) != len(params):
+            raise ValueError(
+                f"this optimizer holds state for {len(self.state)} parameters, but got "
+                f"{len(params)}; use a new optimizer for a different network"
+            )
+        self.iterations += 1
+        return [self._update(p, g, s) for p, g, s in zip(params, slopes, self.state, strict=True)]
+
+    def step(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> None:
+        """Apply one update in place: ``p -= update`` for every parameter."""
+        for p, delta in zip(params, self.updates(params, slopes), strict=True):
+            p -= delta
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, float | bool]:
+        """The optimizer's settings, for saving with a model."""
+        return {k: v for k, v in vars(self).items() if k not in ("state", "iterations")}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay.
+
+    The rule, exactly as ``torch.optim.SGD`` (dampening 0), for each parameter
+    ``p`` with slope ``g``::
+
+        g = g + weight_decay * p
+        if momentum:
+            buf = g if first step else momentum * buf + g
+            g = g + momentum * buf if nesterov else buf
+        p = p - learning_rate * g
+
+    With the defaults this is the course's ``w -= learning_rate * slope``.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        super().__init__(learning_rate)
+        self.momentum = _check("momentum", momentum, 0.0, True)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0, True)
+        if nesterov and self.momentum == 0:
+            raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum!r}")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        dt = p.dtype.type
+        if self.weight_decay:
+            g = g + dt(self.weight_decay) * p
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.copy()
+            else:
+                buf = state["momentum_buffer"]
+                buf *= dt(self.momentum)
+                buf += g
+            buf = state["momentum_buffer"]
+            g = g + dt(self.momentum) * buf if self.nesterov else buf
+        return dt(self.learning_rate) * g
+
+
+class Adam(Optimizer):
+    """Adam, exactly as ``torch.optim.Adam`` (L2 weight decay added to the slope).
+
+    For each parameter ``p`` with slope ``g``, at step ``t = 1, 2, ...``::
+
+        g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        denom = sqrt(v) / sqrt(1 - beta2**t) + eps
+        p = p - (learning_rate / (1 - beta1**t)) * m / denom
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(learning_rate)
+        self.beta1 = _check("beta1", beta1, 0.0, True, 1.0)
+        self.beta2 = _check("beta2", beta2, 0.0, True, 1.0)
+        self.eps = _check("eps", eps, 0.0, True)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0, True)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        dt = p.dtype.type
+        if self.weight_decay:
+            g = g + dt(self.weight_decay) * p
+        if "m" not in state:
+            state["m"] = np.zeros_like(p)
+            state["v"] = np.zeros_like(p)
+            state["t"] = 0
+        state["t"] += 1
+        t = state["t"]
+        m, v = state["m"], state["v"]
+        m *= dt(self.beta1)
+        m += dt(1 - self.beta1) * g
+        v *= dt(self.beta2)
+        v += dt(1 - self.beta2) * g * g
+        denom = np.sqrt(v) / dt(math.sqrt(1 - self.beta2**t)) + dt(self.eps)
+        return dt(self.learning_rate / (1 - self.beta1**t)) * m / denom
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+
+
+def get_optimizer(optimizer: str | Optimizer, learning_rate: float | None = None) -> Optimizer:
+    """An optimizer from a name (with ``learning_rate``, or its default) or an object."""
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            raise ValueError(
+                f"learning_rate={learning_rate!r} was given to fit, but the optimizer object "
+                f"already has learning_rate={optimizer.learning_rate!r}; set it on the optimizer"
+            )
+        return optimizer
+    if isinstance(optimizer, str):
+        key = optimizer.strip().lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; valid names are: {', '.join(OPTIMIZERS)}"
+            )
+        cls = OPTIMIZERS[key]
+        return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+    raise TypeError(
+        f"optimizer must be a name or an Optimizer object, got {type(optimizer).__name__}"
+    )
