@@ -1,0 +1,270 @@
+"""Diagnose a network on some data: slope sizes per layer, dead relus, saturated sigmoids.
+
+The course's warning about deep sigmoid networks: backpropagation multiplies
+the slope of the loss by the slope of each activation it passes through, and a
+sigmoid's slope is at most 0.25. After a few sigmoid layers the slopes near the
+inputs are tiny and those weights barely move (vanishing gradients).
+:func:`diagnose` measures this on real data and says so in words.
+
+>>> import numpy as np, slopes
+>>> net = slopes.Network.mlp([4, 8, 1], seed=0)
+>>> report = slopes.diagnose(net, np.ones((3, 4)), np.zeros(3))
+>>> report.layers[0].activation
+'relu'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .losses import Loss
+from .network import Network
+from .validation import check_positive
+
+__all__ = ["Diagnosis", "LayerDiagnosis", "diagnose"]
+
+#: A sigmoid node counts as saturated when its value is below this or above
+#: 1 minus this; a tanh node when ``|a| > 1 - SATURATION``.
+SATURATION = 0.01
+#: Slopes that shrink by more than this factor from the output layer to the
+#: first layer, falling at (almost) every layer, are reported as vanishing.
+VANISHING_RATIO = 0.01
+
+
+@dataclass(frozen=True)
+class LayerDiagnosis:
+    """What the slopes of one layer look like on the data.
+
+    Attributes
+    ----------
+    layer : int
+        Index into ``net.layers``.
+    activation : str
+    shape : str
+        ``"n_in -> n_out"``.
+    mean_abs_slope : float
+        Mean ``|slope|`` over the layer's weights.
+    slope_norm : float
+        ``||weight_slopes||`` (Frobenius norm).
+    weight_norm : float
+        ``||weights||``.
+    update_ratio : float
+        ``learning_rate * ||weight_slopes|| / ||weights||``: how big one step
+        of gradient descent is compared with the weights (around 1e-3 is
+        healthy; NaN when the weights are all 0).
+    mean_abs_node_slope : float
+        Mean ``|dL/dz|`` at the inputs of the layer's nodes: the size of the
+        course's error term ``delta``, what backpropagation hands on.
+    node_slope_norm : float
+        Size of ``dL/dz`` over the whole layer: the norm over its nodes,
+        root-mean-squared over the samples, ``||input_slopes[k]||_F / sqrt(m)``.
+        Unlike the mean it does not depend on the layer's width; the
+        vanishing-slopes warning compares it from layer to layer.
+    dead_fraction : float or None
+        relu layers: fraction of nodes never positive on the data (their
+        slope is 0 for every sample, so their incoming weights never change).
+    saturated_fraction : float or None
+        sigmoid and tanh layers: fraction of node values, over nodes and
+        samples, within 0.01 of the activation's limits (slope near 0).
+    """
+
+    layer: int
+    activation: str
+    shape: str
+    mean_abs_slope: float
+    slope_norm: float
+    weight_norm: float
+    update_ratio: float
+    mean_abs_node_slope: float
+    node_slope_norm: float
+    dead_fraction: float | None
+    saturated_fraction: float | None
+
+
+@dataclass
+class Diagnosis:
+    """Per-layer slope sizes and warnings, from :func:`diagnose`.
+
+    ``str(diagnosis)`` is a printable report; :meth:`table` gives the rows.
+    """
+
+    layers: list[LayerDiagnosis]
+    warnings: list[str]
+    loss: float
+    loss_name: str
+    learning_rate: float
+    n_samples: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def vanishing(self) -> bool:
+        """True when the slopes shrink layer after layer towards the inputs."""
+        return any(w.startswith("Vanishing") for w in self.warnings)
+
+    def table(self) -> Any:
+        """One row per layer: a pandas DataFrame, or a list of dicts without pandas."""
+        rows = [asdict(row) for row in self.layers]
+        try:
+            import pandas as pd
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows).set_index("layer")
+
+    def __str__(self) -> str:
+        head = (f"Diagnosis on {self.n_samples} sample(s): loss {self.loss_name} = "
+                f"{self.loss:.6g}, learning rate {self.learning_rate:g}")
+        columns = ("layer", "activation", "shape", "mean |slope|", "slope norm",
+                   "update/weight", "node slope norm", "dead", "saturated")
+        cells = [
+            [str(r.layer), r.activation, r.shape, _g(r.mean_abs_slope), _g(r.slope_norm),
+             _g(r.update_ratio), _g(r.node_slope_norm), _pct(r.dead_fraction),
+             _pct(r.saturated_fraction)]
+            for r in self.layers
+        ]
+        widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
+        lines = [head, "", "  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True))
+                  for row in cells]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
+        else:
+            lines += ["", "No warnings: the slopes keep their size from layer to layer."]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Diagnosis({len(self.layers)} layers, {len(self.warnings)} warning(s), "
+                f"loss {self.loss_name} = {self.loss:.4g})")
+
+
+def diagnose(
+    net: Network,
+    X: object,
+    y: object,
+    loss: str | Loss = "mse",
+    learning_rate: float = 0.01,
+) -> Diagnosis:
+    """Trace ``net`` on ``(X, y)`` and report, per layer, how big its slopes are.
+
+    For each layer ``k`` (see :class:`LayerDiagnosis`): mean ``|slope|`` and
+    norm of its weight slopes, ``update_ratio = learning_rate *
+    ||slopes|| / ||weights||``, the size of the slopes at its nodes' inputs
+    ``dL/dz`` (mean absolute value and norm), the fraction of dead relu
+    nodes and of saturated sigmoid/tanh values. Warns in plain words when
+
+    - the slopes at the nodes (``node_slope_norm``) shrink layer after layer,
+      by more than a factor 100 from the output layer to the first
+      (vanishing gradients);
+    - more than half of a relu layer's nodes are dead, or more than half of a
+      sigmoid/tanh layer's values are saturated;
+    - one step would change a layer's weights by more than 10% (the learning
+      rate may be too large).
+
+    The network is not changed (the trace runs on a copy).
+
+    Parameters
+    ----------
+    net : Network
+    X : array (n_samples, n_features)
+    y : array (n_samples, n_outputs), or (n_samples,)
+    loss : str or Loss
+    learning_rate : float > 0
+        Used for ``update_ratio`` only.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"diagnose needs a Network, got {type(net).__name__}")
+    lr = check_positive("learning_rate", learning_rate)
+    trace = net.copy().trace(X, y, loss=loss)
+    rows = []
+    for k, layer in enumerate(net.layers):
+        slopes = trace.weight_slopes[k]
+        weights = trace.weights[k]
+        slope_norm = float(np.linalg.norm(slopes))
+        weight_norm = float(np.linalg.norm(weights))
+        act = layer.activation.name
+        z, a = trace.node_inputs[k], trace.node_values[k + 1]
+        dead = float(np.mean(np.all(z <= 0, axis=0))) if act == "relu" else None
+        if act == "sigmoid":
+            saturated: float | None = float(np.mean((a < SATURATION) | (a > 1 - SATURATION)))
+        elif act == "tanh":
+            saturated = float(np.mean(np.abs(a) > 1 - SATURATION))
+        else:
+            saturated = None
+        rows.append(LayerDiagnosis(
+            layer=k,
+            activation=act,
+            shape=f"{layer.n_in} -> {layer.n_out}",
+            mean_abs_slope=float(np.mean(np.abs(slopes))),
+            slope_norm=slope_norm,
+            weight_norm=weight_norm,
+            update_ratio=lr * slope_norm / weight_norm if weight_norm > 0 else float("nan"),
+            mean_abs_node_slope=float(np.mean(np.abs(trace.input_slopes[k]))),
+            node_slope_norm=float(np.linalg.norm(trace.input_slopes[k])
+                                  / np.sqrt(trace.n_samples)),
+            dead_fraction=dead,
+            saturated_fraction=saturated,
+        ))
+    warnings = _warnings(rows, lr)
+    notes = []
+    if not np.isfinite(trace.loss) or trace.loss == 0:
+        notes.append(f"the loss is {trace.loss}; slope sizes say little about learning here")
+    return Diagnosis(layers=rows, warnings=warnings, loss=trace.loss,
+                     loss_name=trace.loss_function.name, learning_rate=lr,
+                     n_samples=trace.n_samples, notes=notes)
+
+
+def _warnings(rows: list[LayerDiagnosis], lr: float) -> list[str]:
+    warnings = []
+    sizes = [r.node_slope_norm for r in rows]
+    if len(rows) >= 3 and sizes[-1] > 0:
+        ratio = sizes[0] / sizes[-1]
+        falls = sum(sizes[k] < sizes[k + 1] for k in range(len(sizes) - 1))
+        if ratio < VANISHING_RATIO and falls >= len(sizes) - 2:
+            chain = " -> ".join(f"{s:.2g}" for s in reversed(sizes))
+            sigmoids = [r.layer for r in rows[:-1] if r.activation == "sigmoid"]
+            why = (
+                f" Each sigmoid layer ({', '.join(map(str, sigmoids))}) multiplies them by its "
+                "activation's slope, which is at most 0.25." if sigmoids else ""
+            )
+            warnings.append(
+                "Vanishing slopes: going back from the output layer to the first layer, the "
+                f"mean slope at the nodes shrinks layer after layer ({chain}), a factor "
+                f"{1 / ratio:.3g} in all.{why} The first layers will learn far more slowly "
+                "than the last. Try relu (or tanh) hidden layers, fewer layers, or "
+                "he_normal initial weights."
+            )
+    for r in rows:
+        if r.dead_fraction is not None and r.dead_fraction > 0.5:
+            warnings.append(
+                f"Dead relus: {r.dead_fraction:.0%} of the nodes of layer {r.layer} are never "
+                "positive on this data, so their slope is always 0 and their incoming weights "
+                "never change. Try a smaller learning rate, leaky_relu or other initial weights."
+            )
+        if r.saturated_fraction is not None and r.saturated_fraction > 0.5:
+            warnings.append(
+                f"Saturated {r.activation}: {r.saturated_fraction:.0%} of the values of layer "
+                f"{r.layer} are at the activation's limits, where its slope is nearly 0. "
+                "Standardize the inputs or start from smaller weights."
+            )
+        if np.isfinite(r.update_ratio) and r.update_ratio > 0.1:
+            warnings.append(
+                f"Large steps: at learning rate {lr:g} one update changes the weights of layer "
+                f"{r.layer} by {r.update_ratio:.0%} of their size; the loss may jump around "
+                "or grow. Try a smaller learning rate."
+            )
+    return warnings
+
+
+def _g(x: float) -> str:
+    return "nan" if not np.isfinite(x) else f"{x:.3g}"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
