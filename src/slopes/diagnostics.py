@@ -131,7 +131,8 @@ class Diagnosis:
         if self.warnings:
             lines += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
         else:
-            lines += ["", "No warnings: the slopes keep their size from layer to layer."]
+            lines += ["", "No warnings: no vanishing slopes, dead relus, saturated nodes "
+                          "or oversized steps."]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -234,8 +235,8 @@ def _warnings(rows: list[LayerDiagnosis], lr: float) -> list[str]:
                 "activation's slope, which is at most 0.25." if sigmoids else ""
             )
             warnings.append(
-                "Vanishing slopes: going back from the output layer to the first layer, the "
-                f"mean slope at the nodes shrinks layer after layer ({chain}), a factor "
+                "Vanishing slopes: going back from the output layer to the first layer, the size "
+                f"of the slopes at the nodes shrinks layer after layer ({chain}), a factor "
                 f"{1 / ratio:.3g} in all.{why} The first layers will learn far more slowly "
                 "than the last. Try relu (or tanh) hidden layers, fewer layers, or "
                 "he_normal initial weights."
