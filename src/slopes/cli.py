@@ -61,4 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the package's own module, not this __main__ copy, so the CommandError
+    # that subcommand modules import from slopes.cli is the one caught above.
+    from slopes.cli import main as _main
+
+    sys.exit(_main())
