@@ -281,7 +281,8 @@ class Trace:
         lines.append(
             f"At learning rate {_num(lr)} gradient descent changes it by "
             f"-{_num(lr)} x {_num(f.slope)} = {_num(-lr * f.slope)}, "
-            f"to {_num(f.weight)} - {_num(lr * f.slope)} = {_num(new)}."
+            f"to {_num(f.weight)} {'-' if f.slope >= 0 else '+'} {_num(abs(lr * f.slope))} "
+            f"= {_num(new)}."
         )
         return "\n".join(lines)
 

@@ -1,0 +1,17 @@
+"""Lesson 1: The errors of a network.
+
+A relu network with weights node_0 [2, 1], node_1 [1, 2], output [1, 1] gets the input [0, 3]; the
+actual value is 3. What is its error (predicted - actual)? Change one weight so the error is 0.
+
+The course's answer: error_0 = 6, error_1 = 0.
+
+Run:  python examples/course/01_network_errors.py [--out DIR] [--no-plot] [--no-code]
+(the same as ``slopes lessons 1``; the code lives in slopes/lessons.py).
+"""
+
+import sys
+
+from slopes.lessons import main
+
+if __name__ == "__main__":
+    sys.exit(main(["1", *sys.argv[1:]]))
