@@ -1,0 +1,101 @@
+"""diagnose: slope sizes per layer, vanishing slopes in deep sigmoid networks."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+import slopes
+from slopes import Network
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 10))
+    return X, (X[:, :1] > 0).astype(float)
+
+
+def test_flags_vanishing_slopes_in_deep_sigmoid(data):
+    net = Network.mlp([10, 16, 16, 16, 16, 16, 1], activation="sigmoid", seed=0)
+    report = slopes.diagnose(net, *data)
+    assert report.vanishing
+    text = str(report)
+    assert "Vanishing slopes" in text and "at most 0.25" in text
+    norms = [row.node_slope_norm for row in report.layers]
+    assert all(a < b for a, b in zip(norms, norms[1:], strict=False))
+    assert norms[0] / norms[-1] < 0.01
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_no_vanishing_with_relu_or_tanh(data, activation):
+    net = Network.mlp([10, 16, 16, 16, 16, 16, 1], activation=activation, seed=0)
+    report = slopes.diagnose(net, *data)
+    assert not report.vanishing
+    assert "No warnings" in str(report)
+
+
+def test_rows_match_the_trace(data):
+    X, y = data
+    net = Network.mlp([10, 4, 1], activation="relu", seed=1)
+    before = [w.copy() for w in net.parameters()]
+    report = slopes.diagnose(net, X, y, learning_rate=0.1)
+    trace = net.trace(X, y)
+    for k, row in enumerate(report.layers):
+        slope = trace.weight_slopes[k]
+        assert row.mean_abs_slope == pytest.approx(np.abs(slope).mean())
+        assert row.slope_norm == pytest.approx(np.linalg.norm(slope))
+        assert row.update_ratio == pytest.approx(
+            0.1 * np.linalg.norm(slope) / np.linalg.norm(net.layers[k].weights))
+    for a, b in zip(before, net.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dead_relus_and_saturated_sigmoids():
+    net = Network.from_weights([[[-1.0, 1.0, -2.0, 3.0]], [[1], [1], [1], [1]]],
+                               activation=["relu", "identity"])
+    X = np.array([[1.0], [2.0], [3.0]])
+    report = slopes.diagnose(net, X, np.zeros(3))
+    assert report.layers[0].dead_fraction == pytest.approx(0.5)
+    assert report.layers[1].dead_fraction is None
+    sig = Network.from_weights([[[50.0, 0.0]], [[1], [1]]], activation="sigmoid")
+    report = slopes.diagnose(sig, X, np.zeros(3))
+    assert report.layers[0].saturated_fraction == pytest.approx(0.5)
+    dead = Network.from_weights([[[-1.0, -1.0]], [[1], [1]]], activation=["relu", "identity"])
+    assert any("Dead relus: 100%" in w for w in slopes.diagnose(dead, X, np.ones(3)).warnings)
+
+
+def test_large_steps_warning():
+    net = Network.from_weights([[[1.0]], [[1.0]]])
+    report = slopes.diagnose(net, [[10.0]], [0.0], learning_rate=1.0)
+    assert any(w.startswith("Large steps") for w in report.warnings)
+
+
+def test_table_pandas_and_plain(data, monkeypatch):
+    net = Network.mlp([10, 4, 1], seed=0)
+    report = slopes.diagnose(net, *data)
+    table = report.table()
+    assert list(table.index) == [0, 1]
+    assert "update_ratio" in table.columns
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError("no pandas")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    rows = report.table()
+    assert isinstance(rows, list) and rows[0]["layer"] == 0
+
+
+def test_bad_inputs(data):
+    with pytest.raises(TypeError, match="diagnose needs a Network, got str"):
+        slopes.diagnose("net", *data)
+    net = Network.mlp([10, 1], seed=0)
+    with pytest.raises(ValueError, match="learning_rate must be > 0, got 0"):
+        slopes.diagnose(net, *data, learning_rate=0)
+    with pytest.raises(ValueError, match="X has 3 features, but the network expects 10"):
+        slopes.diagnose(net, np.ones((2, 3)), np.ones(2))

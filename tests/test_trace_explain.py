@@ -1,0 +1,227 @@
+"""Trace.explain / factors / table: the course's three factors multiply to every slope."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slopes import Network
+
+ACTIVATIONS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
+PLAIN_LOSSES = ["mse", "sse", "half_mse", "mae"]
+
+
+def quiz_trace():
+    # Output predicts 13 for actual 10: error 3, slope of the loss 2 * 3 = 6.
+    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
+    return net.trace([0, 1], 10, loss="mse")
+
+
+def test_last_quiz_slopes_6_and_18():
+    trace = quiz_trace()
+    assert trace.predictions[0, 0] == 13
+    f0, f1 = trace.factors(1, 0, 0), trace.factors(1, 1, 0)
+    assert (f0.node_value[0], f0.activation_slope[0], f0.downstream_slope[0]) == (1, 1, 6)
+    assert f0.slope == 6
+    assert (f1.node_value[0], f1.activation_slope[0], f1.downstream_slope[0]) == (3, 1, 6)
+    assert f1.slope == 18
+    assert "slope = 3 x 1 x 6 = 18" in trace.explain(1, 1, 0)
+    assert "slope = 1 x 1 x 6 = 6" in trace.explain(1, 0, 0)
+    # A weight fed by a node of value 0 gets slope 0.
+    assert trace.factors(0, 0, 1).slope == 0
+    assert "slope = 0 x 1 x 18 = 0" in trace.explain(0, 0, 1)
+
+
+def test_explain_gives_update_and_new_weight():
+    text = quiz_trace().explain(1, 1, 0, learning_rate=0.01)
+    assert "-0.01 x 18 = -0.18" in text
+    assert "3 - 0.18 = 2.82" in text
+
+
+def test_explain_course_single_weight_minus_24():
+    # Value 3 feeds weight 2, prediction 6, actual 10: slope 2 * -4 * 3 = -24, new weight 2.24.
+    text = Network.from_weights([[2]]).trace([3], 10).explain(0, 0, 0)
+    assert "= -24" in text
+    assert "2 + 0.24 = 2.24" in text
+
+
+def test_table_rows_and_columns():
+    table = quiz_trace().table(learning_rate=0.1)
+    assert list(table.columns) == ["layer", "from", "to", "weight", "node_value",
+                                   "activation_slope", "downstream_slope", "slope", "update"]
+    assert len(table) == 6
+    row = table[(table["layer"] == 1) & (table["from"] == 1)].iloc[0]
+    assert (row["node_value"], row["downstream_slope"], row["slope"]) == (3, 6, 18)
+    assert row["update"] == pytest.approx(-1.8)
+    assert sorted(table[table["layer"] == 1]["slope"]) == [6, 18]
+
+
+def test_table_without_pandas_is_list_of_dicts(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    rows = quiz_trace().table()
+    assert isinstance(rows, list) and len(rows) == 6
+    assert rows[-1]["slope"] == 18 and rows[-1]["from"] == 1
+    assert set(rows[0]) == {"layer", "from", "to", "weight", "node_value", "activation_slope",
+                            "downstream_slope", "slope", "update"}
+
+
+def test_table_includes_biases():
+    net = Network.mlp([3, 4, 2], seed=0)
+    rng = np.random.default_rng(1)
+    trace = net.trace(rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
+    rows = trace.table()
+    assert len(rows) == (3 + 1) * 4 + (4 + 1) * 2
+    bias_rows = rows[rows["from"] == "bias"]
+    np.testing.assert_allclose(bias_rows[bias_rows["layer"] == 0]["slope"],
+                               trace.bias_slopes[0])
+    assert (bias_rows["node_value"] == 1).all()
+
+
+def test_batch_table_summaries():
+    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
+    trace = net.trace([[0, 1], [1, 2], [2, 1]], [10, 3, 4])
+    rows = trace.table()
+    k = 0
+    for layer in range(2):
+        for j in range(net.layers[layer].n_out):
+            for i in range(net.layers[layer].n_in):
+                row = rows.iloc[k]
+                f = trace.factors(layer, i, j)
+                assert row["node_value"] == pytest.approx(f.node_value.mean())
+                assert row["activation_slope"] == pytest.approx(f.activation_slope.mean())
+                assert row["downstream_slope"] == pytest.approx(f.downstream_slope.sum())
+                assert row["slope"] == pytest.approx(trace.weight_slopes[layer][i, j])
+                k += 1
+
+
+def test_batch_explanation_lists_samples_and_sum():
+    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
+    X = np.tile([[0, 1], [1, 2]], (4, 1))
+    trace = net.trace(X, np.arange(8))
+    text = trace.explain(1, 1, 0)
+    assert "Over the batch of 8 samples" in text
+    assert "1/m" in text
+    assert "... 3 more samples" in text
+    assert f"sum of the 8 products = {trace.weight_slopes[1][1, 0]:.6g}" in text
+
+
+@pytest.mark.parametrize(("layer", "i", "j", "message"), [
+    (2, 0, 0, "layer = 2 is out of range: the network has 2 layer(s), so valid layer are 0..1"),
+    (-1, 0, 0, "valid layer are 0..1"),
+    (0, 2, 0, "i = 2 is out of range: layers[0] is fed by 2 node(s), so valid i are 0..1"),
+    (0, 0, 5, "j = 5 is out of range: layers[0] has 2 node(s), so valid j are 0..1"),
+    (1, 0, 1, "valid j are 0..0"),
+])
+def test_out_of_range_names_valid_range(layer, i, j, message):
+    trace = quiz_trace()
+    with pytest.raises(IndexError) as info:
+        trace.explain(layer, i, j)
+    assert message in str(info.value)
+    with pytest.raises(IndexError):
+        trace.factors(layer, i, j)
+
+
+def test_bad_index_types_and_missing_bias():
+    trace = quiz_trace()
+    with pytest.raises(TypeError, match="i must be an int, got 1.5"):
+        trace.factors(0, 1.5, 0)
+    with pytest.raises(TypeError, match="layer must be an int"):
+        trace.factors(True, 0, 0)
+    with pytest.raises(IndexError, match=r"layers\[0\] has no bias"):
+        trace.factors(0, "bias", 0)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        trace.explain(0, 0, 0, learning_rate=-1)
+
+
+def test_fused_pair_explained_with_input_slope():
+    net = Network.mlp([3, 2, 1], activation="tanh", output="sigmoid", seed=3)
+    trace = net.trace([[0.5, -1, 2]], [1], loss="binary_crossentropy")
+    text = trace.explain(1, 0, 0)
+    assert "slope of the loss at the input of output node 0, fused" in text
+    f = trace.factors(1, 0, 0)
+    assert f.fused == "sigmoid + binary_crossentropy"
+    assert f.input_slope[0] == pytest.approx(trace.predictions[0, 0] - 1)
+    # Hidden layers still factor into three.
+    assert trace.factors(0, 0, 0).fused is None
+    rows = trace.table()
+    assert np.isnan(rows[rows["layer"] == 1]["activation_slope"]).all()
+
+
+def _network(draw, activations, loss):
+    sizes = draw(st.lists(st.integers(1, 4), min_size=2, max_size=4))
+    seed = draw(st.integers(0, 10_000))
+    n_layers = len(sizes) - 1
+    acts = [draw(st.sampled_from(activations)) for _ in range(n_layers)]
+    if loss == "binary_crossentropy":
+        acts[-1] = "sigmoid"
+    if loss == "categorical_crossentropy":
+        acts[-1] = "softmax"
+        sizes[-1] = max(sizes[-1], 2)
+    bias = draw(st.booleans())
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(size=(sizes[k], sizes[k + 1])) for k in range(n_layers)]
+    biases = [rng.normal(size=sizes[k + 1]) for k in range(n_layers)] if bias else None
+    net = Network.from_weights(weights, activation=acts, biases=biases)
+    m = draw(st.integers(1, 5))
+    X = rng.normal(size=(m, sizes[0])) * 2
+    if loss == "binary_crossentropy":
+        y = rng.integers(0, 2, size=(m, sizes[-1])).astype(float)
+    elif loss == "categorical_crossentropy":
+        y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)]
+    else:
+        y = rng.normal(size=(m, sizes[-1]))
+    return net, X, y
+
+
+@st.composite
+def traced(draw):
+    loss = draw(st.sampled_from(PLAIN_LOSSES + ["binary_crossentropy",
+                                                "categorical_crossentropy"]))
+    net, X, y = _network(draw, ACTIVATIONS, loss)
+    return net.trace(X, y, loss=loss)
+
+
+@settings(max_examples=120, deadline=None)
+@given(traced())
+def test_factors_multiply_to_every_weight_slope(trace):
+    for k, layer in enumerate(trace.network.layers):
+        for i in range(layer.n_in):
+            for j in range(layer.n_out):
+                f = trace.factors(k, i, j)
+                expected = trace.weight_slopes[k][i, j]
+                assert f.slope == expected
+                np.testing.assert_allclose(f.products.sum(), expected, rtol=1e-9, atol=1e-12)
+                if f.fused is None:
+                    np.testing.assert_allclose(f.activation_slope * f.downstream_slope,
+                                               f.input_slope, rtol=1e-12, atol=1e-15)
+                    np.testing.assert_allclose(
+                        (f.node_value * f.activation_slope * f.downstream_slope).sum(),
+                        expected, rtol=1e-9, atol=1e-12)
+        if layer.has_bias:
+            for j in range(layer.n_out):
+                f = trace.factors(k, "bias", j)
+                np.testing.assert_allclose(f.products.sum(), trace.bias_slopes[k][j],
+                                           rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(traced())
+def test_explanation_states_the_exact_slope(trace):
+    layer = len(trace.network.layers) - 1
+    text = trace.explain(layer, 0, 0, learning_rate=0.1)
+    slope = trace.weight_slopes[layer][0, 0]
+    assert (f"{slope:.6g}" if slope != 0 else "= 0") in text
+    assert "learning rate 0.1" in text
+    if trace.factors(layer, 0, 0).fused:
+        assert "fused" in text or "softmax" in text
