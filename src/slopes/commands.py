@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,20 @@ def read_table(path: str | os.PathLike[str]) -> Any:
     if path.is_dir():
         raise CommandError(f"{path}: is a directory, expected a CSV file")
     try:
-        data = pd.read_csv(path, skipinitialspace=True)
+        with warnings.catch_warnings():
+            # A first row longer than the header is only a warning in pandas: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            data = pd.read_csv(path, skipinitialspace=True, index_col=False)
+    except pd.errors.ParserWarning as exc:
+        raise CommandError(f"{path}: not a well-formed CSV file: a data row has more fields "
+                           "than the header") from exc
     except pd.errors.EmptyDataError as exc:
         raise CommandError(f"{path}: the file is empty; expected a header line and data "
                            "rows") from exc
     except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1].replace("C error: ", "")
+        detail = str(exc).strip().splitlines()[-1]
+        for noise in ("Error tokenizing data. ", "C error: "):
+            detail = detail.replace(noise, "")
         raise CommandError(f"{path}: not a well-formed CSV file: {detail}") from exc
     except UnicodeDecodeError as exc:
         raise CommandError(f"{path}: not a text CSV file ({exc.reason})") from exc

@@ -226,7 +226,7 @@ class TabularPreprocessor:
                 bad = target[pd_to_numeric(target).isna()]
                 raise ValueError(
                     f"target column {self.target!r} must hold numbers for regression, "
-                    f"got {bad.iloc[0]!r} in row {bad.index[0]}"
+                    f"got {_show(bad.iloc[0])} in row {bad.index[0]}"
                 )
             values = target.to_numpy(float)
             self.classes = None
@@ -304,7 +304,7 @@ class TabularPreprocessor:
         if bad.any():
             row = bad.idxmax()
             raise ValueError(
-                f"column {name!r} row {row}: expected a number, got {column[row]!r}"
+                f"column {name!r} row {row}: expected a number, got {_show(column[row])}"
             )
         values = numbers_.to_numpy(float)
         if self.fill_missing:
@@ -323,7 +323,7 @@ class TabularPreprocessor:
         if unseen.any():
             row = unseen.idxmax()
             raise ValueError(
-                f"column {name!r} row {row}: category {column[row]!r} was never seen in "
+                f"column {name!r} row {row}: category {_show(column[row])} was never seen in "
                 f"training; known categories: {', '.join(known)}"
             )
         codes = pd.Categorical(keys, categories=known).codes
@@ -364,7 +364,7 @@ class TabularPreprocessor:
             if unseen.any():
                 row = unseen.idxmax()
                 raise ValueError(
-                    f"target column {self.target!r} row {row}: class {target[row]!r} was "
+                    f"target column {self.target!r} row {row}: class {_show(target[row])} was "
                     f"never seen in training; known classes: "
                     f"{', '.join(map(str, self.classes))}"
                 )
@@ -459,6 +459,13 @@ class TabularPreprocessor:
 def pd_to_numeric(column: Any) -> Any:
     """``pandas.to_numeric`` with non-numbers as NaN (so the caller can name the row)."""
     return _pandas().to_numeric(column, errors="coerce")
+
+
+def _show(value: object) -> str:
+    """A cell value for a message: ``'abc'`` for text, ``9`` for numbers (not ``np.int64(9)``)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return repr(value)
 
 
 def _isna(value: object) -> bool:
