@@ -89,7 +89,7 @@ def test_X_empty(net, entry):
 
 
 def test_X_empty_list(net):
-    message = "^X is one sample of 0 features, but the network expects 2$"
+    message = "^X has 0 samples; expected at least one$"
     with pytest.raises(ValueError, match=message):
         net.predict([])
 

@@ -81,6 +81,9 @@ class Relu(Activation):
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return (z > 0).astype(z.dtype)
 
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
+        return a_slope * (z > 0)  # the bool mask keeps a_slope's dtype
+
 
 class LeakyRelu(Activation):
     """``f(z) = z`` where ``z > 0``, else ``alpha * z``; slope 1 or ``alpha``."""

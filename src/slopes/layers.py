@@ -140,7 +140,9 @@ class Dense:
         return [self.weight_slopes, self.bias_slopes]
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(z, a)`` for node values ``x`` of shape ``(n_samples, n_in)``."""
+        """``(z, a)`` for node values ``x`` of shape ``(n_samples, n_in)``, in the layer's dtype."""
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
         z = x @ self._weights
         if self._bias is not None:
             z += self._bias

@@ -65,7 +65,7 @@ class SSE(Loss):
 
     def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
         error = predicted - actual
-        return float(np.sum(error * error))
+        return float(np.vdot(error, error))
 
     def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
         return 2 * (predicted - actual)
@@ -82,7 +82,7 @@ class MSE(Loss):
 
     def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
         error = predicted - actual
-        return float(np.mean(error * error))
+        return float(np.vdot(error, error)) / error.size
 
     def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
         return 2 * (predicted - actual) / predicted.size
@@ -99,7 +99,7 @@ class HalfMSE(Loss):
 
     def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
         error = predicted - actual
-        return float(np.sum(error * error) / (2 * predicted.shape[0]))
+        return float(np.vdot(error, error)) / (2 * predicted.shape[0])
 
     def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
         return (predicted - actual) / predicted.shape[0]

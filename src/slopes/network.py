@@ -236,11 +236,12 @@ class Network:
         loss_fn = get_loss(loss)
         self._check_loss_fits(loss_fn)
         x, _ = check_X(X, self.n_inputs, self.dtype)
+        x = x.copy()  # the trace owns its numbers: later changes to X don't alter it
         actual = self._check_y(y, x.shape[0], loss_fn)
         zs, values = self._forward(x)
         loss_value = self._loss_value(loss_fn, zs[-1], values[-1], actual)
         node_slopes, input_slopes, w_slopes, b_slopes = self._backward(
-            zs, values, actual, loss_fn, need_input_slope=True
+            zs, values, actual, loss_fn, for_trace=True
         )
         return Trace(
             network=self,
@@ -273,7 +274,7 @@ class Network:
         values: list[np.ndarray],
         actual: np.ndarray,
         loss_fn: Loss,
-        need_input_slope: bool = False,
+        for_trace: bool = False,
     ) -> tuple[list, list, list, list]:
         """Backpropagation, from the output layer back to the inputs.
 
@@ -289,16 +290,19 @@ class Network:
         w_slopes: list = [None] * n
         b_slopes: list = [None] * n
         out = values[-1]
-        node_slopes[n] = loss_fn.slope(out, actual)
         if loss_fn.fused_activation is not None:
             # Fused pair: the slope at the logits is (p - y)/m, exact and finite.
+            # The slope at the output itself is only for people to read.
+            if for_trace:
+                node_slopes[n] = loss_fn.slope(out, actual)
             z_slope = loss_fn.logit_slope(out, actual)
         else:
+            node_slopes[n] = loss_fn.slope(out, actual)
             z_slope = self.layers[-1].activation.backward(zs[-1], out, node_slopes[n])
         for k in range(n - 1, -1, -1):
             layer = self.layers[k]
             input_slopes[k] = z_slope
-            need_x = k > 0 or need_input_slope
+            need_x = k > 0 or for_trace
             w_slopes[k], b_slopes[k], x_slope = layer.backward(values[k], z_slope, need_x)
             layer.weight_slopes, layer.bias_slopes = w_slopes[k], b_slopes[k]
             node_slopes[k] = x_slope

@@ -22,9 +22,11 @@ def _check(name: str, value: object, low: float, low_inclusive: bool,
            high: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{name} must be a number, got {value!r}")
+    if math.isinf(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
     ok_low = value >= low if low_inclusive else value > low
     ok_high = high is None or value < high
-    if not (ok_low and ok_high) or math.isinf(value):
+    if not (ok_low and ok_high):
         bound = f"{'>=' if low_inclusive else '>'} {low:g}"
         if high is not None:
             bound = f"in [{low:g}, {high:g})"

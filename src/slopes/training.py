@@ -256,14 +256,18 @@ def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb:
     net._backward(zs, values, yb, loss_fn)
     params = net.parameters()
     slopes = [g for layer in net.layers for g in layer.parameter_slopes()]
-    bad_slopes = _first_bad_layer(net)
-    if bad_slopes is not None or not math.isfinite(batch_loss):
-        _diverged(net, opt, epoch, batch, bad_slopes, "slopes", batch_loss, history)
+    # Non-finite slopes make non-finite new weights, so one check of the new
+    # weights (a sum propagates NaN and inf) covers both on the hot path; the
+    # slow path below finds the layer to blame.
     new_params = [p - d for p, d in zip(params, opt.updates(params, slopes), strict=True)]
-    if not all(np.isfinite(p).all() for p in new_params):
-        owners = [k for k, layer in enumerate(net.layers) for _ in layer.parameters()]
-        bad = next(owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all())
-        _diverged(net, opt, epoch, batch, bad, "weights", batch_loss, history)
+    if not (math.isfinite(batch_loss) and all(math.isfinite(p.sum()) for p in new_params)):
+        layer = _first_bad_layer(net)
+        what = "slopes"
+        if layer is None:
+            owners = [k for k, lay in enumerate(net.layers) for _ in lay.parameters()]
+            bad = [owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all()]
+            layer, what = (bad[0], "weights") if bad else (None, "loss")
+        _diverged(net, opt, epoch, batch, layer, what, batch_loss, history)
     for p, new in zip(params, new_params, strict=True):
         p[...] = new
     return batch_loss, values[-1]

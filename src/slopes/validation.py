@@ -50,8 +50,9 @@ def _first_non_numeric(arr: np.ndarray) -> object:
         try:
             float(value)
         except (TypeError, ValueError):
-            return value
-    return arr.ravel()[0]
+            return value.item() if isinstance(value, np.generic) else value
+    first = arr.ravel()[0]
+    return first.item() if isinstance(first, np.generic) else first
 
 
 def check_X(X: object, n_features: int, dtype: np.dtype) -> tuple[np.ndarray, bool]:
@@ -67,6 +68,8 @@ def check_X(X: object, n_features: int, dtype: np.dtype) -> tuple[np.ndarray, bo
             f"X is a single number, but the network expects samples of {n_features} features"
         )
     if single:
+        if arr.shape[0] == 0:
+            raise ValueError("X has 0 samples; expected at least one")
         if arr.shape[0] != n_features:
             hint = (
                 f"; for {arr.shape[0]} samples of one feature pass X.reshape(-1, 1)"
