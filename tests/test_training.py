@@ -361,3 +361,27 @@ def test_admissions_network_beats_the_base_rate():
         majority = y[train].mean() > 0.5
         base_rates.append(np.mean(y[test] == majority))
     assert np.mean(accuracies) > np.mean(base_rates) + 0.01
+
+
+def test_progress_bar_shows_loss_and_val_loss():
+    import io
+
+    from slopes.callbacks import ProgressBar
+
+    X, y = linear_data()
+    buffer = io.StringIO()
+    bar = ProgressBar(file=buffer)
+    slopes.Network.mlp([3, 1], seed=0).fit(X, y, epochs=3, validation_split=0.25,
+                                           callbacks=[bar], verbose=0)
+    shown = buffer.getvalue()
+    assert "3/3" in shown and "loss=" in shown and "val_loss=" in shown
+    assert bar.bar is None  # closed at the end of training
+
+
+def test_history_plot_draws_a_figure(tmp_path):
+    X, y = linear_data()
+    history = slopes.Network.mlp([3, 1], seed=0).fit(X, y, epochs=5, validation_split=0.2,
+                                                     verbose=0)
+    figure = history.plot()
+    figure.savefig(tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").stat().st_size > 1000
