@@ -69,6 +69,9 @@ class Identity(Activation):
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return np.ones_like(z)
 
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
+        return a_slope  # times a slope of 1
+
 
 class Relu(Activation):
     """``f(z) = max(0, z)``, slope 1 where ``z > 0`` and 0 elsewhere (0 at z = 0)."""
