@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .training import TrainingDiverged
+
 __all__ = ["main", "CommandError"]
 
 # Modules that register subcommands, in the order `slopes --help` lists them.
@@ -53,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("slopes: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, TypeError, OSError, ImportError) as exc:
+    except (CommandError, TrainingDiverged, ValueError, TypeError, OSError, ImportError) as exc:
         if args.debug:
             raise
         print(f"slopes {args.command}: error: {exc}", file=sys.stderr)

@@ -30,10 +30,13 @@ __all__ = ["register", "OutputFiles", "read_table"]
 
 ROWS_NOTE = "Rows are numbered from 0: row 0 is the first line after the header."
 
-# The demo's defaults, measured to learn visibly in well under a second: the
-# 40 held-out rows of split seed 29 (base rate 0.700) reach 0.825 accuracy.
+# The demo's defaults learn visibly (the loss falls from 0.13 to 0.10) in about a
+# second. The held-out rows are prepare_admissions' default split, not one picked
+# for a flattering score: the admissions features predict admission weakly
+# (10-fold cross-validated accuracy about 0.70 against 0.68 for always
+# predicting "not admitted"), so on 40 rows the test accuracy lands near the base rate.
 DEMO_EPOCHS, DEMO_LEARNING_RATE, DEMO_LOSS = 1000, 5.0, "half_mse"
-DEMO_SEED, DEMO_SPLIT_SEED = 0, 29
+DEMO_SEED, DEMO_SPLIT_SEED = 0, 42
 # The course's hidden-layer exercise: 900 epochs, learnrate 0.005, np.random.seed(21).
 COURSE_EPOCHS, COURSE_LEARNING_RATE, COURSE_SEED = 900, 0.005, 21
 

@@ -10,8 +10,10 @@ over samples anywhere.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -328,6 +330,23 @@ class Network:
     def _check_y(self, y: object, n_samples: int, loss_fn: Loss) -> np.ndarray:
         return check_y(y, n_samples, self.n_outputs, self.dtype,
                        class_labels=loss_fn.fused_activation == "softmax")
+
+    # ---------------------------------------------------------------- files, notebooks
+    def save(self, path: str | os.PathLike[str], preprocessing: object = None,
+             training: dict | None = None, history: object = None) -> Path:
+        """Save to a safetensors model file, atomically; see :func:`slopes.io.save`.
+
+        Load it back with ``slopes.load(path)``.
+        """
+        from .io import save
+
+        return save(self, path, preprocessing=preprocessing, training=training, history=history)
+
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a network as its drawing."""
+        from .plot import network_repr_png
+
+        return network_repr_png(self)
 
     # ------------------------------------------------------------------ training
     def fit(self, X: object, y: object, **kwargs: object) -> History:
