@@ -214,3 +214,14 @@ def test_no_pickle_in_io_module():
     import slopes.io
 
     assert "import pickle" not in inspect.getsource(slopes.io)
+
+
+def test_network_save_and_slopes_load_round_trip(tmp_path):
+    import slopes
+
+    net = slopes.Network.mlp([3, 4, 2], activation="tanh", output="softmax", seed=5)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    path = net.save(tmp_path / "net.safetensors")
+    loaded = slopes.load(path)
+    assert np.array_equal(loaded.predict(X), net.predict(X))
+    assert loaded.sizes == [3, 4, 2] and loaded.layers[1].activation.name == "softmax"
