@@ -20,7 +20,7 @@ Examples
 >>> net = slopes.Network.mlp([2, 3, 1], seed=0)
 >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
 >>> _ = save(net, path)
->>> (load(path).predict([[1.0, 2.0]]) == net.predict([[1.0, 2.0]])).all()
+>>> bool((load(path).predict([[1.0, 2.0]]) == net.predict([[1.0, 2.0]])).all())
 True
 """
 
