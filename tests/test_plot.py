@@ -92,6 +92,7 @@ def test_draw_into_given_axes():
 def test_repr_png_for_notebooks():
     assert quiz_trace()._repr_png_().startswith(PNG_MAGIC)
     assert network_repr_png(quiz_trace().network).startswith(PNG_MAGIC)
+    assert quiz_trace().network._repr_png_().startswith(PNG_MAGIC)
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):
