@@ -23,6 +23,7 @@ import numpy as np
 from ._optional import require
 from .cli import CommandError
 from .io import SavedModel, load_model, model_bytes, write_atomic
+from .metrics import mean_absolute_error, mean_squared_error
 from .network import Network
 from .preprocessing import TabularPreprocessor, guess_task
 
@@ -159,8 +160,9 @@ def _regression_metrics(net: Network, X: np.ndarray, y: np.ndarray, loss: str,
     actual = prep.inverse_target(y)
     error = predicted - actual
     spread = float(np.sum((actual - actual.mean()) ** 2))
-    return {"loss": net.evaluate(X, y, loss=loss), "mse": float(np.mean(error ** 2)),
-            "mae": float(np.mean(np.abs(error))),
+    return {"loss": net.evaluate(X, y, loss=loss),
+            "mse": mean_squared_error(predicted, actual),
+            "mae": mean_absolute_error(predicted, actual),
             "r2": float(1 - np.sum(error ** 2) / spread) if spread > 0 else float("nan"),
             "rows": len(y)}
 

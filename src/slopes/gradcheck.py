@@ -97,11 +97,7 @@ def check_gradients(
         floor = 1e-3 * max(1.0, abs(probe._loss_value(loss_fn, zs[-1], values[-1], actual)))
     floor = check_positive("floor", floor)
     probe._backward(zs, values, actual, loss_fn)
-    analytic = []
-    for layer in probe.layers:
-        analytic.append(layer.weight_slopes.copy())
-        if layer.has_bias:
-            analytic.append(layer.bias_slopes.copy())
+    analytic = [g.copy() for layer in probe.layers for g in layer.parameter_slopes()]
 
     worst = (-1.0, "", 0.0, 0.0)
     count = 0

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .losses import MAE, MSE
+
 __all__ = ["METRICS", "accuracy", "mean_squared_error", "mean_absolute_error", "get_metric"]
 
 
@@ -24,15 +26,9 @@ def accuracy(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.mean(predicted.argmax(axis=1) == actual.argmax(axis=1)))
 
 
-def mean_squared_error(predicted: np.ndarray, actual: np.ndarray) -> float:
-    """``mean((predicted - actual)**2)`` over samples and outputs."""
-    error = predicted - actual
-    return float(np.mean(error * error))
-
-
-def mean_absolute_error(predicted: np.ndarray, actual: np.ndarray) -> float:
-    """``mean(|predicted - actual|)`` over samples and outputs."""
-    return float(np.mean(np.abs(predicted - actual)))
+# The error metrics are the losses' own values: one definition, not two.
+mean_squared_error = MSE().value
+mean_absolute_error = MAE().value
 
 
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
