@@ -13,22 +13,21 @@ import importlib
 from typing import Any
 
 from .activations import Activation, get_activation
+from .callbacks import History
+from .errors import CommandError, ModelFileError, TrainingDiverged
 from .gradcheck import GradientCheck, check_gradients
 from .layers import Dense
 from .losses import Loss, get_loss
 from .network import Network
 from .trace import Trace
-from .training import History
 
 __version__ = "0.1.0"
 
 # Names imported on first use, so `import slopes` needs neither pandas nor
 # matplotlib, and modules with optional dependencies load only when asked for.
 _LAZY = {
-    "TrainingDiverged": "slopes.training",
     "diagnose": "slopes.diagnostics",
     "load": "slopes.io",
-    "ModelFileError": "slopes.io",
 }
 _LAZY_MODULES = ("optimizers", "callbacks", "plot", "datasets", "preprocessing", "io",
                  "diagnostics")
@@ -44,6 +43,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Activation",
+    "CommandError",
     "Dense",
     "GradientCheck",
     "History",

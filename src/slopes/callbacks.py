@@ -16,16 +16,67 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from .training import TrainingRun
+    from .network import Network
 
-__all__ = ["Callback", "EarlyStopping", "LossMonitor", "ProgressBar", "ProgressLog"]
+__all__ = ["History", "TrainingRun", "Callback", "EarlyStopping", "LossMonitor", "ProgressBar",
+           "ProgressLog"]
 
 Logs = dict[str, Any]
+
+
+@dataclass
+class History:
+    """What happened during ``fit``, like Keras' ``History``.
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        Per-epoch values: ``loss`` (the mean of the batch losses seen during
+        the epoch, each measured before its batch's update, weighted by batch
+        size, as Keras reports it), ``val_loss`` when there is validation
+        data, and each metric with its ``val_`` twin.
+    epoch : list of int
+        The epochs run, counted from 0.
+    params : dict
+        The training settings (loss, optimizer, epochs, batch size, seed...).
+    interrupted : bool
+        True when Ctrl-C stopped training early.
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch: list[int] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def plot(self, **kwargs: Any):  # -> matplotlib Figure
+        """Draw the loss (and val_loss, metrics) per epoch; see :func:`slopes.plot.plot_history`."""
+        from .plot import plot_history
+
+        return plot_history(self, **kwargs)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History({len(self.epoch)} epochs{', ' + last if last else ''})"
+
+
+@dataclass
+class TrainingRun:
+    """The state of one ``fit`` call that callbacks can see and change."""
+
+    network: Network
+    epochs: int
+    history: History
+    stop_training: bool = False
+    interrupted: bool = False
 
 
 class Callback:

@@ -12,16 +12,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .training import TrainingDiverged
+from .errors import CommandError, TrainingDiverged
 
 __all__ = ["main", "CommandError"]
 
 # Modules that register subcommands, in the order `slopes --help` lists them.
 SUBCOMMAND_MODULES = ("slopes.commands", "slopes.lessons")
-
-
-class CommandError(Exception):
-    """A data or file problem to report as one line on stderr (exit code 1)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

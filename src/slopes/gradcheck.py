@@ -84,19 +84,19 @@ def check_gradients(
     loss_fn = get_loss(loss)
     eps = check_positive("eps", eps)
     probe = net.astype(np.float64)
-    probe._check_loss_fits(loss_fn)
+    probe.check_loss_fits(loss_fn)
     x, _ = check_X(X, probe.n_inputs, probe.dtype)
-    actual = probe._check_y(y, x.shape[0], loss_fn)
+    actual = probe.check_targets(y, x.shape[0], loss_fn)
 
     def loss_at() -> float:
-        zs, values = probe._forward(x)
-        return probe._loss_value(loss_fn, zs[-1], values[-1], actual)
+        zs, values = probe.forward(x)
+        return probe.loss_value(loss_fn, zs[-1], values[-1], actual)
 
-    zs, values = probe._forward(x)
+    zs, values = probe.forward(x)
     if floor is None:
-        floor = 1e-3 * max(1.0, abs(probe._loss_value(loss_fn, zs[-1], values[-1], actual)))
+        floor = 1e-3 * max(1.0, abs(probe.loss_value(loss_fn, zs[-1], values[-1], actual)))
     floor = check_positive("floor", floor)
-    probe._backward(zs, values, actual, loss_fn)
+    probe.backward(zs, values, actual, loss_fn)
     analytic = [g.copy() for layer in probe.layers for g in layer.parameter_slopes()]
 
     worst = (-1.0, "", 0.0, 0.0)

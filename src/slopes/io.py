@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
+from .errors import ModelFileError
 from .layers import FLOAT_DTYPES, Dense
 from .network import Network
 
@@ -48,15 +49,6 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "save", "
 FORMAT = "slopes"
 FORMAT_VERSION = 1
 _JSON_KEYS = ("architecture", "preprocessing", "training", "history")
-
-
-class ModelFileError(ValueError):
-    """A model file that is missing, unreadable, corrupt, foreign or inconsistent."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 @dataclass

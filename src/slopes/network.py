@@ -25,7 +25,7 @@ from .trace import Trace
 from .validation import check_X, check_y
 
 if TYPE_CHECKING:
-    from .training import History
+    from .callbacks import History
 
 __all__ = ["Network"]
 
@@ -212,11 +212,11 @@ class Network:
     def evaluate(self, X: object, y: object, loss: str | Loss = "mse") -> float:
         """The value of ``loss`` for the network's predictions on ``X`` against ``y``."""
         loss_fn = get_loss(loss)
-        self._check_loss_fits(loss_fn)
+        self.check_loss_fits(loss_fn)
         x, _ = check_X(X, self.n_inputs, self.dtype)
-        actual = self._check_y(y, x.shape[0], loss_fn)
-        zs, values = self._forward(x)
-        return self._loss_value(loss_fn, zs[-1], values[-1], actual)
+        actual = self.check_targets(y, x.shape[0], loss_fn)
+        zs, values = self.forward(x)
+        return self.loss_value(loss_fn, zs[-1], values[-1], actual)
 
     # ---------------------------------------------------------- forward+backward
     def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Trace:
@@ -236,13 +236,13 @@ class Network:
         Trace
         """
         loss_fn = get_loss(loss)
-        self._check_loss_fits(loss_fn)
+        self.check_loss_fits(loss_fn)
         x, _ = check_X(X, self.n_inputs, self.dtype)
         x = x.copy()  # the trace owns its numbers: later changes to X don't alter it
-        actual = self._check_y(y, x.shape[0], loss_fn)
-        zs, values = self._forward(x)
-        loss_value = self._loss_value(loss_fn, zs[-1], values[-1], actual)
-        node_slopes, input_slopes, w_slopes, b_slopes = self._backward(
+        actual = self.check_targets(y, x.shape[0], loss_fn)
+        zs, values = self.forward(x)
+        loss_value = self.loss_value(loss_fn, zs[-1], values[-1], actual)
+        node_slopes, input_slopes, w_slopes, b_slopes = self.backward(
             zs, values, actual, loss_fn, for_trace=True
         )
         return Trace(
@@ -260,8 +260,25 @@ class Network:
             biases=[None if layer.bias is None else layer.bias.copy() for layer in self.layers],
         )
 
-    def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Pre-activations ``zs`` (one per layer) and node values (inputs first)."""
+    def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The forward pass that keeps everything backpropagation needs.
+
+        For each layer ``k``: ``z_k = a_k @ W_k + b_k`` and ``a_{k+1} = f_k(z_k)``,
+        with ``a_0 = x``.
+
+        Parameters
+        ----------
+        x : array (n_samples, n_inputs)
+            Already checked and of the network's dtype (see :meth:`predict` for
+            the checking path); this is the training loop's fast path.
+
+        Returns
+        -------
+        zs : list of arrays (n_samples, n_out_k), one per layer
+            The node inputs (pre-activations).
+        values : list of arrays, inputs first
+            ``values[0]`` is ``x``; ``values[k + 1]`` holds layer ``k``'s node values.
+        """
         zs: list[np.ndarray] = []
         values = [x]
         for layer in self.layers:
@@ -270,7 +287,7 @@ class Network:
             values.append(a)
         return zs, values
 
-    def _backward(
+    def backward(
         self,
         zs: list[np.ndarray],
         values: list[np.ndarray],
@@ -278,7 +295,7 @@ class Network:
         loss_fn: Loss,
         for_trace: bool = False,
     ) -> tuple[list, list, list, list]:
-        """Backpropagation, from the output layer back to the inputs.
+        """Backpropagation, from the output layer back to the inputs (after :meth:`forward`).
 
         For each layer, from the last: the slope at its nodes' inputs ``z`` is
         the slope of the activation times the slope of the loss at its nodes;
@@ -313,13 +330,19 @@ class Network:
                 z_slope = prev.activation.backward(zs[k - 1], values[k], x_slope)
         return node_slopes, input_slopes, w_slopes, b_slopes
 
-    def _loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,
-                    actual: np.ndarray) -> float:
+    def loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,
+                   actual: np.ndarray) -> float:
+        """The loss of outputs ``out`` (node inputs ``z``) against ``actual``, a float.
+
+        A fused loss (sigmoid + binary cross-entropy, softmax + categorical
+        cross-entropy) is computed from the logits ``z``, which never overflows.
+        """
         if loss_fn.fused_activation is not None:
             return loss_fn.value_from_logits(z, actual)
         return loss_fn.value(out, actual)
 
-    def _check_loss_fits(self, loss_fn: Loss) -> None:
+    def check_loss_fits(self, loss_fn: Loss) -> None:
+        """Raise a ``ValueError`` when a fused loss does not match the output activation."""
         fused = loss_fn.fused_activation
         if fused is not None and self.layers[-1].activation.name != fused:
             raise ValueError(
@@ -327,7 +350,8 @@ class Network:
                 f"uses {self.layers[-1].activation.name!r}"
             )
 
-    def _check_y(self, y: object, n_samples: int, loss_fn: Loss) -> np.ndarray:
+    def check_targets(self, y: object, n_samples: int, loss_fn: Loss) -> np.ndarray:
+        """``y`` checked and shaped ``(n_samples, n_outputs)`` (class indices for softmax)."""
         return check_y(y, n_samples, self.n_outputs, self.dtype,
                        class_labels=loss_fn.fused_activation == "softmax")
 

@@ -14,12 +14,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .callbacks import Callback, ProgressBar, ProgressLog
+from .callbacks import Callback, History, ProgressBar, ProgressLog, TrainingRun
+from .errors import TrainingDiverged
 from .initializers import make_rng
 from .losses import Loss, get_loss
 from .metrics import get_metric
@@ -30,73 +30,6 @@ if TYPE_CHECKING:
     from .network import Network
 
 __all__ = ["History", "TrainingDiverged", "TrainingRun", "fit", "batch_slices"]
-
-
-class TrainingDiverged(RuntimeError):  # noqa: N818 (the public name the issue asks for)
-    """The loss, a slope or a weight became NaN or infinite during ``fit``.
-
-    The network keeps its last finite weights. Attributes: ``epoch`` and
-    ``batch`` (counted from 0), ``layer`` (index of the first layer whose
-    weights or slopes went non-finite, or None when only the loss did), and
-    ``history`` (the epochs completed before).
-    """
-
-    def __init__(self, message: str, epoch: int, batch: int, layer: int | None,
-                 history: History) -> None:
-        super().__init__(message)
-        self.epoch = epoch
-        self.batch = batch
-        self.layer = layer
-        self.history = history
-
-
-@dataclass
-class History:
-    """What happened during ``fit``, like Keras' ``History``.
-
-    Attributes
-    ----------
-    history : dict of str to list of float
-        Per-epoch values: ``loss`` (the mean of the batch losses seen during
-        the epoch, each measured before its batch's update, weighted by batch
-        size, as Keras reports it), ``val_loss`` when there is validation
-        data, and each metric with its ``val_`` twin.
-    epoch : list of int
-        The epochs run, counted from 0.
-    params : dict
-        The training settings (loss, optimizer, epochs, batch size, seed...).
-    interrupted : bool
-        True when Ctrl-C stopped training early.
-    """
-
-    history: dict[str, list[float]] = field(default_factory=dict)
-    epoch: list[int] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    interrupted: bool = False
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def plot(self, **kwargs: Any):  # -> matplotlib Figure
-        """Draw the loss (and val_loss, metrics) per epoch; see :func:`slopes.plot.plot_history`."""
-        from .plot import plot_history
-
-        return plot_history(self, **kwargs)
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
-        return f"History({len(self.epoch)} epochs{', ' + last if last else ''})"
-
-
-@dataclass
-class TrainingRun:
-    """The state of one ``fit`` call that callbacks can see and change."""
-
-    network: Network
-    epochs: int
-    history: History
-    stop_training: bool = False
-    interrupted: bool = False
 
 
 def batch_slices(n_samples: int, batch_size: int | None) -> list[slice]:
@@ -164,7 +97,7 @@ def fit(
         network keeps its last finite weights.
     """
     loss_fn = get_loss(loss)
-    net._check_loss_fits(loss_fn)
+    net.check_loss_fits(loss_fn)
     opt = get_optimizer(optimizer, learning_rate)
     epochs = check_positive_int("epochs", epochs)
     if batch_size is not None:
@@ -178,7 +111,7 @@ def fit(
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
 
     x, _ = check_X(X, net.n_inputs, net.dtype)
-    actual = net._check_y(y, x.shape[0], loss_fn)
+    actual = net.check_targets(y, x.shape[0], loss_fn)
     x, actual, x_val, y_val = _validation_set(net, loss_fn, x, actual,
                                               validation_data, validation_split)
     rng = make_rng(seed)
@@ -251,9 +184,9 @@ def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb:
 
     Nothing is written to the network unless every new weight is finite.
     """
-    zs, values = net._forward(xb)
-    batch_loss = net._loss_value(loss_fn, zs[-1], values[-1], yb)
-    net._backward(zs, values, yb, loss_fn)
+    zs, values = net.forward(xb)
+    batch_loss = net.loss_value(loss_fn, zs[-1], values[-1], yb)
+    net.backward(zs, values, yb, loss_fn)
     params = net.parameters()
     slopes = [g for layer in net.layers for g in layer.parameter_slopes()]
     # Non-finite slopes make non-finite new weights, so one check of the new
@@ -297,8 +230,8 @@ def _diverged(net: Network, opt: Optimizer, epoch: int, batch: int, layer: int |
 
 def _evaluate(net: Network, loss_fn: Loss, metric_fns: dict, x: np.ndarray,
               y: np.ndarray) -> dict[str, float]:
-    zs, values = net._forward(x)
-    logs = {"val_loss": net._loss_value(loss_fn, zs[-1], values[-1], y)}
+    zs, values = net.forward(x)
+    logs = {"val_loss": net.loss_value(loss_fn, zs[-1], values[-1], y)}
     for name, fn in metric_fns.items():
         logs[f"val_{name}"] = fn(values[-1], y)
     return logs
@@ -316,7 +249,7 @@ def _validation_set(net: Network, loss_fn: Loss, x: np.ndarray, actual: np.ndarr
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (X_val, y_val)")
         x_val, _ = check_X(validation_data[0], net.n_inputs, net.dtype)
-        y_val = net._check_y(validation_data[1], x_val.shape[0], loss_fn)
+        y_val = net.check_targets(validation_data[1], x_val.shape[0], loss_fn)
         return x, actual, x_val, y_val
     if not validation_split:
         return x, actual, None, None
