@@ -48,9 +48,9 @@ def test_bad_test_size(bad):
 def test_demo_preprocessing_reproduces_the_course_features():
     # The demo stores a TabularPreprocessor in its model file so that
     # `slopes predict` on the admissions CSV sees exactly the demo's inputs.
-    from slopes.commands import _demo_preprocessor
+    from slopes.commands.demo import demo_preprocessor
 
-    prep = _demo_preprocessor()
+    prep = demo_preprocessor()
     data = load_admissions()
     X = prep.transform(data)
     split = prepare_admissions(test_size=0.1, seed=0)

@@ -2,13 +2,15 @@
 
 Each subcommand module exposes ``register(subparsers)``, which adds its
 parser and sets ``func`` (called with the parsed arguments, returning an exit
-code). Exit codes: 0 success, 1 data or file error, 2 usage error.
+code). Exit codes: 0 success, 1 data or file error, 2 usage error, 130 Ctrl-C,
+141 the reader of the output went away (a closed pipe, like ``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,8 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    check = getattr(args, "check", None)
+    if check is not None:
+        # Checks across options, before any data is read; a failure exits 2 like argparse.
+        check(args)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, while it can still be caught
+        return code
+    except BrokenPipeError:
+        # The reader went away (`slopes lessons 7 | head`): stop quietly, as `cat` would.
+        _silence_stdout()
+        return 141
     except KeyboardInterrupt:
         print("slopes: interrupted", file=sys.stderr)
         return 130
@@ -56,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"slopes {args.command}: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush into a closed pipe says nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover

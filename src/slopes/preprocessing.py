@@ -36,7 +36,8 @@ import numpy as np
 
 from ._optional import require
 
-__all__ = ["TabularPreprocessor", "guess_task", "MISSING_CATEGORY"]
+__all__ = ["TabularPreprocessor", "guess_task", "id_like_columns", "check_mostly_numeric",
+           "MISSING_CATEGORY"]
 
 #: The category given to missing values of a categorical column with ``fill_missing``.
 MISSING_CATEGORY = "(missing)"
@@ -188,14 +189,14 @@ class TabularPreprocessor:
         categories: dict[str, list[str]] = {}
         for name in features:
             column = data[name]
+            if name not in self.categorical:
+                _check_mostly_numeric(name, column)
+                if _all_numbers(column):
+                    # Text cells that are all numbers (a slice of a table whose stray
+                    # text cells fell elsewhere): standardize them, don't one-hot them.
+                    column = pd_to_numeric(column)
             if name not in self.categorical and _is_numeric(column):
-                values = column.to_numpy(float)
-                mean = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
-                scale = float(np.nanstd(values)) if np.isfinite(values).any() else 1.0
-                if not np.isfinite(values[~np.isnan(values)]).all():
-                    raise ValueError(f"column {name!r} holds infinite values")
-                # A constant column keeps scale 1: it becomes all zeros, nothing divides by 0.
-                numeric[name] = {"mean": mean, "scale": scale if scale > 0 else 1.0}
+                numeric[name] = _standardizer(name, column)
             else:
                 keys = {_key(v) for v in column.dropna()}
                 if self.fill_missing:
@@ -228,12 +229,10 @@ class TabularPreprocessor:
                     f"target column {self.target!r} must hold numbers for regression, "
                     f"got {_show(bad.iloc[0])} in row {bad.index[0]}"
                 )
-            values = target.to_numpy(float)
+            stats = _standardizer(self.target, target)
             self.classes = None
             if self.standardize_target:
-                scale = float(values.std())
-                self.target_mean = float(values.mean())
-                self.target_scale = scale if scale > 0 else 1.0
+                self.target_mean, self.target_scale = stats["mean"], stats["scale"]
 
     def _check_missing(self, data: Any, columns: Sequence[str]) -> None:
         columns = [c for c in columns if c is not None and c in data.columns]
@@ -247,7 +246,8 @@ class TabularPreprocessor:
         rows = missing.any(axis=1)
         where = ", ".join(f"{name!r} ({int(n)} row{'s' if n != 1 else ''})"
                           for name, n in bad.items())
-        hint = "" if self.fill_missing else "; fill or drop them, or use fill_missing=True"
+        hint = "" if self.fill_missing else ("; fill or drop them, or use fill_missing=True "
+                                             "(slopes train --fill-missing)")
         raise ValueError(
             f"missing values in {int(rows.sum())} row(s) (rows {_rows(data.index[rows])}): "
             f"column {where}{hint}"
@@ -292,13 +292,12 @@ class TabularPreprocessor:
             column = data[name]
             if name in self.numeric:
                 values = self._numeric_values(name, column)
-                stats = self.numeric[name]
-                blocks.append(((values - stats["mean"]) / stats["scale"]).reshape(-1, 1))
+                blocks.append(_standardized(name, column, values, self.numeric[name]))
             else:
                 blocks.append(self._one_hot(name, column))
         return np.hstack(blocks).astype(dtype)
 
-    def _numeric_values(self, name: str, column: Any) -> np.ndarray:
+    def _numeric_values(self, name: str, column: Any, fill: bool = True) -> np.ndarray:
         numbers_ = pd_to_numeric(column)
         bad = numbers_.isna() & column.notna()
         if bad.any():
@@ -307,12 +306,13 @@ class TabularPreprocessor:
                 f"column {name!r} row {row}: expected a number, got {_show(column[row])}"
             )
         values = numbers_.to_numpy(float)
-        if self.fill_missing:
+        if self.fill_missing and fill:
             values = np.where(np.isnan(values), self.numeric[name]["mean"], values)
-        infinite = ~np.isfinite(values)
+        infinite = ~np.isfinite(values) & ~np.isnan(values)
         if infinite.any():
             row = column.index[int(np.argmax(infinite))]
-            raise ValueError(f"column {name!r} row {row}: expected a finite number, got inf")
+            raise ValueError(f"column {name!r} row {row}: expected a finite number, "
+                             f"got {_show(column[row])}")
         return values
 
     def _one_hot(self, name: str, column: Any) -> np.ndarray:
@@ -350,13 +350,13 @@ class TabularPreprocessor:
         self._check_fitted()
         if self.target is None:
             raise ValueError("this preprocessor was fitted without a target column")
-        if not self.fill_missing or self.task == "classify":
-            missing = target.isna()
-            if missing.any():
-                raise ValueError(
-                    f"target column {self.target!r} is missing in "
-                    f"{int(missing.sum())} row(s) (rows {_rows(target.index[missing])})"
-                )
+        # A missing target is never filled in: a made-up answer would be learned as true.
+        missing = target.isna()
+        if missing.any():
+            raise ValueError(
+                f"target column {self.target!r} is missing in "
+                f"{int(missing.sum())} row(s) (rows {_rows(target.index[missing])})"
+            )
         if self.task == "classify":
             lookup = {_key(c): i for i, c in enumerate(self.classes)}
             keys = target.map(_key)
@@ -369,8 +369,30 @@ class TabularPreprocessor:
                     f"{', '.join(map(str, self.classes))}"
                 )
             return keys.map(lookup).to_numpy(np.int64)
-        values = self._numeric_values(self.target, target)
-        return ((values - self.target_mean) / self.target_scale).astype(dtype)
+        values = self._numeric_values(self.target, target, fill=False)
+        stats = {"mean": self.target_mean, "scale": self.target_scale}
+        return _standardized(self.target, target, values, stats)[:, 0].astype(dtype)
+
+    def unseen(self, data: Any) -> dict[Any, str]:
+        """Rows of ``data`` holding a category or class never seen in fitting.
+
+        Returns ``{row: "column 'color' = 'purple'"}`` for each such row (the
+        first unseen value of the row), so a caller can leave those rows out
+        of a score and say which they were; :meth:`transform` refuses them.
+        """
+        self._check_fitted()
+        found: dict[Any, str] = {}
+        checks = [(name, self.categories[name]) for name in self.columns
+                  if name in self.categories and name in data.columns]
+        if self.task == "classify" and self.target in data.columns:
+            checks.append((self.target, [_key(c) for c in self.classes]))
+        for name, known in checks:
+            column = data[name]
+            keys = column.map(lambda v: MISSING_CATEGORY if _isna(v) else _key(v))
+            for row in column.index[~keys.isin(known)]:
+                found.setdefault(row, f"{'class' if name == self.target else 'column'} "
+                                      f"{name!r} = {_show(column[row])}")
+        return found
 
     def inverse_target(self, values: np.ndarray) -> np.ndarray:
         """Regression predictions back in the target's units."""
@@ -407,43 +429,138 @@ class TabularPreprocessor:
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any]) -> TabularPreprocessor:
-        """Rebuild a fitted preprocessor from :meth:`to_dict`'s output (validated)."""
+        """Rebuild a fitted preprocessor from :meth:`to_dict`'s output, checking every value.
+
+        The parameters usually come from a model file, so nothing is coerced:
+        a number written as a string or a list where an object belongs is an
+        error, not a surprise at prediction time.
+
+        Raises
+        ------
+        ValueError
+            Naming the first entry that is missing, of the wrong type or
+            inconsistent with the others (columns that are neither numeric
+            nor categorical, duplicate classes such as ``1`` and ``"1"``, a
+            scale that is not a positive finite number...).
+        """
+        def short(value: Any) -> str:
+            text = repr(value) if isinstance(value, (str, bool, numbers.Real)) or value is None \
+                else f"a {type(value).__name__}"
+            return text if len(text) <= 60 else text[:57] + "..."
+
+        def fail(problem: str) -> ValueError:
+            return ValueError(f"preprocessing parameters: {problem}")
+
+        def number(where: str, value: Any) -> float:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise fail(f"{where} must be a number, got {short(value)}")
+            try:
+                result = float(value)
+            except OverflowError:
+                result = math.inf
+            if not math.isfinite(result):
+                raise fail(f"{where} must be a finite number, got {short(value)}")
+            return result
+
+        def names(where: str, value: Any) -> list[str]:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise fail(f"{where} must be a list of strings, got {short(value)}")
+            seen = set()
+            for item in value:
+                if item in seen:
+                    raise fail(f"{where} names {item!r} twice")
+                seen.add(item)
+            return list(value)
+
+        def flag(key: str) -> bool:
+            value = params.get(key, False)
+            if not isinstance(value, bool):
+                raise fail(f"{key} must be true or false, got {short(value)}")
+            return value
+
         if not isinstance(params, Mapping) or params.get("type") != "TabularPreprocessor":
             raise ValueError(
                 "preprocessing parameters must be a dict with type 'TabularPreprocessor', "
                 f"got {type(params).__name__}"
             )
-        try:
-            prep = cls(target=params["target"], categorical=params.get("categorical", []),
-                       task=params["task"],
-                       standardize_target=bool(params.get("standardize_target", False)),
-                       fill_missing=bool(params.get("fill_missing", False)))
-            prep.columns = [str(c) for c in params["columns"]]
-            prep.numeric = {
-                str(k): {"mean": float(v["mean"]), "scale": float(v["scale"])}
-                for k, v in params["numeric"].items()
-            }
-            prep.categories = {str(k): [str(c) for c in v]
-                               for k, v in params["categories"].items()}
-            classes = params.get("classes")
-            prep.classes = None if classes is None else list(classes)
-            prep.target_mean = float(params.get("target_mean", 0.0))
-            prep.target_scale = float(params.get("target_scale", 1.0))
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"preprocessing parameters are incomplete or malformed: "
-                             f"{type(exc).__name__}: {exc}") from exc
-        for name in prep.columns:
-            if (name in prep.numeric) == (name in prep.categories):
-                raise ValueError(
-                    f"preprocessing parameters: column {name!r} must be either numeric or "
-                    "categorical"
-                )
-        scales = [s["scale"] for s in prep.numeric.values()] + [prep.target_scale]
-        means = [s["mean"] for s in prep.numeric.values()] + [prep.target_mean]
-        if not all(math.isfinite(v) for v in scales + means) or min(scales) <= 0:
-            raise ValueError("preprocessing parameters: means must be finite and scales > 0")
-        if prep.task == "classify" and (not prep.classes or len(prep.classes) < 2):
-            raise ValueError("preprocessing parameters: classification needs >= 2 classes")
+        missing = [k for k in ("target", "task", "columns", "numeric", "categories")
+                   if k not in params]
+        if missing:
+            raise ValueError("preprocessing parameters are incomplete or malformed: no "
+                             f"{', '.join(map(repr, missing))} entry")
+        target, task = params["target"], params["task"]
+        if target is not None and not isinstance(target, str):
+            raise fail(f"target must be a column name (a string) or null, got {short(target)}")
+        if task is not None and (not isinstance(task, str) or task not in TASKS):
+            raise fail(f"task must be 'classify', 'regress' or null, got {short(task)}")
+        if target is not None and task is None:
+            raise fail(f"the target {target!r} needs a task, 'classify' or 'regress'")
+        columns = names("columns", params["columns"])
+        if not columns:
+            raise fail("columns is empty; a preprocessor makes at least one feature")
+        if target in columns:
+            raise fail(f"the target {target!r} is also listed as a feature column")
+        numeric: dict[str, dict[str, float]] = {}
+        if not isinstance(params["numeric"], Mapping):
+            raise fail("numeric must be an object mapping column names to {mean, scale}, got "
+                       f"{short(params['numeric'])}")
+        for name, stats in params["numeric"].items():
+            where = f"numeric[{name!r}]"
+            if not isinstance(stats, Mapping) or not {"mean", "scale"} <= set(stats):
+                raise fail(f"{where} must be an object with a mean and a scale, got "
+                           f"{short(stats)}")
+            numeric[name] = {"mean": number(f"{where} mean", stats["mean"]),
+                             "scale": number(f"{where} scale", stats["scale"])}
+            if numeric[name]["scale"] <= 0:
+                raise fail(f"{where} scale must be > 0, got {short(stats['scale'])}")
+        if not isinstance(params["categories"], Mapping):
+            raise fail("categories must be an object mapping column names to lists of "
+                       f"categories, got {short(params['categories'])}")
+        categories = {name: names(f"categories[{name!r}]", values)
+                      for name, values in params["categories"].items()}
+        for name, values in categories.items():
+            if not values:
+                raise fail(f"categories[{name!r}] is empty; a categorical column needs at least "
+                           "one category")
+        for name in columns:
+            if (name in numeric) == (name in categories):
+                raise fail(f"column {name!r} must be either numeric or categorical")
+        unused = [name for name in (*numeric, *categories) if name not in columns]
+        if unused:
+            raise fail(f"numeric or categories name column(s) {', '.join(map(repr, unused))} "
+                       "that are not in columns")
+        target_mean = number("target_mean", params.get("target_mean", 0.0))
+        target_scale = number("target_scale", params.get("target_scale", 1.0))
+        if target_scale <= 0:
+            raise fail(f"target_scale must be > 0, got {short(params.get('target_scale'))}")
+        classes = params.get("classes")
+        if task == "classify":
+            if not isinstance(classes, list):
+                raise fail(f"classes must be a list of class labels, got {short(classes)}")
+            seen: dict[str, Any] = {}
+            for label in classes:
+                if not isinstance(label, (str, bool, numbers.Real)):
+                    raise fail(f"class {short(label)} is not a string, number or true/false")
+                if isinstance(label, numbers.Real) and not isinstance(label, bool):
+                    number("a class", label)
+                key = _key(label)  # how transform_target matches labels: 1, 1.0, "1" agree
+                if key in seen:
+                    raise fail(f"classes {short(seen[key])} and {short(label)} are the same "
+                               f"class (both read as {key!r})")
+                seen[key] = label
+            if len(classes) < 2:
+                raise fail(f"classification needs >= 2 classes, got {len(classes)}")
+        elif classes is not None:
+            raise fail(f"classes are only for task 'classify', but the task is {task!r}")
+        prep = cls(target=target, categorical=names("categorical", params.get("categorical", [])),
+                   task=task, standardize_target=flag("standardize_target"),
+                   fill_missing=flag("fill_missing"))
+        prep.columns = columns
+        prep.numeric = numeric
+        prep.categories = categories
+        prep.classes = None if classes is None else list(classes)
+        prep.target_mean = target_mean
+        prep.target_scale = target_scale
         return prep
 
     def __repr__(self) -> str:
@@ -478,3 +595,100 @@ def _sort_key(key: str) -> tuple[int, float, str]:
         return (0, float(key), key)
     except ValueError:
         return (1, 0.0, key)
+
+
+def _all_numbers(column: Any) -> bool:
+    """Whether a text column's filled cells are all numbers (``"1.5"``, ``"7"``)."""
+    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+        return False
+    filled = column.dropna()
+    return bool(len(filled)) and not pd_to_numeric(filled).isna().any()
+
+
+def check_mostly_numeric(data: Any, columns: Sequence[str]) -> None:
+    """Refuse columns of numbers with a few stray text cells; see :func:`_check_mostly_numeric`."""
+    for name in columns:
+        _check_mostly_numeric(name, data[name])
+
+
+def _check_mostly_numeric(name: str, column: Any) -> None:
+    """Refuse a column of numbers with a few stray text cells (``'n/a'``, ``'12,5'``).
+
+    pandas reads such a column as text, and it would be one-hot encoded with
+    one category per distinct number: a silent wrong model. When at least
+    half of the filled cells are numbers, the others are reported instead.
+    """
+    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+        return
+    filled = column.dropna()
+    if filled.empty:
+        return
+    numbers_ = pd_to_numeric(filled)
+    bad = numbers_.isna()
+    if not bad.any() or bad.mean() > 0.5:
+        return
+    rows = filled.index[bad]
+    shown = ", ".join(f"row {r}: {_show(filled[r])}" for r in rows[:3])
+    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+    raise ValueError(
+        f"column {name!r} holds numbers except in {len(rows)} cell(s) ({shown}{more}); "
+        "fix or empty those cells, or list the column as categorical to one-hot encode it"
+    )
+
+
+def _standardizer(name: str, column: Any) -> dict[str, float]:
+    """``{"mean", "scale"}`` of a numeric column (NaN ignored), finite or a ``ValueError``."""
+    values = column.to_numpy(float)
+    infinite = np.isinf(values)
+    if infinite.any():
+        row = column.index[int(np.argmax(infinite))]
+        raise ValueError(f"column {name!r} row {row}: expected a finite number, "
+                         f"got {_show(column[row])}")
+    filled = values[~np.isnan(values)]
+    if filled.size == 0:
+        return {"mean": 0.0, "scale": 1.0}
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(np.mean(filled))
+        scale = float(np.std(filled))
+    if not (math.isfinite(mean) and math.isfinite(scale)):
+        raise ValueError(
+            f"column {name!r} holds numbers too large to standardize (up to "
+            f"{np.max(np.abs(filled)):.3g}); rescale the column (say, to other units) first"
+        )
+    # A constant column keeps scale 1: it becomes all zeros, nothing divides by 0.
+    return {"mean": mean, "scale": scale if scale > 0 else 1.0}
+
+
+def _standardized(name: str, column: Any, values: np.ndarray,
+                  stats: Mapping[str, float]) -> np.ndarray:
+    """``(values - mean) / scale`` as a column ``(n, 1)``; a value that overflows is an error."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ((values - stats["mean"]) / stats["scale"]).reshape(-1, 1)
+    bad = ~np.isfinite(out[:, 0]) & ~np.isnan(values)
+    if bad.any():
+        row = column.index[int(np.argmax(bad))]
+        raise ValueError(
+            f"column {name!r} row {row}: {_show(column[row])} is too large for the scale the "
+            f"model learned (mean {stats['mean']:.4g}, scale {stats['scale']:.4g})"
+        )
+    return out
+
+
+def id_like_columns(data: Any, columns: Sequence[str], min_rows: int = 20) -> list[str]:
+    """Columns of ``data`` whose text or whole-number values differ in every row (IDs).
+
+    Such a column cannot generalize to new rows: one-hot encoded, it gives
+    one input per row; standardized, a row number. Only tables of at least
+    ``min_rows`` rows are judged.
+    """
+    pd = _pandas()
+    found = []
+    if len(data) < min_rows:
+        return found
+    for name in columns:
+        column = data[name]
+        if column.isna().any() or column.nunique() != len(column):
+            continue
+        if pd.api.types.is_integer_dtype(column) or not _is_numeric(column):
+            found.append(name)
+    return found

@@ -1,0 +1,164 @@
+"""The ``slopes`` subcommands demo, train, predict and explain.
+
+One module per subcommand (:mod:`.demo`, :mod:`.train`, :mod:`.predict`,
+:mod:`.explain`), with what they share beside them: reading tables and
+writing output files (:mod:`.outputs`), scores and baselines
+(:mod:`.report`), and the checked option types (:mod:`.options`). This
+module only builds the parsers.
+
+Every option value is checked while the command line is read, so a bad one
+is a usage error (exit code 2) before any data is read; data and file
+problems raise :class:`~slopes.errors.CommandError`, which ``slopes.cli``
+prints as one line on stderr (exit code 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from typing import Any
+
+from ..activations import ACTIVATIONS
+from ..losses import LOSSES
+from . import options
+from .demo import (
+    COURSE_EPOCHS,
+    COURSE_LEARNING_RATE,
+    DEMO_EPOCHS,
+    DEMO_LEARNING_RATE,
+    DEMO_LOSS,
+    DEMO_SEED,
+    DEMO_SPLIT_SEED,
+    run_demo,
+)
+from .explain import run_explain
+from .outputs import ROWS_NOTE
+from .predict import run_predict
+from .train import check_train_options, run_train
+
+__all__ = ["register"]
+
+# Hidden layers can use any activation but softmax, whose outputs are tied together.
+HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
+
+
+def _parser(subparsers: Any, name: str, help_: str, description: str,
+            example: str) -> argparse.ArgumentParser:
+    return subparsers.add_parser(
+        name, help=help_, description=description,
+        epilog="example:\n" + example, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def register(subparsers: Any) -> None:
+    """Add the demo, train, predict and explain subcommands to ``slopes``."""
+    p = _parser(subparsers, "demo", "train the course's 6-2-1 network on the admissions data",
+                "Train the course's 6-2-1 sigmoid network (no bias) on the admissions data "
+                "shipped with slopes:\nrank one-hot, gre and gpa standardized, 10% of the rows "
+                "held out. Prints the training loss\nat every tenth of the epochs (with the "
+                "course's 'WARNING - Loss Increasing') and the test\naccuracy next to the base "
+                "rate; writes model.safetensors, metrics.json, loss.png, network.png.\n\n"
+                "--course uses the course's exact settings: 900 epochs, learning rate 0.005 and "
+                "the\nweights np.random.seed(21) gives (drawn from a private RandomState; slopes "
+                "never\ntouches NumPy's global random state). At that learning rate the "
+                "network barely moves.",
+                "  slopes demo --out slopes-demo\n  slopes demo --course\n"
+                "  slopes demo --epochs 300 --learning-rate 2 --seed 3\n")
+    p.add_argument("--out", default="slopes-demo", metavar="DIR",
+                   help="folder for the output files (default: slopes-demo)")
+    p.add_argument("--epochs", type=options.positive_int, default=None,
+                   help=f"passes over the training rows (default {DEMO_EPOCHS}; "
+                        f"--course: {COURSE_EPOCHS})")
+    p.add_argument("--learning-rate", type=options.positive_float, default=None,
+                   help=f"default {DEMO_LEARNING_RATE:g} (--course: {COURSE_LEARNING_RATE})")
+    p.add_argument("--loss", type=options.choice(list(LOSSES), "loss"), default=None,
+                   help=f"default {DEMO_LOSS}, the course's E = 1/(2m) sum (y - y_hat)^2")
+    p.add_argument("--seed", type=options.seed, default=None,
+                   help=f"seed of the initial weights (default {DEMO_SEED})")
+    p.add_argument("--split-seed", type=options.seed, default=None,
+                   help=f"seed choosing the 40 held-out rows (default {DEMO_SPLIT_SEED})")
+    p.add_argument("--course", action="store_true",
+                   help="the course's settings: 900 epochs, learning rate 0.005, seed 21")
+    p.set_defaults(func=run_demo)
+
+    p = _parser(subparsers, "train", "train a network on a CSV file",
+                "Train a network on any CSV file. Numeric columns are standardized, text "
+                "columns\n(and --categorical ones) one-hot encoded; the target is a class "
+                "(classification)\nor a number (regression), guessed unless --task is given. "
+                "Writes model.safetensors,\nmetrics.json, loss.png and network.png to --out.",
+                "  slopes train admissions.csv --target admit --categorical rank --out model\n"
+                "  slopes train houses.csv --target price --task regress --hidden 16,16 "
+                "--epochs 300\n")
+    p.add_argument("data", metavar="DATA.csv", help="CSV file with a header line")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    p.add_argument("--task", choices=["classify", "regress"], default=None,
+                   help="default: guessed from the target column")
+    columns = p.add_mutually_exclusive_group()
+    columns.add_argument("--features", type=options.column_list, default=None,
+                         metavar="COL,...", help="learn from these columns only")
+    columns.add_argument("--drop", type=options.column_list, default=None, metavar="COL,...",
+                         help="leave these columns out (IDs, names, dates...)")
+    p.add_argument("--categorical", type=options.column_list, default=None, metavar="COL,...",
+                   help="numeric columns to one-hot encode, like rank")
+    p.add_argument("--fill-missing", action="store_true",
+                   help="fill missing values (numbers: the training rows' mean; text: a "
+                        "'(missing)' category) instead of stopping")
+    p.add_argument("--hidden", type=options.hidden_sizes, default=[8, 8], metavar="SIZES",
+                   help="hidden layer sizes, comma-separated (default 8,8)")
+    p.add_argument("--activation", type=options.choice(HIDDEN_ACTIVATIONS, "activation"),
+                   default="relu", help=f"hidden layers' activation: "
+                   f"{', '.join(HIDDEN_ACTIVATIONS)} (default relu)")
+    p.add_argument("--loss", type=options.choice(list(LOSSES), "loss"), default=None,
+                   help="default: binary_crossentropy (2 classes), categorical_crossentropy "
+                        "(more), mse (regression)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    p.add_argument("--learning-rate", type=options.positive_float, default=0.01,
+                   help="default 0.01")
+    p.add_argument("--epochs", type=options.positive_int, default=200,
+                   help="the most epochs to run (default 200)")
+    p.add_argument("--batch-size", type=options.positive_int, default=32, help="default 32")
+    p.add_argument("--test-size", type=options.fraction, default=0.1,
+                   help="fraction of rows held out for testing (default 0.1)")
+    p.add_argument("--validation-split", type=options.fraction, default=0.1,
+                   help="fraction of the training rows held out to watch val_loss "
+                        "(default 0.1)")
+    p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop when val_loss stops improving and keep the best epoch's "
+                        "weights (default: on when there are validation rows)")
+    p.add_argument("--patience", type=options.positive_int, default=10,
+                   help="epochs without improvement before early stopping (default 10)")
+    p.add_argument("--seed", type=options.seed, default=0,
+                   help="seed of the split, the initial weights and shuffling (default 0)")
+    p.add_argument("--out", default="slopes-model", metavar="DIR",
+                   help="folder for the output files (default: slopes-model)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model already in --out (default: refuse)")
+    p.add_argument("--save-interrupted", action="store_true",
+                   help="on Ctrl-C, still write the partly trained model (default: write "
+                        "nothing and exit 130)")
+    p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
+
+    p = _parser(subparsers, "predict", "predict with a saved model",
+                "Apply a model saved by `slopes train` or `slopes demo` to the rows of a CSV "
+                "file. The file\nneeds the columns the model was trained on (the target column "
+                "may be there or not).\nWrites the rows with predicted_<target> and, for "
+                "classification, probability_<class>\nfor each class.",
+                "  slopes predict slopes-model/model.safetensors new.csv --out predictions.csv\n")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="CSV file to write (default: print to stdout)")
+    p.set_defaults(func=run_predict)
+
+    p = _parser(subparsers, "explain", "show every value and slope for one row",
+                "Trace one row through a saved model and print, for every weight, its value, "
+                "the three\nfactors of its slope and the update gradient descent would make. "
+                "The row's target must\nbe in the file. Writes network.png with the values "
+                "and slopes.\n" + ROWS_NOTE,
+                "  slopes explain slopes-demo/model.safetensors admissions.csv --row 0\n")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--row", type=options.row_number, required=True, metavar="N",
+                   help="the row to explain (0 is the first data row)")
+    p.add_argument("--out", default="slopes-explain", metavar="DIR",
+                   help="folder for network.png (default: slopes-explain)")
+    p.set_defaults(func=run_explain)
