@@ -263,8 +263,9 @@ def test_baselines_are_printed_beside_the_test_score(capsys, tmp_path):
     code, out, err = cli(capsys, "train", path, "--target", "label", *FAST, "--out",
                          tmp_path / "m")
     assert code == 0, err
-    line = next(s for s in out.splitlines() if "baselines fitted on the same training rows" in s)
-    assert "majority class: accuracy" in line and "logistic regression: accuracy" in line
+    line = next(s for s in out.splitlines() if s.startswith("base  "))
+    assert line.startswith("base  (fitted on the same training rows) majority class accuracy ")
+    assert ", logistic regression accuracy " in line
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     majority = metrics["baselines"]["majority_class"]["accuracy"]
     assert 0 < majority < 1
@@ -281,7 +282,7 @@ def test_regression_baselines(capsys, tmp_path):
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["baselines"]["training_mean"]["r2"] < 0.1
     assert metrics["baselines"]["linear_regression"]["r2"] > 0.99
-    assert "training mean: mse" in out and "linear regression: mse" in out
+    assert "training mean mse " in out and ", linear regression mse " in out
 
 
 # --------------------------------------------------- numbers numpy cannot hold
