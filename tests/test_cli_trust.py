@@ -136,6 +136,16 @@ def test_split_is_stratified_and_every_class_trains():
     assert len(np.intersect1d(kept, taken)) == 0 and len(kept) + len(taken) == 60
 
 
+def test_missing_target_values_are_an_error(capsys, tmp_path):
+    frame = table().astype({"label": object})
+    frame.loc[4, "label"] = None
+    path = write_csv(tmp_path, frame)
+    code, _, err = cli(capsys, "train", path, "--target", "label", "--fill-missing", *FAST,
+                       "--out", tmp_path / "m")
+    assert code == 1
+    assert "the target column 'label' is empty in 1 row(s) (rows 4); drop those rows first" in err
+
+
 # ------------------------------------------------------------ schema surprises
 def test_one_text_cell_in_a_numeric_column_is_reported(capsys, tmp_path):
     frame = table().astype({"x": object})
