@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation, get_activation
-from .initializers import initial_weights, make_rng
+from .activations import ACTIVATIONS, Activation, get_activation
+from .initializers import INITIALIZERS, initial_weights, make_rng
+from .validation import check_bool, check_seed, short_repr
 
 __all__ = ["Dense"]
 
@@ -25,6 +26,9 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def as_float_dtype(dtype: object) -> np.dtype:
     """``np.float32`` or ``np.float64`` as a dtype; anything else is a ``ValueError``."""
+    if dtype is None:
+        # np.dtype(None) is float64: refuse it rather than choose silently.
+        raise ValueError("dtype must be float32 or float64, got None")
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
@@ -81,7 +85,20 @@ class Dense:
     ) -> None:
         self.n_in = _positive_int("n_in", n_in)
         self.n_out = _positive_int("n_out", n_out)
+        if activation is not None and not isinstance(activation, (str, Activation)):
+            raise TypeError(
+                f"activation must be a name ({', '.join(ACTIVATIONS)}) or an Activation "
+                f"object, got {short_repr(activation)} ({type(activation).__name__})"
+            )
         self.activation = get_activation(activation)
+        # bias="no" is truthy: without this check it would silently add a bias.
+        check_bool("bias", bias)
+        if not isinstance(init, str):
+            raise TypeError(
+                f"init must be a name ({', '.join(INITIALIZERS)}), got {short_repr(init)} "
+                f"({type(init).__name__})"
+            )
+        check_seed(seed)
         self.dtype = as_float_dtype(dtype)
         self.init = init
         self._weights = initial_weights(init, self.n_in, self.n_out, make_rng(seed), self.dtype)

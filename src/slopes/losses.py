@@ -12,6 +12,18 @@ slope of the loss at the output layer's *input* ``z`` (the logits) is simply
 mean also runs over outputs). slopes uses that fused slope and computes the
 value from the logits, so neither overflows for logits of +-1e4, where
 ``log(sigmoid(z))`` computed naively gives ``log(0) = -inf``.
+
+Sample weights. Every ``value``, ``slope``, ``value_from_logits`` and
+``logit_slope`` takes an optional ``sample_weight`` of shape ``(m,)`` (``w_i >=
+0``, positive sum) that weighs each row's loss ``l_i`` and its slope exactly.
+A loss that averages its rows becomes
+
+    L = sum_i w_i l_i / sum_i w_i
+
+and ``sse``, which sums them, becomes ``L = sum_i w_i l_i``. Either way
+weights of 1 give the unweighted loss, and integer weights give the loss of
+the data with row ``i`` repeated ``w_i`` times. The slope at row ``i`` is the
+unweighted slope times ``m w_i / sum_i w_i`` (times ``w_i`` for ``sse``).
 """
 
 from __future__ import annotations
@@ -31,12 +43,34 @@ __all__ = [
 ]
 
 
+def _weighted_mean(row_losses: np.ndarray, sample_weight: np.ndarray) -> float:
+    """``sum_i w_i l_i / sum_i w_i`` for row losses ``l`` (m,) and weights ``w`` (m,)."""
+    return float(sample_weight @ row_losses / sample_weight.sum())
+
+
+def _weigh_rows(slope: np.ndarray, sample_weight: np.ndarray | None,
+                mean: bool = True) -> np.ndarray:
+    """The slope (m, k) of the weighted loss from the unweighted one.
+
+    Row ``i`` is scaled by ``m w_i / sum w`` for a loss that averages its rows
+    (its unweighted slope carries ``1/m``, the weighted one ``w_i / sum w``),
+    by ``w_i`` for one that sums them.
+    """
+    if sample_weight is None:
+        return slope
+    factors = sample_weight * (len(sample_weight) / sample_weight.sum()) if mean \
+        else sample_weight
+    return slope * factors[:, None]
+
+
 class Loss:
     """Base class: ``value(predicted, actual)`` and ``slope(predicted, actual)``.
 
     ``fused_activation`` names the output activation the loss is fused with,
     or is ``None``. A fused loss also has ``value_from_logits`` and
-    ``logit_slope``.
+    ``logit_slope``. The built-in losses also take ``sample_weight=`` (see
+    the module's notes); a loss of your own needs it only for weighted
+    training, as it is passed only when weights are given.
     """
 
     name: str = "loss"
@@ -47,6 +81,13 @@ class Loss:
 
     def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def check_actual(self, actual: np.ndarray) -> None:
+        """Raise a ``ValueError`` when targets ``actual`` are outside what the loss means.
+
+        Called once per call of ``Network.check_targets`` (so once per
+        ``fit``, ``trace``, ``evaluate``), never per batch. Here: no limits.
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -63,12 +104,16 @@ class SSE(Loss):
 
     name = "sse"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
         error = predicted - actual
-        return float(np.vdot(error, error))
+        if sample_weight is None:
+            return float(np.vdot(error, error))
+        return float(sample_weight @ np.square(error).sum(axis=1))
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-        return 2 * (predicted - actual)
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return _weigh_rows(2 * (predicted - actual), sample_weight, mean=False)
 
 
 class MSE(Loss):
@@ -80,12 +125,16 @@ class MSE(Loss):
 
     name = "mse"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
         error = predicted - actual
-        return float(np.vdot(error, error)) / error.size
+        if sample_weight is None:
+            return float(np.vdot(error, error)) / error.size
+        return _weighted_mean(np.square(error).mean(axis=1), sample_weight)
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-        return 2 * (predicted - actual) / predicted.size
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return _weigh_rows(2 * (predicted - actual) / predicted.size, sample_weight)
 
 
 class HalfMSE(Loss):
@@ -97,12 +146,16 @@ class HalfMSE(Loss):
 
     name = "half_mse"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
         error = predicted - actual
-        return float(np.vdot(error, error)) / (2 * predicted.shape[0])
+        if sample_weight is None:
+            return float(np.vdot(error, error)) / (2 * predicted.shape[0])
+        return _weighted_mean(np.square(error).sum(axis=1) / 2, sample_weight)
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-        return (predicted - actual) / predicted.shape[0]
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return _weigh_rows((predicted - actual) / predicted.shape[0], sample_weight)
 
 
 class MAE(Loss):
@@ -110,11 +163,15 @@ class MAE(Loss):
 
     name = "mae"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
-        return float(np.mean(np.abs(predicted - actual)))
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
+        if sample_weight is None:
+            return float(np.mean(np.abs(predicted - actual)))
+        return _weighted_mean(np.abs(predicted - actual).mean(axis=1), sample_weight)
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-        return np.sign(predicted - actual) / predicted.size
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return _weigh_rows(np.sign(predicted - actual) / predicted.size, sample_weight)
 
 
 def _clip_probabilities(p: np.ndarray) -> np.ndarray:
@@ -133,19 +190,38 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
         p = _clip_probabilities(predicted)
-        return float(-np.mean(actual * np.log(p) + (1 - actual) * np.log1p(-p)))
+        terms = actual * np.log(p) + (1 - actual) * np.log1p(-p)
+        if sample_weight is None:
+            return float(-np.mean(terms))
+        return _weighted_mean(-terms.mean(axis=1), sample_weight)
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
         p = _clip_probabilities(predicted)
-        return (p - actual) / (p * (1 - p)) / predicted.size
+        return _weigh_rows((p - actual) / (p * (1 - p)) / predicted.size, sample_weight)
 
-    def value_from_logits(self, z: np.ndarray, actual: np.ndarray) -> float:
-        return float(np.mean(np.maximum(z, 0) - z * actual + np.log1p(np.exp(-np.abs(z)))))
+    def check_actual(self, actual: np.ndarray) -> None:
+        """Targets must be probabilities in [0, 1]: outside, the loss has no minimum."""
+        low, high = float(actual.min()), float(actual.max())
+        if not (low >= 0 and high <= 1):  # written so that NaN fails too
+            raise ValueError(
+                f"binary_crossentropy needs targets between 0 and 1, got values from "
+                f"{low:g} to {high:g}"
+            )
 
-    def logit_slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-        return (predicted - actual) / predicted.size
+    def value_from_logits(self, z: np.ndarray, actual: np.ndarray,
+                          sample_weight: np.ndarray | None = None) -> float:
+        terms = np.maximum(z, 0) - z * actual + np.log1p(np.exp(-np.abs(z)))
+        if sample_weight is None:
+            return float(np.mean(terms))
+        return _weighted_mean(terms.mean(axis=1), sample_weight)
+
+    def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
+                    sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return _weigh_rows((predicted - actual) / predicted.size, sample_weight)
 
 
 class CategoricalCrossentropy(Loss):
@@ -159,23 +235,57 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     fused_activation = "softmax"
 
-    def value(self, predicted: np.ndarray, actual: np.ndarray) -> float:
-        p = _clip_probabilities(predicted)
-        return float(-np.sum(actual * np.log(p)) / predicted.shape[0])
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
+        terms = actual * np.log(_clip_probabilities(predicted))
+        if sample_weight is None:
+            return float(-np.sum(terms) / predicted.shape[0])
+        return _weighted_mean(-terms.sum(axis=1), sample_weight)
 
-    def slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
         p = _clip_probabilities(predicted)
-        return -actual / p / predicted.shape[0]
+        return _weigh_rows(-actual / p / predicted.shape[0], sample_weight)
 
-    def value_from_logits(self, z: np.ndarray, actual: np.ndarray) -> float:
+    def check_actual(self, actual: np.ndarray) -> None:
+        """Each target row must be one-hot or probabilities: >= 0 and summing to 1.
+
+        The fused slope ``(p - y) / m`` is the loss's slope only for such rows.
+        """
+        negative = np.flatnonzero((actual < 0).any(axis=1))
+        if negative.size:
+            row = int(negative[0])
+            raise ValueError(
+                "categorical_crossentropy needs targets >= 0 (one-hot rows or probabilities), "
+                f"but row {row} holds {actual[row].min():g}"
+            )
+        sums = actual.sum(axis=1)
+        # Probabilities computed in float32 sum to 1 only up to rounding.
+        eps = float(np.finfo(np.result_type(actual.dtype, np.float32)).eps)
+        tol = max(1e-6, 1000 * eps) * actual.shape[1]
+        bad = np.flatnonzero(~(np.abs(sums - 1) <= tol))
+        if bad.size:
+            row = int(bad[0])
+            raise ValueError(
+                "categorical_crossentropy needs each target row to sum to 1 (one-hot or "
+                f"probabilities), but row {row} sums to {sums[row]:g}; for class labels "
+                "pass a 1-D y of integers"
+            )
+
+    def value_from_logits(self, z: np.ndarray, actual: np.ndarray,
+                          sample_weight: np.ndarray | None = None) -> float:
         top = z.max(axis=1, keepdims=True)
         log_sum = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
         # -sum_j y_j log p_j with log p_j = z_j - logsumexp(z)
-        return float(np.sum(actual * (log_sum - z)) / z.shape[0])
+        terms = actual * (log_sum - z)
+        if sample_weight is None:
+            return float(np.sum(terms) / z.shape[0])
+        return _weighted_mean(terms.sum(axis=1), sample_weight)
 
-    def logit_slope(self, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
+                    sample_weight: np.ndarray | None = None) -> np.ndarray:
         # Exact for rows of y that sum to 1 (one-hot or label-smoothed targets).
-        return (predicted - actual) / predicted.shape[0]
+        return _weigh_rows((predicted - actual) / predicted.shape[0], sample_weight)
 
 
 LOSSES: dict[str, type[Loss]] = {
@@ -196,4 +306,11 @@ def get_loss(loss: str | Loss) -> Loss:
         if key in LOSSES:
             return LOSSES[key]()
         raise ValueError(f"unknown loss {loss!r}; valid names are: {', '.join(LOSSES)}")
-    raise TypeError(f"loss must be a name or a Loss object, got {type(loss).__name__}")
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        raise TypeError(
+            f"loss must be a name or a Loss object, got the class {loss.__name__}; "
+            f"write loss={loss.__name__}()"
+        )
+    raise TypeError(
+        f"loss must be a name or a Loss object, got {loss!r} ({type(loss).__name__})"
+    )

@@ -11,7 +11,8 @@ import numpy as np
 
 from .losses import MAE, MSE
 
-__all__ = ["METRICS", "accuracy", "mean_squared_error", "mean_absolute_error", "get_metric"]
+__all__ = ["METRICS", "accuracy", "mean_squared_error", "mean_absolute_error", "get_metric",
+           "get_metrics"]
 
 
 def accuracy(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -43,3 +44,24 @@ def get_metric(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
     if not isinstance(name, str) or name not in METRICS:
         raise ValueError(f"unknown metric {name!r}; valid names are: {', '.join(METRICS)}")
     return METRICS[name]
+
+
+def get_metrics(metrics: object) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+    """The metric functions for a list of names, by name; ``None`` is no metrics.
+
+    A single name where the list goes (``metrics="accuracy"``) is a
+    ``TypeError`` showing the list to write, not a complaint about metric 'a'.
+    """
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str):
+        raise TypeError(
+            f"metrics must be a list of names, got the string {metrics!r}; "
+            f"write metrics=[{metrics!r}]"
+        )
+    if isinstance(metrics, dict) or not hasattr(metrics, "__iter__"):
+        raise TypeError(
+            f"metrics must be a list of names ({', '.join(METRICS)}), got {metrics!r} "
+            f"({type(metrics).__name__})"
+        )
+    return {name: get_metric(name) for name in metrics}

@@ -22,10 +22,11 @@ from .activations import Activation
 from .layers import Dense, as_float_dtype
 from .losses import Loss, get_loss
 from .trace import Trace
-from .validation import check_X, check_y
+from .validation import check_X, check_y, short_repr
 
 if TYPE_CHECKING:
-    from .callbacks import History
+    from .callbacks import Callback, History
+    from .optimizers import Optimizer
 
 __all__ = ["Network"]
 
@@ -106,18 +107,18 @@ class Network:
             if len(weights) == 0:
                 raise ValueError("weights is an empty list; expected one matrix per layer")
             matrices = [_as_matrix(f"weights[{k}]", w) for k, w in enumerate(weights)]
+            _check_list_chain(weights, matrices)
         n_layers = len(matrices)
         activations = _per_layer("activation", activation, n_layers)
-        if biases is not None and len(biases) != n_layers:
-            raise ValueError(f"biases has {len(biases)} entries, but there are {n_layers} layers")
+        bias_vectors = _biases(biases, matrices)
         layers = []
         for k, w in enumerate(matrices):
-            b = None if biases is None else biases[k]
+            b = bias_vectors[k]
             layer = Dense(w.shape[0], w.shape[1], activation=activations[k],
                           bias=b is not None, dtype=dtype)
             layer.weights = w
             if b is not None:
-                layer.bias = np.reshape(np.asarray(b, dtype=float), -1)
+                layer.bias = b
             layers.append(layer)
         return cls(layers)
 
@@ -294,6 +295,7 @@ class Network:
         actual: np.ndarray,
         loss_fn: Loss,
         for_trace: bool = False,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[list, list, list, list]:
         """Backpropagation, from the output layer back to the inputs (after :meth:`forward`).
 
@@ -302,6 +304,10 @@ class Network:
         its weights' slopes are the feeding node values times that; the
         slopes of the feeding nodes sum over the weights leaving them. Stores
         the weight slopes on the layers as well.
+
+        ``sample_weight`` (n_samples,), already checked, gives the slopes of
+        the weighted loss (see :mod:`slopes.losses`): only the loss's slope
+        changes, row by row; every layer below passes it on unchanged.
         """
         n = len(self.layers)
         node_slopes: list = [None] * (n + 1)
@@ -309,14 +315,16 @@ class Network:
         w_slopes: list = [None] * n
         b_slopes: list = [None] * n
         out = values[-1]
+        # Passed only when given, so a loss of one's own without sample_weight still works.
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         if loss_fn.fused_activation is not None:
             # Fused pair: the slope at the logits is (p - y)/m, exact and finite.
             # The slope at the output itself is only for people to read.
             if for_trace:
-                node_slopes[n] = loss_fn.slope(out, actual)
-            z_slope = loss_fn.logit_slope(out, actual)
+                node_slopes[n] = loss_fn.slope(out, actual, **weighted)
+            z_slope = loss_fn.logit_slope(out, actual, **weighted)
         else:
-            node_slopes[n] = loss_fn.slope(out, actual)
+            node_slopes[n] = loss_fn.slope(out, actual, **weighted)
             z_slope = self.layers[-1].activation.backward(zs[-1], out, node_slopes[n])
         for k in range(n - 1, -1, -1):
             layer = self.layers[k]
@@ -331,15 +339,18 @@ class Network:
         return node_slopes, input_slopes, w_slopes, b_slopes
 
     def loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,
-                   actual: np.ndarray) -> float:
+                   actual: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
         """The loss of outputs ``out`` (node inputs ``z``) against ``actual``, a float.
 
         A fused loss (sigmoid + binary cross-entropy, softmax + categorical
         cross-entropy) is computed from the logits ``z``, which never overflows.
+        With ``sample_weight`` (n_samples,), the weighted loss
+        ``sum_i w_i l_i / sum_i w_i`` (see :mod:`slopes.losses`).
         """
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         if loss_fn.fused_activation is not None:
-            return loss_fn.value_from_logits(z, actual)
-        return loss_fn.value(out, actual)
+            return loss_fn.value_from_logits(z, actual, **weighted)
+        return loss_fn.value(out, actual, **weighted)
 
     def check_loss_fits(self, loss_fn: Loss) -> None:
         """Raise a ``ValueError`` when a fused loss does not match the output activation."""
@@ -350,10 +361,19 @@ class Network:
                 f"uses {self.layers[-1].activation.name!r}"
             )
 
-    def check_targets(self, y: object, n_samples: int, loss_fn: Loss) -> np.ndarray:
-        """``y`` checked and shaped ``(n_samples, n_outputs)`` (class indices for softmax)."""
-        return check_y(y, n_samples, self.n_outputs, self.dtype,
-                       class_labels=loss_fn.fused_activation == "softmax")
+    def check_targets(self, y: object, n_samples: int, loss_fn: Loss, name: str = "y",
+                      x_name: str = "X") -> np.ndarray:
+        """``y`` checked and shaped ``(n_samples, n_outputs)`` (class indices for softmax).
+
+        Also checks the values against the loss (``loss_fn.check_actual``):
+        once here for the whole ``y``, so the fit loop never re-checks a batch.
+        ``name`` and ``x_name`` are what error messages call ``y`` and ``X``.
+        """
+        actual = check_y(y, n_samples, self.n_outputs, self.dtype,
+                         class_labels=loss_fn.fused_activation == "softmax",
+                         name=name, x_name=x_name)
+        loss_fn.check_actual(actual)
+        return actual
 
     # ---------------------------------------------------------------- files, notebooks
     def save(self, path: str | os.PathLike[str], preprocessing: object = None,
@@ -373,11 +393,71 @@ class Network:
         return network_repr_png(self)
 
     # ------------------------------------------------------------------ training
-    def fit(self, X: object, y: object, **kwargs: object) -> History:
-        """Train by gradient descent; see :func:`slopes.training.fit` for the arguments."""
+    def fit(
+        self,
+        X: object,
+        y: object,
+        loss: str | Loss = "mse",
+        optimizer: str | Optimizer = "sgd",
+        learning_rate: float | None = None,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        validation_data: tuple | None = None,
+        validation_split: float = 0.0,
+        metrics: Sequence[str] = (),
+        callbacks: Sequence[Callback] = (),
+        seed: int | np.random.Generator | None = None,
+        verbose: int | str = "auto",
+        sample_weight: object = None,
+    ) -> History:
+        """Train this network by backpropagation and gradient descent.
+
+        The same as ``slopes.training.fit(net, X, y, ...)``, whose docstring
+        explains each argument in full.
+
+        A Network is not a scikit-learn estimator: in a ``Pipeline``,
+        ``GridSearchCV`` or ``cross_val_score`` use
+        :class:`slopes.sklearn.SlopesClassifier` or
+        :class:`slopes.sklearn.SlopesRegressor`, which build and train a
+        Network (their ``network_``) with these same arguments.
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+        y : array (n_samples, n_outputs), or (n_samples,) for one output or class labels
+        loss : str or Loss
+            ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
+            (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
+        optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+            An Optimizer object keeps its state (momentum, Adam's moments)
+            from one call to the next.
+        learning_rate : float > 0 or None
+            For an optimizer given by name; None is its default.
+        epochs : int >= 1
+        batch_size : int or None
+            None is one batch of all the rows (plain gradient descent).
+        shuffle : bool
+        validation_data : (X_val, y_val), (X_val, y_val, sample_weight_val) or None
+        validation_split : float in [0, 1)
+        metrics : sequence of ``"accuracy"``, ``"mse"``, ``"mae"``
+        callbacks : sequence of Callback
+        seed : int, Generator or None
+        verbose : ``"auto"``, 0, 1 or 2
+        sample_weight : array (n_samples,) or None
+            Each batch's loss is ``sum_i w_i l_i / sum_i w_i`` over its rows.
+
+        Returns
+        -------
+        History
+        """
         from .training import fit
 
-        return fit(self, X, y, **kwargs)
+        return fit(self, X, y, loss=loss, optimizer=optimizer, learning_rate=learning_rate,
+                   epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+                   validation_data=validation_data, validation_split=validation_split,
+                   metrics=metrics, callbacks=callbacks, seed=seed, verbose=verbose,
+                   sample_weight=sample_weight)
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)
@@ -386,13 +466,100 @@ class Network:
             f"dtype={self.dtype.name})"
         )
 
+    # ---------------------------------------------------------- ONNX and PyTorch
+    def to_onnx(self, path: str | os.PathLike[str], preprocessing: object = None) -> Path:
+        """Write an ONNX model file (float32, standard opset), atomically.
+
+        Without ``preprocessing`` the model takes ``input`` (n, n_features);
+        with a fitted TabularPreprocessor it takes one (n, 1) input per raw
+        column, named after it, and preprocesses inside. Outputs ``label`` and
+        ``probabilities`` for a classifier, else ``prediction``. Needs
+        ``pip install 'slopes[onnx]'``; see :func:`slopes.export.to_onnx`.
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path, preprocessing=preprocessing)
+
+    def to_torch(self) -> object:
+        """A ``torch.nn.Sequential`` with the same weights; see :func:`slopes.export.to_torch`."""
+        from .export import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: object, dtype: object = None) -> Network:
+        """A network from a ``torch.nn.Sequential`` of Linear layers and activations.
+
+        For ``trace``, ``explain`` and ``draw_network`` of a model trained with
+        PyTorch; see :func:`slopes.export.from_torch` for what is accepted.
+        """
+        from .export import from_torch
+
+        return cls(from_torch(module, dtype=dtype).layers)
+
 
 # ---------------------------------------------------------------------- helpers
-def _as_matrix(name: str, w: object) -> np.ndarray:
+def _first_non_number(arr: np.ndarray) -> object:
+    """The first entry of an object or string array that is not a number.
+
+    NumPy turns ``[1, 'x']`` into the strings ``'1'`` and ``'x'``, so an entry
+    that cannot be read as a number is named before one that merely is a string.
+    """
+    items = [v.item() if isinstance(v, np.generic) else v for v in arr.ravel()]
+    for item in items:
+        try:
+            float(item)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return item
+    for item in items:
+        if isinstance(item, (str, bytes)) or item is None:
+            return item
+    return items[0]
+
+
+def _as_numbers(name: str, value: object) -> np.ndarray:
+    """``value`` as a float array of finite numbers, else a ``ValueError`` naming ``name``.
+
+    Strings are refused even when they look like numbers: weights are numbers,
+    and ``"ab"`` would otherwise reach NumPy's "could not convert string".
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must hold numbers, got {short_repr(value)}")
     try:
-        arr = np.array(w, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric matrix, got {w!r}") from exc
+        arr = np.asarray(value)
+    except ValueError as exc:
+        # NumPy refuses nested lists of different lengths ("inhomogeneous shape").
+        raise ValueError(
+            f"{name} has rows of different lengths, got {short_repr(value)}; "
+            "expected the same number of weights in every row"
+        ) from exc
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must hold real numbers, got {short_repr(value)}")
+    if arr.dtype.kind not in "biuf":
+        bad = _first_non_number(arr) if arr.size else None
+        if arr.dtype.kind in "US" or isinstance(bad, (str, bytes)) or bad is None:
+            raise ValueError(
+                f"{name} must hold numbers, got {short_repr(bad)} in {short_repr(value)}"
+            )
+        try:
+            arr = arr.astype(float)  # e.g. a list of Fractions or Decimals
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} must hold numbers, got {short_repr(bad)} in {short_repr(value)}"
+            ) from exc
+    arr = arr.astype(float)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"{name} contains {int((~finite).sum())} NaN or infinite value(s) (first at index "
+            f"{where}), got {short_repr(value)}; expected finite numbers"
+        )
+    return arr
+
+
+def _as_matrix(name: str, w: object) -> np.ndarray:
+    arr = _as_numbers(name, w)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2 or arr.size == 0:
@@ -400,39 +567,141 @@ def _as_matrix(name: str, w: object) -> np.ndarray:
     return arr
 
 
+def _check_list_chain(weights: Sequence[object], matrices: list[np.ndarray]) -> None:
+    """Refuse consecutive matrices that do not fit, with a hint when 1-D lists were meant as rows.
+
+    ``[[1, 2], [3, 4]]`` is two layers (each entry is a layer), not one 2x2
+    matrix; that surprise deserves words, not only the sizes.
+    """
+    for k in range(len(matrices) - 1):
+        n_nodes, n_inputs = matrices[k].shape[1], matrices[k + 1].shape[0]
+        if n_nodes != n_inputs:
+            hint = ""
+            if all(np.ndim(w) == 1 for w in weights):
+                hint = (
+                    "; each entry of the weights list is one layer (a flat list is the weights "
+                    "into a single node), so one matrix is written with an extra pair of "
+                    f"brackets: [{short_repr(list(weights))}]"
+                )
+            raise ValueError(
+                f"layers[{k}] has {n_nodes} nodes, but layers[{k + 1}] expects {n_inputs} "
+                f"inputs{hint}"
+            )
+
+
+def _biases(biases: object, matrices: list[np.ndarray]) -> list[np.ndarray | None]:
+    """One checked bias vector, or None, per layer (all None when ``biases`` is None)."""
+    n_layers = len(matrices)
+    if biases is None:
+        return [None] * n_layers
+    if isinstance(biases, (str, bytes)) or not isinstance(biases, (Sequence, np.ndarray)):
+        raise ValueError(
+            f"biases must be a list with one bias vector (or None) per layer, got "
+            f"{short_repr(biases)}"
+        )
+    if len(biases) != n_layers:
+        raise ValueError(f"biases has {len(biases)} entries, but there are {n_layers} layers")
+    vectors: list[np.ndarray | None] = []
+    for k, b in enumerate(biases):
+        if b is None:
+            vectors.append(None)
+            continue
+        vec = np.reshape(_as_numbers(f"biases[{k}]", b), -1)
+        n_out = matrices[k].shape[1]
+        if vec.size != n_out:
+            raise ValueError(
+                f"biases[{k}] has {vec.size} values, but layer {k} has {n_out} nodes; "
+                "expected one bias per node"
+            )
+        vectors.append(vec)
+    return vectors
+
+
 _NODE_KEY = re.compile(r"^node_(\d+)(?:_(\d+))?$")
+_DICT_EXAMPLE = "{'node_0': [...], 'node_1': [...], 'output': [...]}"
 
 
 def _matrices_from_course_dict(weights: Mapping[str, object]) -> list[np.ndarray]:
     if "output" not in weights:
+        got = f"keys {list(weights)}" if weights else "an empty dict"
         raise ValueError(
-            f"the weights dict needs an 'output' entry, got keys {sorted(weights)}"
+            f"the weights dict needs an 'output' entry, got {got}; expected a dict like "
+            f"{_DICT_EXAMPLE}"
         )
-    hidden: dict[int, dict[int, np.ndarray]] = {}
+    # hidden[layer][node] = (key, weights into that node)
+    hidden: dict[int, dict[int, tuple[str, np.ndarray]]] = {}
+    one_layer_keys: list[str] = []
+    layered_keys: list[str] = []
     for key, value in weights.items():
         if key == "output":
             continue
-        match = _NODE_KEY.match(str(key))
+        if not isinstance(key, str):
+            raise ValueError(
+                f"the keys of the weights dict must be strings like 'node_0' or 'output', "
+                f"got {key!r} ({type(key).__name__})"
+            )
+        match = _NODE_KEY.match(key)
         if match is None:
             raise ValueError(
                 f"unexpected key {key!r} in the weights dict; expected 'node_<j>', "
                 "'node_<layer>_<j>' or 'output'"
             )
-        layer, node = (0, int(match[1])) if match[2] is None else (int(match[1]), int(match[2]))
-        vec = np.array(value, dtype=float)
+        if match[2] is None:
+            layer, node = 0, int(match[1])
+            one_layer_keys.append(key)
+        else:
+            layer, node = int(match[1]), int(match[2])
+            layered_keys.append(key)
+        if one_layer_keys and layered_keys:
+            # node_1 (node 1 of the one hidden layer) next to node_1_0 is ambiguous.
+            raise ValueError(
+                f"the weights dict mixes 'node_<j>' keys ({one_layer_keys[0]!r}, one hidden "
+                f"layer) with 'node_<layer>_<j>' keys ({layered_keys[0]!r}); use one form"
+            )
+        nodes = hidden.setdefault(layer, {})
+        if node in nodes:
+            # int() reads node_1 and node_01 alike; keeping the last one would drop weights.
+            raise ValueError(
+                f"the weights dict keys {nodes[node][0]!r} and {key!r} both name node {node} "
+                f"of hidden layer {layer}; expected one key per node"
+            )
+        vec = _as_numbers(f"weights[{key!r}]", value)
         if vec.ndim != 1:
-            raise ValueError(f"weights[{key!r}] must be a flat list of weights, got {value!r}")
-        hidden.setdefault(layer, {})[node] = vec
+            raise ValueError(
+                f"weights[{key!r}] must be a flat list of weights, got {short_repr(value)}"
+            )
+        if vec.size == 0:
+            raise ValueError(
+                f"weights[{key!r}] is empty; expected one weight per node feeding it"
+            )
+        nodes[node] = (key, vec)
+    layers = sorted(hidden)
+    if layers != list(range(len(layers))):
+        missing = sorted(set(range(layers[-1] + 1)) - set(layers))
+        raise ValueError(
+            f"the weights dict has hidden layers {layers} but no 'node_{missing[0]}_<j>' keys; "
+            f"expected hidden layers numbered 0..{layers[-1]} with none missing"
+        )
     matrices = []
-    for layer in sorted(hidden):
+    for layer in layers:
         nodes = hidden[layer]
         if sorted(nodes) != list(range(len(nodes))):
             raise ValueError(f"hidden layer {layer} has nodes {sorted(nodes)}; expected 0..n-1")
-        lengths = {len(v) for v in nodes.values()}
+        lengths = {len(vec) for _, vec in nodes.values()}
         if len(lengths) != 1:
-            raise ValueError(f"the nodes of hidden layer {layer} have different numbers of weights")
-        matrices.append(np.column_stack([nodes[j] for j in range(len(nodes))]))
-    out = np.array(weights["output"], dtype=float)
+            counts = ", ".join(f"{key!r} has {len(vec)}" for key, vec in
+                               (nodes[j] for j in range(len(nodes))))
+            raise ValueError(
+                f"the nodes of hidden layer {layer} have different numbers of weights: "
+                f"{counts}; expected one weight per node feeding them"
+            )
+        matrices.append(np.column_stack([nodes[j][1] for j in range(len(nodes))]))
+    out = _as_numbers("weights['output']", weights["output"])
+    if out.ndim not in (1, 2) or out.size == 0:
+        raise ValueError(
+            "weights['output'] must be a list of weights (one per node feeding the output), "
+            f"or one such list per output node, got {short_repr(weights['output'])}"
+        )
     out = out.reshape(-1, 1) if out.ndim == 1 else out.T
     matrices.append(out)
     for k in range(len(matrices) - 1):
@@ -447,7 +716,22 @@ def _matrices_from_course_dict(weights: Mapping[str, object]) -> list[np.ndarray
 def _per_layer(name: str, spec: object, n_layers: int) -> list:
     if isinstance(spec, (str, Activation)) or spec is None:
         return [spec] * n_layers
-    spec = list(spec)  # type: ignore[call-overload]
+    if not isinstance(spec, Sequence):
+        # activation=5 would otherwise fail as "'int' object is not iterable".
+        raise TypeError(
+            f"{name} must be a name like 'relu', an Activation object, or a list with one "
+            f"per layer, got {short_repr(spec)} ({type(spec).__name__})"
+        )
+    spec = list(spec)
     if len(spec) != n_layers:
-        raise ValueError(f"{name} has {len(spec)} entries, but the network has {n_layers} layers")
+        raise ValueError(
+            f"{name} has {len(spec)} entries, but the network has {n_layers} layers; got "
+            f"{short_repr(spec)}, expected one {name} for all layers or one per layer"
+        )
+    for k, item in enumerate(spec):
+        if item is not None and not isinstance(item, (str, Activation)):
+            raise TypeError(
+                f"{name}[{k}] must be a name like 'relu' or an Activation object, got "
+                f"{short_repr(item)} ({type(item).__name__})"
+            )
     return spec

@@ -22,20 +22,56 @@ from .callbacks import Callback, History, ProgressBar, ProgressLog, TrainingRun
 from .errors import TrainingDiverged
 from .initializers import make_rng
 from .losses import Loss, get_loss
-from .metrics import get_metric
+from .metrics import get_metrics
 from .optimizers import Optimizer, get_optimizer
-from .validation import check_positive_int, check_X
+from .validation import check_bool, check_callbacks, check_positive_int, check_seed, check_X
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["History", "TrainingDiverged", "TrainingRun", "fit", "batch_slices"]
+__all__ = ["History", "TrainingDiverged", "TrainingRun", "fit", "batch_slices",
+           "check_sample_weight"]
 
 
 def batch_slices(n_samples: int, batch_size: int | None) -> list[slice]:
     """Slices cutting ``n_samples`` rows into batches; the last partial batch is kept."""
     size = n_samples if batch_size is None else batch_size
     return [slice(start, min(start + size, n_samples)) for start in range(0, n_samples, size)]
+
+
+def check_sample_weight(sample_weight: object, n_samples: int, dtype: np.dtype,
+                        name: str = "sample_weight") -> np.ndarray:
+    """``sample_weight`` as a new ``(n_samples,)`` array of ``dtype``: finite, >= 0, positive sum.
+
+    Checked once per ``fit``, never per batch. The array is always a copy, so
+    training never writes into the caller's weights.
+    """
+    if hasattr(sample_weight, "to_numpy") and not isinstance(sample_weight, np.ndarray):
+        sample_weight = sample_weight.to_numpy()  # pandas Series
+    arr = np.asarray(sample_weight)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must be 1-D with one weight per sample, shape ({n_samples},), "
+            f"got shape {arr.shape}"
+        )
+    arr = arr.astype(dtype)  # a copy
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ValueError(
+            f"{name} contains {bad.size} NaN or infinite value(s) (first at index {bad[0]}); "
+            "expected finite weights >= 0"
+        )
+    negative = np.flatnonzero(arr < 0)
+    if negative.size:
+        i = int(negative[0])
+        raise ValueError(f"{name} must be >= 0, got {arr[i]:g} at index {i}")
+    if not arr.sum() > 0:
+        raise ValueError(
+            f"{name} is zero for every sample; at least one weight must be positive"
+        )
+    return arr
 
 
 def fit(
@@ -54,6 +90,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     seed: int | np.random.Generator | None = None,
     verbose: int | str = "auto",
+    sample_weight: object = None,
 ) -> History:
     """Train ``net`` by backpropagation and gradient descent.
 
@@ -74,10 +111,10 @@ def fit(
         into mini-batches, the last partial batch kept.
     shuffle : bool
         Permute the rows (by index, with the seeded generator) every epoch.
-    validation_data : (X_val, y_val) or None
+    validation_data : (X_val, y_val), (X_val, y_val, sample_weight_val) or None
     validation_split : float in [0, 1)
         Hold out this fraction of the rows, taken from the end before any
-        shuffling (as Keras does), for validation.
+        shuffling (as Keras does), for validation; their sample weights go with them.
     metrics : sequence of ``"accuracy"``, ``"mse"``, ``"mae"``
     callbacks : sequence of Callback
     seed : int, Generator or None
@@ -85,6 +122,14 @@ def fit(
     verbose : ``"auto"``, 0, 1 or 2
         0 is silent. 1 shows a progress bar when stdout is a terminal and plain
         lines otherwise; 2 always prints plain lines. ``"auto"`` is 1.
+    sample_weight : array (n_samples,) or None
+        Weights ``w_i >= 0`` with a positive sum. Each batch's loss becomes
+        ``L = sum_i w_i l_i / sum_i w_i`` over its rows (``sum_i w_i l_i`` for
+        ``sse``), and so does its slope, exactly (see :mod:`slopes.losses`):
+        with one batch, integer weights train exactly as repeating row ``i``
+        ``w_i`` times. A batch whose weights are all 0 is skipped, as if its
+        rows were not there. The epoch's ``loss`` weighs each batch by its
+        total weight; metrics stay unweighted.
 
     Returns
     -------
@@ -102,18 +147,36 @@ def fit(
     epochs = check_positive_int("epochs", epochs)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
-    metric_fns = {name: get_metric(name) for name in metrics}
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks must be Callback objects, got {type(cb).__name__}")
-    if verbose not in ("auto", 0, 1, 2):
+    metric_fns = get_metrics(metrics)
+    callbacks = check_callbacks(callbacks)
+    shuffle = check_bool("shuffle", shuffle)
+    check_seed(seed)
+    # By type first: comparing an array with the tuple raises NumPy's "ambiguous" error.
+    verbose_ok = (verbose == "auto" if isinstance(verbose, str)
+                  else isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
+    if not verbose_ok:
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
 
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = net.check_targets(y, x.shape[0], loss_fn)
+    weights = (None if sample_weight is None
+               else check_sample_weight(sample_weight, x.shape[0], net.dtype))
+    val_weight = None
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 3:
+        validation_data, val_weight = tuple(validation_data[:2]), validation_data[2]
     x, actual, x_val, y_val = _validation_set(net, loss_fn, x, actual,
                                               validation_data, validation_split)
+    w_val = None
+    if val_weight is not None:
+        w_val = check_sample_weight(val_weight, x_val.shape[0], net.dtype,
+                                    name="the sample_weight of validation_data")
+    elif weights is not None and x_val is not None and validation_data is None:
+        weights, w_val = weights[:x.shape[0]], weights[x.shape[0]:]
+        if not weights.sum() > 0:
+            raise ValueError(
+                "sample_weight is zero for every training row left by validation_split; "
+                "at least one weight must be positive"
+            )
     rng = make_rng(seed)
 
     history = History(params={
@@ -139,15 +202,25 @@ def fit(
                     cb.on_epoch_begin(epoch, {})
                 order = rng.permutation(n) if shuffle else None
                 sums = dict.fromkeys(["loss", *metric_fns], 0.0)
-                seen = 0
+                seen = used = 0
+                mass = 0.0  # the trained batches' weight: their sizes, or their sample weights
                 for b, sl in enumerate(slices):
                     rows = sl if order is None else order[sl]
                     xb, yb = x[rows], actual[rows]
-                    batch_loss, predicted = _train_step(net, loss_fn, opt, xb, yb,
-                                                        epoch, b, history)
                     size = xb.shape[0]
                     seen += size
-                    sums["loss"] += batch_loss * size
+                    if weights is None:
+                        wb, batch_mass = None, size
+                    else:
+                        wb = weights[rows]
+                        batch_mass = float(wb.sum())
+                        if batch_mass == 0:
+                            continue  # every row weighs 0: as if the batch were not there
+                    batch_loss, predicted = _train_step(net, loss_fn, opt, xb, yb,
+                                                        epoch, b, history, wb)
+                    used += size
+                    mass += batch_mass
+                    sums["loss"] += batch_loss * batch_mass
                     for name, fn in metric_fns.items():
                         sums[name] += fn(predicted, yb) * size
                     for cb in all_callbacks:
@@ -156,9 +229,10 @@ def fit(
                         break
                 if run.interrupted and seen < n:
                     break  # a partial epoch is not recorded
-                logs = {name: total / seen for name, total in sums.items()}
+                logs = {name: total / (mass if name == "loss" else used)
+                        for name, total in sums.items()}
                 if x_val is not None:
-                    logs.update(_evaluate(net, loss_fn, metric_fns, x_val, y_val))
+                    logs.update(_evaluate(net, loss_fn, metric_fns, x_val, y_val, w_val))
                 for key, value in logs.items():
                     history.history.setdefault(key, []).append(value)
                 history.epoch.append(epoch)
@@ -169,7 +243,7 @@ def fit(
             history.interrupted = run.interrupted
             if run.interrupted and verbose != 0:
                 print(f"Training interrupted (Ctrl-C) after {len(history.epoch)} epoch(s); "
-                      "keeping the weights and history so far.", file=sys.stderr)
+                      "the network keeps the weights it had then.", file=sys.stderr)
             for cb in all_callbacks:
                 cb.on_train_end({})
     finally:
@@ -179,14 +253,16 @@ def fit(
 
 
 def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb: np.ndarray,
-                epoch: int, batch: int, history: History) -> tuple[float, np.ndarray]:
+                epoch: int, batch: int, history: History,
+                wb: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Forward, backward and one optimizer step on one batch; returns its loss and predictions.
 
-    Nothing is written to the network unless every new weight is finite.
+    ``wb`` holds the batch's sample weights, or None. Nothing is written to
+    the network unless every new weight is finite.
     """
     zs, values = net.forward(xb)
-    batch_loss = net.loss_value(loss_fn, zs[-1], values[-1], yb)
-    net.backward(zs, values, yb, loss_fn)
+    batch_loss = net.loss_value(loss_fn, zs[-1], values[-1], yb, wb)
+    net.backward(zs, values, yb, loss_fn, sample_weight=wb)
     params = net.parameters()
     slopes = [g for layer in net.layers for g in layer.parameter_slopes()]
     # Non-finite slopes make non-finite new weights, so one check of the new
@@ -229,9 +305,9 @@ def _diverged(net: Network, opt: Optimizer, epoch: int, batch: int, layer: int |
 
 
 def _evaluate(net: Network, loss_fn: Loss, metric_fns: dict, x: np.ndarray,
-              y: np.ndarray) -> dict[str, float]:
+              y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, float]:
     zs, values = net.forward(x)
-    logs = {"val_loss": net.loss_value(loss_fn, zs[-1], values[-1], y)}
+    logs = {"val_loss": net.loss_value(loss_fn, zs[-1], values[-1], y, sample_weight)}
     for name, fn in metric_fns.items():
         logs[f"val_{name}"] = fn(values[-1], y)
     return logs
@@ -247,9 +323,17 @@ def _validation_set(net: Network, loss_fn: Loss, x: np.ndarray, actual: np.ndarr
         if validation_split:
             raise ValueError("give validation_data or validation_split, not both")
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a pair (X_val, y_val)")
-        x_val, _ = check_X(validation_data[0], net.n_inputs, net.dtype)
-        y_val = net.check_targets(validation_data[1], x_val.shape[0], loss_fn)
+            got = (f"a {type(validation_data).__name__} of {len(validation_data)}"
+                   if isinstance(validation_data, (tuple, list))
+                   else type(validation_data).__name__)
+            # fit has already taken a triple apart, so only other lengths reach here.
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val) or a triple "
+                f"(X_val, y_val, sample_weight_val), got {got}"
+            )
+        x_val, _ = check_X(validation_data[0], net.n_inputs, net.dtype, name="X_val")
+        y_val = net.check_targets(validation_data[1], x_val.shape[0], loss_fn,
+                                  name="y_val", x_name="X_val")
         return x, actual, x_val, y_val
     if not validation_split:
         return x, actual, None, None

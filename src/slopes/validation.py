@@ -11,16 +11,40 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_X", "check_y", "check_positive", "check_positive_int"]
+__all__ = [
+    "check_X",
+    "check_y",
+    "check_positive",
+    "check_positive_int",
+    "check_bool",
+    "check_seed",
+    "check_callbacks",
+    "short_repr",
+]
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters so an error message stays one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _to_float_array(name: str, data: object, dtype: np.dtype) -> np.ndarray:
+    if data is None:
+        # np.asarray(None) would become a NaN and be reported as one.
+        raise TypeError(f"{name} must be an array of numbers, got None")
     if hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):
         data = data.to_numpy()  # pandas DataFrame / Series
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as exc:
-        # e.g. ragged nested lists
+        if "inhomogeneous" in str(exc):
+            # NumPy's own words ("inhomogeneous shape after 1 dimensions") mean ragged lists.
+            raise ValueError(
+                f"{name} could not be read as a numeric array: its rows have different "
+                f"lengths, got {short_repr(data)}; expected every row to hold the same "
+                "number of values"
+            ) from exc
         raise ValueError(f"{name} could not be read as a numeric array: {exc}") from exc
     if arr.dtype == object or arr.dtype.kind in "USVO":
         try:
@@ -55,61 +79,70 @@ def _first_non_numeric(arr: np.ndarray) -> object:
     return first.item() if isinstance(first, np.generic) else first
 
 
-def check_X(X: object, n_features: int, dtype: np.dtype) -> tuple[np.ndarray, bool]:
+def check_X(X: object, n_features: int, dtype: np.dtype,
+            name: str = "X") -> tuple[np.ndarray, bool]:
     """``X`` as a ``(n_samples, n_features)`` array of ``dtype``.
 
     A 1-D ``X`` is one sample. Returns the array and whether the input was a
-    single sample (so predictions can be returned 1-D as well).
+    single sample (so predictions can be returned 1-D as well). ``name`` is
+    what the error messages call the array (``"X_val"`` for validation data).
     """
-    arr = _to_float_array("X", X, dtype)
+    arr = _to_float_array(name, X, dtype)
     single = arr.ndim == 1
     if arr.ndim == 0:
         raise ValueError(
-            f"X is a single number, but the network expects samples of {n_features} features"
+            f"{name} is a single number, but the network expects samples of {n_features} features"
         )
     if single:
         if arr.shape[0] == 0:
-            raise ValueError("X has 0 samples; expected at least one")
+            raise ValueError(f"{name} has 0 samples; expected at least one")
         if arr.shape[0] != n_features:
             hint = (
-                f"; for {arr.shape[0]} samples of one feature pass X.reshape(-1, 1)"
+                f"; for {arr.shape[0]} samples of one feature pass {name}.reshape(-1, 1)"
                 if n_features == 1
                 else ""
             )
             raise ValueError(
-                f"X is one sample of {arr.shape[0]} features, "
+                f"{name} is one sample of {arr.shape[0]} features, "
                 f"but the network expects {n_features}{hint}"
             )
         arr = arr.reshape(1, -1)
     elif arr.ndim != 2:
-        raise ValueError(f"X must be 1-D or 2-D, got an array of shape {arr.shape}")
+        raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {arr.shape}")
     if arr.shape[0] == 0:
-        raise ValueError("X has 0 samples; expected at least one")
+        raise ValueError(f"{name} has 0 samples; expected at least one")
     if arr.shape[1] != n_features:
         raise ValueError(
-            f"X has {arr.shape[1]} features, but the network expects {n_features}"
+            f"{name} has {arr.shape[1]} features, but the network expects {n_features}"
         )
     return arr, single
 
 
 def check_y(y: object, n_samples: int, n_outputs: int, dtype: np.dtype,
-            class_labels: bool = False) -> np.ndarray:
+            class_labels: bool = False, name: str = "y", x_name: str = "X") -> np.ndarray:
     """``y`` as a ``(n_samples, n_outputs)`` array of ``dtype``.
 
     A 1-D ``y`` of length ``n_samples`` is accepted for one output, and a
     scalar for one sample of one output. With ``class_labels`` (categorical
     cross-entropy), a 1-D ``y`` of integers 0..n_outputs-1 is one-hot encoded.
+    ``name`` and ``x_name`` are what the error messages call ``y`` and its ``X``.
     """
-    arr = _to_float_array("y", y, dtype)
+    arr = _to_float_array(name, y, dtype)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim == 1:
         if class_labels and n_outputs > 1 and arr.shape[0] == n_samples:
             labels = arr.astype(np.int64)
             if not np.array_equal(labels, arr) or labels.min() < 0 or labels.max() >= n_outputs:
+                fractions = np.flatnonzero(labels != arr)
+                # A fraction strictly between the smallest and largest label hides in the range.
+                among = (f", among them {arr[fractions[0]]:g} at index {fractions[0]}, "
+                         "which is not an integer"
+                         if fractions.size and arr.min() == int(arr.min())
+                         and arr.max() == int(arr.max()) else "")
                 raise ValueError(
-                    f"y holds class labels, so it must hold integers from 0 to {n_outputs - 1}, "
-                    f"got values from {arr.min():g} to {arr.max():g}"
+                    f"{name} holds class labels, so it must hold integers from 0 to "
+                    f"{n_outputs - 1}, got values from {arr.min():g} to {arr.max():g}{among}"
                 )
             return np.eye(n_outputs, dtype=dtype)[labels]
         if n_samples == 1 and arr.shape[0] == n_outputs:
@@ -118,16 +151,16 @@ def check_y(y: object, n_samples: int, n_outputs: int, dtype: np.dtype,
             arr = arr.reshape(-1, 1)
         else:
             raise ValueError(
-                f"y is 1-D with {arr.shape[0]} values, but the network has {n_outputs} outputs; "
-                f"expected y of shape ({n_samples}, {n_outputs})"
+                f"{name} is 1-D with {arr.shape[0]} values, but the network has {n_outputs} "
+                f"outputs; expected {name} of shape ({n_samples}, {n_outputs})"
             )
     elif arr.ndim != 2:
-        raise ValueError(f"y must be 1-D or 2-D, got an array of shape {arr.shape}")
+        raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {arr.shape}")
     if arr.shape[0] != n_samples:
-        raise ValueError(f"y has {arr.shape[0]} rows, but X has {n_samples} samples")
+        raise ValueError(f"{name} has {arr.shape[0]} rows, but {x_name} has {n_samples} samples")
     if arr.shape[1] != n_outputs:
         raise ValueError(
-            f"y has {arr.shape[1]} outputs per sample, but the network has {n_outputs} outputs"
+            f"{name} has {arr.shape[1]} outputs per sample, but the network has {n_outputs} outputs"
         )
     return arr
 
@@ -146,3 +179,68 @@ def check_positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     return int(value)
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` as a bool; anything but True or False is a ``TypeError`` repeating it.
+
+    Strict on purpose: ``shuffle="no"`` is truthy and would silently shuffle.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {short_repr(value)}")
+    return bool(value)
+
+
+def check_seed(seed: object) -> None:
+    """Refuse a seed NumPy would refuse, in words: an int >= 0, a Generator or None."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"seed must be an int, a numpy Generator or None, got {short_repr(seed)}"
+        )
+    if seed < 0:
+        # NumPy's own message for this is "expected non-negative integer".
+        raise ValueError(f"seed must be an int >= 0, a numpy Generator or None, got {seed}")
+
+
+def check_callbacks(callbacks: object) -> list:
+    """``callbacks`` as a list of Callback objects; ``None`` is no callbacks.
+
+    One callback, or a callback class, given where the list goes is the
+    common slip, so the message shows how to write the list.
+    """
+    from .callbacks import Callback  # here: callbacks.py is not needed to check X and y
+
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        cls = type(callbacks).__name__
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got one {cls}; "
+            f"write callbacks=[{cls}(...)]"
+        )
+    if isinstance(callbacks, type) and issubclass(callbacks, Callback):
+        cls = callbacks.__name__
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got the class {cls}; "
+            f"write callbacks=[{cls}()]"
+        )
+    if isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got {short_repr(callbacks)} "
+            f"({type(callbacks).__name__})"
+        )
+    callbacks = list(callbacks)
+    for k, cb in enumerate(callbacks):
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got the class {cb.__name__} at "
+                f"callbacks[{k}]; write {cb.__name__}() to make one"
+            )
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got {short_repr(cb)} "
+                f"({type(cb).__name__}) at callbacks[{k}]"
+            )
+    return callbacks
