@@ -395,6 +395,19 @@ def test_estimator_as_a_pipeline_step_gives_hidden_features():
     assert pipe.fit_transform(X, y).shape == (len(X), 6)
 
 
+def test_set_output_pandas_names_the_last_hidden_layer():
+    pd = pytest.importorskip("pandas")
+    X, y = blobs()
+    pipe = make_pipeline(StandardScaler(), small(hidden_layer_sizes=(4, 3)))
+    pipe.set_output(transform="pandas").fit(X, y)
+    est = pipe[-1]
+    assert est.get_feature_names_out().tolist() == [f"slopesclassifier{j}" for j in range(3)]
+    frame = est.transform(pipe[0].transform(X))
+    assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == [
+        "slopesclassifier0", "slopesclassifier1", "slopesclassifier2"]
+    assert pipe.predict(X).shape == (len(X),)
+
+
 def test_fit_starts_afresh_from_random_state():
     X, y = blobs()
     est = small()

@@ -53,7 +53,13 @@ from .training import fit as train
 
 try:
     import sklearn
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+    from sklearn.base import (
+        BaseEstimator,
+        ClassifierMixin,
+        ClassNamePrefixFeaturesOutMixin,
+        RegressorMixin,
+        TransformerMixin,
+    )
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
     from sklearn.utils.multiclass import check_classification_targets
@@ -212,11 +218,15 @@ def _check_params(est: _SlopesEstimator) -> _Settings:
 
 
 # ------------------------------------------------------------------------ the estimators
-class _SlopesEstimator(TransformerMixin, BaseEstimator):
+class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """What the classifier and the regressor share: building, training, transform.
 
     Subclasses say which loss and output layer they train with
     (:meth:`_output`) and turn ``y`` into the network's targets.
+
+    ``get_feature_names_out`` names the nodes of the last hidden layer (what
+    ``transform`` returns by default, and what a Pipeline passes on):
+    ``slopesclassifier0``, ``slopesclassifier1``... so ``set_output`` works.
     """
 
     # Set by the subclasses' __init__ (scikit-learn reads parameters from __init__).
@@ -355,7 +365,10 @@ class _SlopesEstimator(TransformerMixin, BaseEstimator):
         Returns
         -------
         array (n_samples, hidden_layer_sizes[layer])
-            ``a = f(z)`` at that layer's nodes, in the network's dtype.
+            ``a = f(z)`` at that layer's nodes, in the network's dtype. With
+            ``set_output(transform="pandas")``, a DataFrame whose columns are
+            ``get_feature_names_out()``: the last hidden layer's, so another
+            ``layer`` needs the default output.
         """
         check_is_fitted(self)
         n_hidden = len(self.network_.layers) - 1
@@ -367,6 +380,11 @@ class _SlopesEstimator(TransformerMixin, BaseEstimator):
             )
         _, values = self.network_.forward(self._inputs(X))
         return values[int(layer) % n_hidden + 1]
+
+    @property
+    def _n_features_out(self) -> int:
+        """Width of the last hidden layer, for ``get_feature_names_out``."""
+        return self.network_.layers[-1].n_in
 
     def __sklearn_tags__(self):  # -> sklearn.utils.Tags
         tags = super().__sklearn_tags__()
