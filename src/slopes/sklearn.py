@@ -299,6 +299,8 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _fit(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
              settings: _Settings, n_outputs: int, sample_weight: np.ndarray | None,
              stratify: np.ndarray | None = None) -> None:
+        """Start afresh and train; ``weights`` weigh the loss (sample x class weights),
+        ``sample_weight`` alone fits the scaler, as the data's own distribution."""
         X = self._start(settings, X, n_outputs, sample_weight)
         validation = None
         if settings.early_stopping:
@@ -327,6 +329,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         train_rows, val_rows = train_test_split(
             rows, test_size=n_val, random_state=int(self._rng.integers(2**31)), stratify=stratify)
         w_val = None if weights is None else weights[val_rows]
+        # Held-out rows that all weigh 0 have no weighted loss (0/0): count them unweighted.
         validation = ((X[val_rows], targets[val_rows]) if w_val is None or not w_val.sum() > 0
                       else (X[val_rows], targets[val_rows], w_val))
         w_train = None if weights is None else weights[train_rows]
