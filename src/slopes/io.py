@@ -10,9 +10,17 @@ A model file is one ``.safetensors`` file:
   a SHA-256 of all tensors and metadata, so a flipped byte anywhere is noticed.
 
 Writing is atomic: a temporary file in the same directory, then ``os.replace``,
-so a crash never leaves a half-written model. Loading checks everything and
-raises :class:`ModelFileError` (a ``ValueError``) naming the file and the
-problem, never a raw ``KeyError``, ``JSONDecodeError`` or safetensors error.
+so a crash never leaves a half-written model. The file gets the permissions a
+new file normally gets (``0o666`` less the umask), or keeps those of the file it
+replaces; a failure raises :class:`FileWriteError` (an ``OSError``) naming the
+path as given, never the temporary file.
+
+Loading checks everything and raises :class:`ModelFileError` (a ``ValueError``)
+naming the file and the problem, never a raw ``KeyError``, ``JSONDecodeError``,
+``RecursionError`` or safetensors error: the header, the checksum, every JSON
+entry (at most :data:`MAX_METADATA_CHARS` characters and :data:`MAX_JSON_DEPTH`
+levels deep), the architecture against the tensors, and the preprocessing
+(features, task and classes) against the network's inputs and outputs.
 
 Examples
 --------
@@ -26,11 +34,14 @@ True
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
-import tempfile
+import re
+import reprlib
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +54,40 @@ from .errors import ModelFileError
 from .layers import FLOAT_DTYPES, Dense
 from .network import Network
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "save", "load",
-           "load_model", "model_bytes", "write_atomic"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_JSON_DEPTH", "MAX_METADATA_CHARS", "FileWriteError",
+           "ModelFileError", "SavedModel", "save", "load", "load_model", "model_bytes",
+           "write_atomic", "write_files_atomic"]
 
 FORMAT = "slopes"
 FORMAT_VERSION = 1
 _JSON_KEYS = ("architecture", "preprocessing", "training", "history")
+#: Longest JSON metadata entry read or written, in characters. A model's
+#: metadata is a few kB; preprocessing with many categories stays far below this.
+MAX_METADATA_CHARS = 8_000_000
+#: Deepest nesting of lists and objects in a JSON metadata entry. slopes writes
+#: at most 4 levels; the limit keeps recursive code downstream safe.
+MAX_JSON_DEPTH = 32
+# Whole numbers beyond the float range would overflow float() wherever they are used.
+_MAX_JSON_INT = 10**308
+_OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
+
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 60
+_short.maxlist = _short.maxdict = 6
+_short.maxlevel = 3
+
+
+def _show(value: Any) -> str:
+    """A short ``repr`` for messages: long strings and lists are cut, deep ones elided."""
+    return _short.repr(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -72,6 +111,76 @@ class SavedModel:
     training: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------ JSON
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads would silently keep the last of two equal keys.
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"the key {_show(key)} appears twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _check_json_value(value: Any) -> None:
+    """Raise ``ValueError`` for nesting deeper than :data:`MAX_JSON_DEPTH` or unusable numbers.
+
+    Iterative, so a deep value cannot exhaust the stack here either.
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            # Python's json reads NaN, Infinity and 1e400 (= inf), which JSON does not allow.
+            raise ValueError(f"holds the number {item!r}; JSON numbers must be finite")
+        elif _is_int(item) and abs(item) >= _MAX_JSON_INT:
+            # bit_length, not str(): str() itself refuses ints over 4300 digits.
+            digits = int(item.bit_length() * math.log10(2)) + 1
+            raise ValueError(f"holds a whole number of about {digits} digits; the limit is 308 "
+                             "digits")
+
+
+def _parse_json(text: str) -> Any:
+    """``json.loads`` with the limits.
+
+    Every problem is a ``ValueError`` whose message completes a sentence about
+    the entry: "is not valid JSON: ...", "is nested more than 32 levels deep"...
+    """
+    if len(text) > MAX_METADATA_CHARS:
+        raise ValueError(f"is {len(text):,} characters long; the limit is "
+                         f"{MAX_METADATA_CHARS:,} characters ({MAX_METADATA_CHARS // 10**6} MB) "
+                         "per entry")
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError as exc:
+        raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep") from exc
+    except ValueError as exc:
+        raise ValueError(f"is not valid JSON: {exc}") from exc
+    _check_json_value(value)
+    return value
+
+
+def _to_json(name: str, value: Any) -> str:
+    try:
+        text = json.dumps(value, allow_nan=False, sort_keys=True)
+    except RecursionError as exc:
+        raise ValueError(f"{name} is nested more than {MAX_JSON_DEPTH} levels deep") from exc
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be plain JSON data (finite numbers, str, lists, "
+                         f"dicts): {exc}") from exc
+    try:
+        # Refuse to write what load_model would refuse to read.
+        _parse_json(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} cannot be stored: it {exc}") from exc
+    return text
 
 
 # ---------------------------------------------------------------------- saving
@@ -118,14 +227,6 @@ def _checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) ->
     return "sha256:" + digest.hexdigest()
 
 
-def _to_json(name: str, value: Any) -> str:
-    try:
-        return json.dumps(value, allow_nan=False, sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be plain JSON data (finite numbers, str, lists, "
-                         f"dicts): {exc}") from exc
-
-
 def _history_dict(history: Any) -> dict[str, list[float]]:
     if history is None:
         return {}
@@ -166,28 +267,242 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
     return st_save(tensors, metadata=metadata)
 
 
+# ------------------------------------------------------------------- writing
+class FileWriteError(OSError):
+    """A file could not be written; the message names the path as the user gave it.
+
+    ``str(exc)`` is ``"cannot write <path>: <problem>"``. Attributes: ``filename``
+    (that path), ``strerror`` (the problem alone, for callers that add their
+    own prefix) and ``errno`` (of the underlying error, or None). The
+    underlying ``OSError``, which may name a temporary file, is the ``__cause__``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str,
+                 error_number: int | None = None) -> None:
+        super().__init__(error_number, problem, os.fspath(path))
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError pickles as cls(*args) = cls(errno, strerror): the path would be lost.
+        return type(self), (self.filename, self.strerror, self.errno)
+
+
+def _folder_name(folder: Path) -> str:
+    if str(folder) not in ("", "."):
+        return str(folder)
+    try:
+        # "folder . is not writable" helps nobody; name the working directory.
+        return f"{os.getcwd()} (the current folder)"
+    except OSError:
+        return "the current folder"
+
+
+def _problem(exc: OSError, target: Path, replacing: bool = False) -> str:
+    """Why writing ``target`` failed, in words, without temporary names."""
+    folder = target.parent
+    code = exc.errno
+    if code in (errno.EACCES, errno.EPERM):
+        if replacing:  # e.g. a sticky folder where the old file belongs to someone else
+            return (f"permission denied (the old file in folder {_folder_name(folder)} cannot "
+                    "be replaced)")
+        return f"permission denied (folder {_folder_name(folder)} is not writable)"
+    if code == errno.EROFS:
+        return f"folder {_folder_name(folder)} is on a read-only file system"
+    if code == errno.ENOENT:
+        return f"the folder {_folder_name(folder)} does not exist"
+    if code == errno.ENOTDIR:
+        return f"{_folder_name(folder)} is not a folder"
+    if code == errno.EISDIR:
+        return f"{target} is a folder"
+    if code == errno.ENOSPC:
+        return "no space left on the device"
+    if code == getattr(errno, "EDQUOT", None):
+        return "disk quota exceeded"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def _old_mode(target: Path, shown: str) -> int | None:
+    """The permission bits of the file being replaced, or None for a new file."""
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # the folder is not a folder, or not searchable
+        raise FileWriteError(shown, _problem(exc, target), exc.errno) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise FileWriteError(shown, f"{target} is a folder", errno.EISDIR)
+    # Only rwx bits: carrying set-user-ID or sticky bits over to new content would be a surprise.
+    return stat.S_IMODE(info.st_mode) & 0o777
+
+
+def _write_temp(target: Path, data: bytes, shown: str) -> str:
+    """Write ``data`` to a new temporary file beside ``target``; return its name.
+
+    Unlike ``tempfile.mkstemp`` (always 0600), a temporary file for a new
+    ``target`` is created with mode 0o666, so the kernel applies the umask (and
+    any default ACL) exactly as for an ordinary new file; reading the umask
+    would mean changing it, which is process-global and races with other
+    threads. For an existing ``target`` the file starts as 0600 (its content
+    is never more visible than the old file's) and gets the old permission
+    bits before any data is written. Errors name ``shown``.
+    """
+    mode = _old_mode(target, shown)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(target.parent, f".{target.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666 if mode is None else 0o600)
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise FileWriteError(shown, _problem(exc, target), exc.errno) from exc
+    else:  # pragma: no cover (100 random names all taken)
+        raise FileWriteError(shown, "no free temporary file name in its folder", errno.EEXIST)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(f.fileno(), mode)
+                else:  # pragma: no cover (Windows before Python 3.13)
+                    os.chmod(tmp, mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as exc:
+        _remove(tmp)
+        if isinstance(exc, OSError):
+            raise FileWriteError(shown, _problem(exc, target), exc.errno) from exc
+        raise
+    return tmp
+
+
+def _replace(tmp: str, target: Path, shown: str) -> None:
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise FileWriteError(shown, _problem(exc, target, replacing=True), exc.errno) from exc
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass  # already gone, or the folder went away: nothing left to clean
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
     The temporary file lives in the same directory (so the replace is atomic)
     and is removed if anything fails; ``path`` is either the old file or the
     complete new one, never half of it.
+
+    A new file gets mode ``0o666`` less the umask, like any new file; a
+    replaced file keeps its permission bits.
+
+    Raises
+    ------
+    FileWriteError
+        An ``OSError`` whose message names ``path`` as given (never the
+        temporary file) and says why, e.g. ``cannot write m.safetensors:
+        permission denied (folder /x is not writable)``; ``filename`` is
+        ``path``, ``strerror`` the part after the colon.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    shown = os.fspath(path)
+    target = Path(path)
+    tmp = _write_temp(target, data, shown)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _replace(tmp, target, shown)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove(tmp)
         raise
-    return path
+    return target
+
+
+def _check_file_name(name: Any) -> None:
+    if (not isinstance(name, str) or name in ("", ".", "..") or "\0" in name
+            or any(sep and sep in name for sep in ("/", os.sep, os.altsep))):
+        raise ValueError(f"file names must be plain names without a folder, got {name!r}")
+
+
+def _remove_folders(created: list[Path]) -> None:
+    # Innermost first; a folder that is not empty (or not ours any more) stays.
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def write_files_atomic(directory: str | os.PathLike[str],
+                       files: Mapping[str, bytes]) -> list[Path]:
+    """Write several files into ``directory``, all or none of them.
+
+    Every file is first written to a temporary name in ``directory`` (created,
+    with its parents, when missing); only when all are written are they
+    renamed into place. On failure the temporary files are removed, and so are
+    the folders this call created if they are still empty. Permissions follow
+    :func:`write_atomic`: ``0o666`` less the umask for a new file, the old
+    mode for a replaced one.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+    files : mapping of str to bytes
+        Plain file names (no folder part) and their contents.
+
+    Returns
+    -------
+    list of Path
+        ``directory / name`` for each file, in the order given.
+
+    Raises
+    ------
+    FileWriteError
+        An ``OSError`` naming the folder or the file (``directory / name``),
+        never a temporary file. A failure while renaming (after every file
+        was written) can leave the files renamed so far in place: each file
+        is then either completely old or completely new.
+    ValueError
+        When a name is not a plain file name.
+    """
+    shown = os.fspath(directory)
+    directory = Path(directory)
+    for name in files:
+        _check_file_name(name)
+    created: list[Path] = []
+    try:
+        if directory.exists() and not directory.is_dir():
+            raise FileWriteError(shown, "exists and is not a folder", errno.ENOTDIR)
+        missing = directory
+        while not missing.exists() and missing != missing.parent:
+            created.append(missing)
+            missing = missing.parent
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileWriteError:
+        raise
+    except OSError as exc:
+        failed = Path(exc.filename) if exc.filename else directory
+        _remove_folders(created)
+        raise FileWriteError(shown, "cannot create the folder: " + _problem(exc, failed),
+                             exc.errno) from exc
+    temps: dict[str, str] = {}
+    try:
+        for name, data in files.items():
+            temps[name] = _write_temp(directory / name, data, os.path.join(shown, name))
+        for name in files:
+            _replace(temps[name], directory / name, os.path.join(shown, name))
+            del temps[name]  # renamed: nothing left to clean up for this one
+    except BaseException:
+        for tmp in temps.values():
+            _remove(tmp)
+        _remove_folders(created)
+        raise
+    return [directory / name for name in files]
 
 
 def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
@@ -209,6 +524,14 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
     -------
     Path
         The path written.
+
+    Raises
+    ------
+    FileWriteError
+        An ``OSError`` naming ``path`` when the file cannot be written.
+    ValueError
+        When the network holds NaN or a custom activation, or the metadata
+        is not plain JSON within the limits.
     """
     return write_atomic(path, model_bytes(net, preprocessing, training, history))
 
@@ -217,11 +540,15 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     from safetensors import safe_open
 
-    if not path.exists():
-        raise ModelFileError(path, "no such file")
-    if not path.is_file():
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise ModelFileError(path, "no such file") from exc
+    except OSError as exc:  # e.g. a folder on the way that this user may not enter
+        raise ModelFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
         raise ModelFileError(path, "is not a file")
-    size = path.stat().st_size
+    size = info.st_size
     if size < 8:
         raise ModelFileError(path, f"is {size} bytes long: empty or truncated, not a model file")
     try:
@@ -241,49 +568,77 @@ def _metadata_json(path: Path, metadata: Mapping[str, str], key: str) -> Any:
     if key not in metadata:
         raise ModelFileError(path, f"metadata has no {key!r} entry")
     try:
-        return json.loads(metadata[key])
+        return _parse_json(metadata[key])
     except ValueError as exc:
-        raise ModelFileError(path, f"metadata {key!r} is not valid JSON: {exc}") from exc
+        raise ModelFileError(path, f"metadata {key!r} {exc}") from exc
 
 
 def _check_header(path: Path, metadata: Mapping[str, str]) -> None:
-    if metadata.get("format") != FORMAT:
+    if "format" not in metadata:
+        raise ModelFileError(path, "is a safetensors file but not a slopes model (its "
+                                   "metadata has no 'format' entry)")
+    if metadata["format"] != FORMAT:
         raise ModelFileError(
             path, f"is a safetensors file but not a slopes model (format "
-                  f"{metadata.get('format')!r}, expected {FORMAT!r})")
-    version = metadata.get("format_version")
+                  f"{_show(metadata['format'])}, expected {FORMAT!r})")
+    if "format_version" not in metadata:
+        raise ModelFileError(path, "metadata has no 'format_version' entry")
+    version = metadata["format_version"]
+    # Exactly the digits str(int) writes: " 1", "1.0", "01" or "١" are damage, not versions.
+    if not isinstance(version, str) or not re.fullmatch(r"0|[1-9][0-9]*", version):
+        raise ModelFileError(path, f"has format version {_show(version)}, which is not a "
+                                   f"whole number like '{FORMAT_VERSION}'")
     if version != str(FORMAT_VERSION):
+        newer = len(version) > len(str(FORMAT_VERSION)) or int(version) > FORMAT_VERSION
         raise ModelFileError(
-            path, f"has format version {version!r}; this slopes reads version {FORMAT_VERSION}"
-                  + (" (it was written by a newer slopes)" if str(version).isdigit()
-                     and int(version) > FORMAT_VERSION else ""))
+            path, f"has format version {_show(version)}; this slopes reads version "
+                  f"{FORMAT_VERSION}" + (" (it was written by a newer slopes)" if newer else ""))
+
+
+def _activation(path: Path, where: str, spec: Any) -> Activation:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ModelFileError(path, f"{where} activation must be an object with a 'name', got "
+                                   f"{_show(spec)}")
+    name = spec["name"]
+    if name not in ACTIVATIONS:
+        raise ModelFileError(path, f"{where} has unknown activation {_show(name)}; known: "
+                                   f"{', '.join(ACTIVATIONS)}")
+    settings = {key: value for key, value in spec.items() if key != "name"}
+    for key, value in settings.items():
+        # The built-in activations take only numbers; a bool or a numeric string
+        # would slip through their range checks.
+        if not _is_number(value):
+            raise ModelFileError(path, f"{where} activation {name!r} setting {_show(key)} must "
+                                       f"be a number, got {_show(value)}")
+    try:
+        return ACTIVATIONS[name](**settings)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"{where} activation {name!r} has bad settings "
+                                   f"{_show(settings)}: {exc}") from exc
 
 
 def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
                      tensors: Mapping[str, np.ndarray]) -> Dense:
-    if not isinstance(spec, Mapping):
-        raise ModelFileError(path, f"architecture layer {k} is not an object")
-    try:
-        n_in, n_out, bias = spec["n_in"], spec["n_out"], spec["bias"]
-        act = dict(spec["activation"])
-        name = act.pop("name")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(path, f"architecture layer {k} is incomplete: {exc!r}") from exc
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (n_in, n_out)):
-        raise ModelFileError(path, f"layer {k} sizes must be positive ints, got "
-                                   f"n_in={n_in!r}, n_out={n_out!r}")
-    if name not in ACTIVATIONS:
-        raise ModelFileError(path, f"layer {k} has unknown activation {name!r}; known: "
-                                   f"{', '.join(ACTIVATIONS)}")
-    try:
-        activation = ACTIVATIONS[name](**act)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(path, f"layer {k} activation {name!r} has bad settings {act}: "
-                                   f"{exc}") from exc
+    where = f"architecture layer {k}"
+    if not isinstance(spec, dict):
+        raise ModelFileError(path, f"{where} is not an object: {_show(spec)}")
+    missing = [key for key in ("n_in", "n_out", "activation", "bias") if key not in spec]
+    if missing:
+        raise ModelFileError(path, f"{where} is incomplete: it has no "
+                                   f"{', '.join(map(repr, missing))}")
+    n_in, n_out, bias = spec["n_in"], spec["n_out"], spec["bias"]
+    for key, value in (("n_in", n_in), ("n_out", n_out)):
+        if not _is_int(value) or value <= 0:
+            raise ModelFileError(path, f"{where} {key} must be a positive whole number, got "
+                                       f"{_show(value)}")
+    if not isinstance(bias, bool):
+        raise ModelFileError(path, f"{where} bias must be true or false, got {_show(bias)}")
+    activation = _activation(path, where, spec["activation"])
     expected = {f"layers.{k}.weights": (n_in, n_out)}
     if bias:
         expected[f"layers.{k}.bias"] = (n_out,)
-    layer = Dense(n_in, n_out, activation=activation, bias=bool(bias), dtype=dtype)
+    # The tensors are checked before Dense is built: Dense allocates n_in x n_out
+    # weights, and the sizes come from the file.
     for tensor_name, shape in expected.items():
         arr = tensors.get(tensor_name)
         if arr is None:
@@ -296,6 +651,7 @@ def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
                                        f"expected {shape}")
         if not np.all(np.isfinite(arr)):
             raise ModelFileError(path, f"tensor {tensor_name!r} holds NaN or infinite values")
+    layer = Dense(n_in, n_out, activation=activation, bias=bias, dtype=dtype)
     layer.weights = tensors[f"layers.{k}.weights"]
     if bias:
         layer.bias = tensors[f"layers.{k}.bias"]
@@ -303,29 +659,80 @@ def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
 
 
 def _network(path: Path, arch: Any, tensors: Mapping[str, np.ndarray]) -> Network:
-    if not isinstance(arch, Mapping) or not isinstance(arch.get("layers"), list) \
-            or not arch["layers"]:
-        raise ModelFileError(path, "architecture must list at least one layer")
-    try:
-        dtype = np.dtype(arch.get("dtype"))
-    except TypeError as exc:
-        raise ModelFileError(path, f"architecture dtype {arch.get('dtype')!r} is not a "
-                                   "dtype") from exc
-    if dtype not in FLOAT_DTYPES:
-        raise ModelFileError(path, f"architecture dtype is {dtype.name}; expected float32 or "
-                                   "float64")
-    layers = [_layer_from_spec(path, k, spec, dtype, tensors)
-              for k, spec in enumerate(arch["layers"])]
+    if not isinstance(arch, dict):
+        raise ModelFileError(path, f"architecture must be an object, got {_show(arch)}")
+    specs = arch.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise ModelFileError(path, f"architecture must list at least one layer, got 'layers': "
+                                   f"{_show(specs)}")
+    dtype_name = arch.get("dtype")
+    if not isinstance(dtype_name, str) or dtype_name not in {dt.name for dt in FLOAT_DTYPES}:
+        raise ModelFileError(path, f"architecture dtype is {_show(dtype_name)}; expected "
+                                   "float32 or float64")
+    dtype = np.dtype(dtype_name)
+    layers = [_layer_from_spec(path, k, spec, dtype, tensors) for k, spec in enumerate(specs)]
     for k in range(len(layers) - 1):
         if layers[k].n_out != layers[k + 1].n_in:
             raise ModelFileError(
                 path, f"shapes do not chain: layer {k} has {layers[k].n_out} nodes but layer "
                       f"{k + 1} expects {layers[k + 1].n_in} inputs")
-    expected = set(_tensors(Network(layers)))
-    extra = sorted(set(tensors) - expected)
+    net = Network(layers)
+    if "sizes" in arch:
+        sizes = arch["sizes"]
+        # Compared as whole numbers: [2.0, 1] == [2, 1] in Python, but is not what was written.
+        if not (isinstance(sizes, list) and all(_is_int(s) for s in sizes)
+                and sizes == net.sizes):
+            raise ModelFileError(path, f"architecture sizes {_show(sizes)} do not match its "
+                                       f"layers, which make {net.sizes}")
+    extra = sorted(set(tensors) - set(_tensors(net)))
     if extra:
         raise ModelFileError(path, f"unexpected tensor(s) {', '.join(extra)}")
-    return Network(layers)
+    return net
+
+
+def _check_task(path: Path, prep: Any, net: Network) -> None:
+    """The preprocessing's task and classes against the network's output layer."""
+    act = net.layers[-1].activation.name
+    n_out = net.n_outputs
+    outputs = f"{n_out} {act} output{'s' if n_out != 1 else ''}"
+    if prep.task == "classify":
+        k = len(prep.classes)
+        if act not in _OUTPUT_ACTIVATIONS:
+            raise ModelFileError(path, f"the preprocessing classifies ({k} classes) but the "
+                                       f"network has {outputs}; classification needs a sigmoid "
+                                       "or softmax output layer")
+        if k == 2:
+            fits, need = (act, n_out) in (("sigmoid", 1), ("softmax", 2)), \
+                "1 sigmoid output or 2 softmax outputs"
+        else:
+            fits, need = (act, n_out) == ("softmax", k), f"{k} softmax outputs"
+        if not fits:
+            raise ModelFileError(path, f"the preprocessing has {k} classes, which need {need}, "
+                                       f"but the network has {outputs}")
+    elif prep.task == "regress":
+        if act == "softmax":
+            raise ModelFileError(path, f"the preprocessing regresses but the network has "
+                                       f"{outputs}; softmax outputs always sum to 1, so a "
+                                       "regression must not use one")
+        if n_out != 1:
+            raise ModelFileError(path, f"the preprocessing regresses one target "
+                                       f"({_show(prep.target)}) but the network has {outputs}; "
+                                       "it needs one output per target")
+
+
+def _check_history(path: Path, history: Any) -> None:
+    if not isinstance(history, dict):
+        raise ModelFileError(path, f"history metadata must be a JSON object, got "
+                                   f"{_show(history)}")
+    for name, values in history.items():
+        if not isinstance(values, list):
+            raise ModelFileError(path, f"history {_show(name)} must be a list of numbers (one "
+                                       f"per epoch), got {_show(values)}")
+        for epoch, value in enumerate(values):
+            # None stands for a NaN or infinite value of a diverged run.
+            if value is not None and not _is_number(value):
+                raise ModelFileError(path, f"history {_show(name)} must be a list of numbers, "
+                                           f"got {_show(value)} at epoch {epoch}")
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
@@ -335,7 +742,11 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     ------
     ModelFileError
         When the file is missing, truncated, corrupt, altered, foreign, of an
-        unknown format version, or its contents are inconsistent.
+        unknown format version, or its contents are inconsistent: metadata
+        that is not JSON within the limits, an architecture that does not
+        match the tensors, preprocessing whose features, task or classes do
+        not fit the network's inputs and outputs, training settings that are
+        not an object, or a history that is not lists of numbers.
     """
     path = Path(path)
     tensors, metadata = _read(path)
@@ -356,9 +767,12 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         if prep.n_features != net.n_inputs:
             raise ModelFileError(path, f"preprocessing makes {prep.n_features} features but "
                                        f"the network expects {net.n_inputs}")
+        _check_task(path, prep, net)
     training, history = parsed["training"], parsed["history"]
-    if not isinstance(training, dict) or not isinstance(history, dict):
-        raise ModelFileError(path, "training and history metadata must be JSON objects")
+    if not isinstance(training, dict):
+        raise ModelFileError(path, f"training metadata must be a JSON object, got "
+                                   f"{_show(training)}")
+    _check_history(path, history)
     return SavedModel(network=net, preprocessing=prep, training=training, history=history,
                       metadata=dict(metadata))
 
