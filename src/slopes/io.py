@@ -648,7 +648,7 @@ def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
                                        f"but the architecture says {dtype.name}")
         if arr.shape != shape:
             raise ModelFileError(path, f"tensor {tensor_name!r} has shape {arr.shape}, "
-                                       f"expected {shape}")
+                                       f"expected {_show(shape)}")
         if not np.all(np.isfinite(arr)):
             raise ModelFileError(path, f"tensor {tensor_name!r} holds NaN or infinite values")
     layer = Dense(n_in, n_out, activation=activation, bias=bias, dtype=dtype)

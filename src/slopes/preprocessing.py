@@ -479,9 +479,11 @@ class TabularPreprocessor:
             return value
 
         if not isinstance(params, Mapping) or params.get("type") != "TabularPreprocessor":
+            got = (f"type {short(params.get('type'))}" if isinstance(params, Mapping)
+                   else type(params).__name__)
             raise ValueError(
                 "preprocessing parameters must be a dict with type 'TabularPreprocessor', "
-                f"got {type(params).__name__}"
+                f"got {got}"
             )
         missing = [k for k in ("target", "task", "columns", "numeric", "categories")
                    if k not in params]
