@@ -30,7 +30,7 @@ _LAZY = {
     "load": "slopes.io",
 }
 _LAZY_MODULES = ("optimizers", "callbacks", "plot", "datasets", "preprocessing", "io",
-                 "diagnostics")
+                 "diagnostics", "export")
 
 
 def __getattr__(name: str) -> Any:

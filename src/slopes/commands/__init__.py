@@ -1,7 +1,7 @@
-"""The ``slopes`` subcommands demo, train, predict and explain.
+"""The ``slopes`` subcommands demo, train, predict, explain and export.
 
 One module per subcommand (:mod:`.demo`, :mod:`.train`, :mod:`.predict`,
-:mod:`.explain`), with what they share beside them: reading tables and
+:mod:`.explain`, :mod:`.export`), with what they share beside them: reading tables and
 writing output files (:mod:`.outputs`), scores and baselines
 (:mod:`.report`), and the checked option types (:mod:`.options`). This
 module only builds the parsers.
@@ -32,6 +32,9 @@ from .demo import (
     run_demo,
 )
 from .explain import run_explain
+from .export import DESCRIPTION as EXPORT_DESCRIPTION
+from .export import EXAMPLE as EXPORT_EXAMPLE
+from .export import run_export
 from .outputs import ROWS_NOTE
 from .predict import run_predict
 from .train import check_train_options, run_train
@@ -50,7 +53,7 @@ def _parser(subparsers: Any, name: str, help_: str, description: str,
 
 
 def register(subparsers: Any) -> None:
-    """Add the demo, train, predict and explain subcommands to ``slopes``."""
+    """Add the demo, train, predict, explain and export subcommands to ``slopes``."""
     p = _parser(subparsers, "demo", "train the course's 6-2-1 network on the admissions data",
                 "Train the course's 6-2-1 sigmoid network (no bias) on the admissions data "
                 "shipped with slopes:\nrank one-hot, gre and gpa standardized, 10% of the rows "
@@ -162,3 +165,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default="slopes-explain", metavar="DIR",
                    help="folder for network.png (default: slopes-explain)")
     p.set_defaults(func=run_explain)
+
+    p = _parser(subparsers, "export", "write a saved model as an ONNX file",
+                EXPORT_DESCRIPTION, EXPORT_EXAMPLE)
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("--onnx", required=True, metavar="FILE",
+                   help="the ONNX file to write (replaced if it exists)")
+    p.set_defaults(func=run_export)
