@@ -2,7 +2,8 @@
 
 Run:  MPLBACKEND=Agg python examples/make_readme_images.py [--out docs/images]
 
-- network.png: the course's last quiz, a relu network traced on one sample:
+- network.png: the course's last quiz (its network rebuilt from the course's numbers), a
+  relu network traced on one sample:
   node values in the nodes, slopes of the loss in purple, weights on the edges.
 - loss.png: training and validation loss of the admissions network per epoch.
 """
@@ -23,8 +24,10 @@ def main() -> None:
     out = Path(parser.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
 
-    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
-    trace = net.trace([0, 1], 10, loss="mse")
+    # The last quiz's network, rebuilt from the course's numbers (its figure is missing).
+    net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]},
+                               activation="relu")
+    trace = net.trace([0, 1], 7, loss="mse")
     fig = draw_network(trace, title="slope of a weight = node value x activation slope x "
                                     "slope of the loss: 3 x 1 x 6 = 18")
     fig.savefig(out / "network.png", dpi=150)

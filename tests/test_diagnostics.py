@@ -63,6 +63,7 @@ def test_dead_relus_and_saturated_sigmoids():
     sig = Network.from_weights([[[50.0, 0.0]], [[1], [1]]], activation="sigmoid")
     report = slopes.diagnose(sig, X, np.zeros(3))
     assert report.layers[0].saturated_fraction == pytest.approx(0.5)
+    assert report.layers[1].saturated_fraction is None  # the output layer: see below
     dead = Network.from_weights([[[-1.0, -1.0]], [[1], [1]]], activation=["relu", "identity"])
     assert any("Dead relus: 100%" in w for w in slopes.diagnose(dead, X, np.ones(3)).warnings)
 
@@ -99,3 +100,60 @@ def test_bad_inputs(data):
         slopes.diagnose(net, *data, learning_rate=0)
     with pytest.raises(ValueError, match="X has 3 features, but the network expects 10"):
         slopes.diagnose(net, np.ones((2, 3)), np.ones(2))
+
+
+def test_dead_relu_words_agree_with_the_table():
+    # 2 of 4 relu nodes are dead: the table says 50%, and so does a note; no warning (a
+    # warning needs more than half), and no sentence claims there are no dead relus.
+    net = Network.from_weights([[[-1.0, 1.0, -2.0, 3.0]], [[1], [1], [1], [1]]],
+                               activation=["relu", "identity"])
+    report = slopes.diagnose(net, np.array([[1.0], [2.0], [3.0]]), np.full(3, 6.0),
+                             learning_rate=1e-4)
+    text = str(report)
+    table_line = text.splitlines()[3]
+    assert table_line.split()[-2] == "50%"
+    assert not any(w.startswith("Dead relus") for w in report.warnings)
+    assert "Note: dead relus: 50% of the nodes of layer 0 (2 of 4) are never positive" in text
+    assert "no dead relus" not in text.lower()
+    dead = Network.from_weights([[[-1.0, -1.0, -1.0, 1.0]], [[1], [1], [1], [1]]],
+                                activation=["relu", "identity"])
+    report = slopes.diagnose(dead, np.array([[1.0], [2.0]]), np.ones(2))
+    assert report.layers[0].dead_fraction == 0.75
+    assert "75%" in str(report).splitlines()[3]
+    assert any(w.startswith("Dead relus: 75% of the nodes of layer 0 (3 of 4)")
+               for w in report.warnings)
+
+
+def test_a_confident_sigmoid_output_is_not_a_problem():
+    X = np.array([[1.0], [2.0], [-1.0], [-2.0]])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    net = Network.from_weights([[[30.0]]], activation="sigmoid")
+    report = slopes.diagnose(net, X, y, loss="binary_crossentropy")
+    assert report.layers[0].confident_fraction == 1.0
+    assert report.layers[0].saturated_fraction is None
+    assert report.warnings == []
+    text = str(report)
+    assert "No warnings" in text and "Saturated" not in text
+    assert "100% of the outputs of layer 0 (the output layer, sigmoid) are confident" in text
+    assert "no problem in themselves" in text
+    # The same confident outputs, right, under mse: still no warning.
+    assert slopes.diagnose(net, X, y, loss="mse").warnings == []
+
+
+def test_confidently_wrong_outputs_under_mse_are_stuck():
+    X = np.array([[1.0], [2.0], [-1.0], [-2.0]])
+    wrong = np.array([0.0, 0.0, 1.0, 1.0])
+    net = Network.from_weights([[[30.0]]], activation="sigmoid")
+    report = slopes.diagnose(net, X, wrong, loss="mse")
+    assert any(w.startswith("Stuck outputs: 100% of the outputs are confidently wrong")
+               for w in report.warnings)
+    # With binary cross-entropy the slope is predicted - actual: wrong outputs still learn.
+    assert slopes.diagnose(net, X, wrong, loss="binary_crossentropy").warnings == []
+
+
+def test_hidden_sigmoid_saturation_is_still_a_warning():
+    net = Network.from_weights([[[40.0, 40.0]], [[0.1], [0.1]]], activation="sigmoid")
+    report = slopes.diagnose(net, np.array([[1.0], [2.0]]), np.zeros(2))
+    assert report.layers[0].saturated_fraction == 1.0
+    assert any(w.startswith("Saturated sigmoid: 100% of the values of layer 0")
+               for w in report.warnings)

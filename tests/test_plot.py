@@ -19,8 +19,11 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def quiz_trace():
-    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
-    return net.trace([0, 1], 10)
+    # The course's last quiz, its network rebuilt from the course's numbers: predicts 10
+    # for an actual 7, so the slope at the output is 2 x 3 = 6.
+    net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]},
+                               activation="relu")
+    return net.trace([0, 1], 7)
 
 
 def texts(fig):
@@ -34,8 +37,8 @@ def test_draw_trace_saves(tmp_path, suffix):
     fig.savefig(path)
     assert path.stat().st_size > 1000
     labels = texts(fig)
-    assert "13" in labels and "18" in labels and "6" in labels  # value, slopes
-    assert any("actual 10, error 3" in t for t in labels)
+    assert "10" in labels and "18" in labels and "6" in labels  # value, slopes
+    assert any("actual 7, error 3" in t for t in labels)
 
 
 def test_draw_network_without_trace_labels_weights(tmp_path):
@@ -52,7 +55,7 @@ def test_wide_layer_is_summarized(tmp_path):
     net = Network.mlp([6, 128, 3, 1], seed=0)
     trace = net.trace(np.ones((4, 6)), np.zeros(4))
     fig = draw_network(trace, max_nodes=10)
-    assert "\u2026 119 more" in texts(fig)
+    assert "\u2026 119 more\n(smaller |slope|)" in texts(fig)
     fig.savefig(tmp_path / "wide.svg")
 
 
@@ -140,3 +143,134 @@ def test_fit_history_plots(tmp_path):
     fig = plot_history(history)
     assert {line.get_label() for line in fig.axes[0].lines} == {"loss", "val_loss"}
     fig.savefig(tmp_path / "fit.png")
+
+
+# ------------------------------------------------- real data: names, labels, layout
+def rendered(fig):
+    """Draw ``fig`` with Agg; return a function giving a text's or line's box on the page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig) if not hasattr(fig.canvas, "get_renderer") else fig.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return lambda artist: artist.get_window_extent(renderer)
+
+
+def weight_labels(fig):
+    return [t for ax in fig.axes for t in ax.texts if t.get_gid() == "weight-label"]
+
+
+def test_inputs_and_outputs_are_named():
+    net = Network.mlp([3, 4, 2], activation="relu", output="softmax", seed=0)
+    trace = net.trace([[0.5, -1.0, 2.0]], [1], loss="categorical_crossentropy")
+    labels = texts(draw_network(trace, input_names=["age", "income", "rooms"],
+                                output_names=["cheap", "dear"]))
+    assert {"age", "income", "rooms", "cheap", "dear"} <= set(labels)
+    with pytest.raises(ValueError, match="input_names has 2 names, but the network has 3 inputs"):
+        draw_network(trace, input_names=["a", "b"])
+    with pytest.raises(TypeError, match="must be a list of names"):
+        draw_network(trace, output_names="cheap")
+
+
+def test_no_weight_label_covers_another():
+    rng = np.random.default_rng(0)
+    net = Network.from_weights([rng.normal(size=(6, 5)).round(3), rng.normal(size=(5, 1))],
+                               activation=["relu", "sigmoid"])
+    trace = net.trace(rng.normal(size=(1, 6)), [1.0], loss="binary_crossentropy")
+    fig = draw_network(trace, input_names=[f"x{i}" for i in range(6)], output_names=["yes"])
+    box = rendered(fig)
+    labels = weight_labels(fig)
+    assert len(labels) >= 25  # most of the 35 edges keep their label
+    boxes = [box(t) for t in labels]
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].overlaps(boxes[b]), (labels[a].get_text(), labels[b].get_text())
+    others = [t for t in fig.axes[0].texts if t.get_gid() != "weight-label" and t.get_text()]
+    for label, label_box in zip(labels, boxes, strict=True):
+        for other in others:
+            assert not label_box.overlaps(box(other)), (label.get_text(), other.get_text())
+    left_out = 35 - len(labels)
+    legend = [t for t in texts(fig) if t.startswith("edges: weights")][0]
+    assert (f"{left_out} weight label(s) left out" in legend) == (left_out > 0)
+
+
+def test_wide_inputs_show_the_inputs_that_matter_most():
+    weights = np.full((30, 1), 0.01)
+    weights[[4, 17, 29], 0] = [3.0, -2.0, 5.0]
+    net = Network.from_weights([weights])
+    names = [f"feature_{i}" for i in range(30)]
+    labels = texts(draw_network(net, input_names=names, max_nodes=4))  # by |weight|
+    assert {"feature_4", "feature_17", "feature_29"} <= set(labels)
+    assert "feature_0" not in labels
+    assert "\u2026 27 more\n(smaller |weights|)" in labels
+    # After a trace: by |slope of the loss| at the inputs (weight x the output's slope here).
+    trace = net.trace(np.ones((1, 30)), [0.0])
+    labels = texts(draw_network(trace, input_names=names, max_nodes=4))
+    assert {"feature_4", "feature_17", "feature_29"} <= set(labels)
+    # Or the inputs asked for.
+    labels = texts(draw_network(trace, input_names=names, nodes={0: [0, 1]}))
+    assert "feature_0" in labels and "feature_29" not in labels
+    with pytest.raises(ValueError, match=r"nodes\[0\] must list nodes 0..29"):
+        draw_network(trace, nodes={0: [30]})
+
+
+def test_caption_never_overlaps_an_edge():
+    rng = np.random.default_rng(1)
+    net = Network.mlp([2, 9, 1], activation="relu", output="sigmoid", seed=0)
+    trace = net.trace(rng.normal(size=(1, 2)), [1.0], loss="binary_crossentropy")
+    fig = draw_network(trace, title="caption test")
+    box = rendered(fig)
+    caption = [t for t in fig.axes[0].texts if "loss binary_crossentropy" in t.get_text()][0]
+    caption_box = box(caption)
+    lines = fig.axes[0].lines
+    assert lines
+    for line in lines:
+        assert not caption_box.overlaps(box(line))
+    nodes = fig.axes[0].patches
+    assert caption_box.y1 < min(box(node).y0 for node in nodes)  # below every node
+
+
+def test_epochs_are_numbered_as_in_the_logs():
+    history = History(history={"loss": [3, 2, 1.5]}, epoch=[0, 1, 2])
+    line = plot_history(history).axes[0].lines[0]
+    assert list(line.get_xdata()) == [1, 2, 3]  # the logs print "epoch 1/3" first
+    assert list(plot_history([5.0, 4.0]).axes[0].lines[0].get_xdata()) == [1, 2]
+
+
+PYPLOT_SCRIPT = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+from slopes import Network
+from slopes.plot import draw_network, plot_history, unmanaged_figures
+net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]},
+                           activation="relu")
+fig = draw_network(net.trace([0, 1], 7))
+assert "matplotlib.pyplot" not in sys.modules  # slopes never imports pyplot by itself
+import matplotlib.pyplot as plt
+fig = draw_network(net.trace([0, 1], 7))
+assert plt.gcf() is fig, "the drawing is pyplot's current figure"
+plt.savefig(sys.argv[1])
+plt.show()  # Agg: nothing to show, and no error
+history = plot_history([3.0, 2.0, 1.0])
+assert plt.gcf() is history
+plt.savefig(sys.argv[2])
+before = plt.get_fignums()
+with unmanaged_figures():
+    draw_network(net)
+assert plt.get_fignums() == before
+print("ok")
+"""
+
+
+def test_figures_work_with_plt_savefig_and_plt_show(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", PYPLOT_SCRIPT, str(tmp_path / "net.png"),
+                             str(tmp_path / "loss.png")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+    assert (tmp_path / "net.png").stat().st_size > 5000
+    assert (tmp_path / "loss.png").stat().st_size > 5000

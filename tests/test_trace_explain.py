@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import copy
 
 import numpy as np
 import pytest
@@ -15,15 +16,20 @@ ACTIVATIONS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
 PLAIN_LOSSES = ["mse", "sse", "half_mse", "mae"]
 
 
+# The course's last quiz, its network rebuilt from the course's numbers (the figure is
+# missing): hidden values 1 and 3, output weights [1, 3], prediction 10 for an actual 7.
+QUIZ = {"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]}
+
+
 def quiz_trace():
-    # Output predicts 13 for actual 10: error 3, slope of the loss 2 * 3 = 6.
-    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
-    return net.trace([0, 1], 10, loss="mse")
+    # Output predicts 10 for actual 7: error 3, slope of the loss 2 * 3 = 6.
+    net = Network.from_weights(QUIZ, activation="relu")
+    return net.trace([0, 1], 7, loss="mse")
 
 
 def test_last_quiz_slopes_6_and_18():
     trace = quiz_trace()
-    assert trace.predictions[0, 0] == 13
+    assert trace.predictions[0, 0] == 10
     f0, f1 = trace.factors(1, 0, 0), trace.factors(1, 1, 0)
     assert (f0.node_value[0], f0.activation_slope[0], f0.downstream_slope[0]) == (1, 1, 6)
     assert f0.slope == 6
@@ -31,9 +37,12 @@ def test_last_quiz_slopes_6_and_18():
     assert f1.slope == 18
     assert "slope = 3 x 1 x 6 = 18" in trace.explain(1, 1, 0)
     assert "slope = 1 x 1 x 6 = 6" in trace.explain(1, 0, 0)
-    # A weight fed by a node of value 0 gets slope 0.
+    # A weight fed by a node of value 0 gets slope 0; the course's table: weights 0, 1, 2, 3
+    # have slopes 0, 6, 0, 18.
     assert trace.factors(0, 0, 1).slope == 0
     assert "slope = 0 x 1 x 18 = 0" in trace.explain(0, 0, 1)
+    table = dict(zip(trace.weights[0].ravel(), trace.weight_slopes[0].ravel(), strict=True))
+    assert table == {0: 0, 1: 6, 2: 0, 3: 18}
 
 
 def test_explain_gives_update_and_new_weight():
@@ -89,7 +98,7 @@ def test_table_includes_biases():
 
 
 def test_batch_table_summaries():
-    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
+    net = Network.from_weights(QUIZ, activation="relu")
     trace = net.trace([[0, 1], [1, 2], [2, 1]], [10, 3, 4])
     rows = trace.table()
     k = 0
@@ -106,7 +115,7 @@ def test_batch_table_summaries():
 
 
 def test_batch_explanation_lists_samples_and_sum():
-    net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
+    net = Network.from_weights(QUIZ, activation="relu")
     X = np.tile([[0, 1], [1, 2]], (4, 1))
     trace = net.trace(X, np.arange(8))
     text = trace.explain(1, 1, 0)
@@ -225,3 +234,89 @@ def test_explanation_states_the_exact_slope(trace):
     assert "learning rate 0.1" in text
     if trace.factors(layer, 0, 0).fused:
         assert "fused" in text or "softmax" in text
+
+
+# ------------------------------------------------- the optimizer's step, names, inputs
+def test_update_uses_the_optimizer_given():
+    from slopes.optimizers import SGD, Adam
+
+    trace = quiz_trace()
+    # Adam's first step from fresh moments: -lr * slope / (|slope| + eps), about -lr * sign.
+    text = trace.explain(1, 1, 0, optimizer=Adam(learning_rate=0.01))
+    change = -0.01 * 18 / (18 + 1e-8)
+    assert text.splitlines()[-1] == (
+        "The first step of adam (learning rate 0.01, beta1 0.9, beta2 0.999, eps 1e-08), from "
+        f"fresh moments, changes it by {change:.6g}, to 3 - {-change:.6g} = {3 + change:.6g}.")
+    (w1, _), (w2, _) = trace.updates("adam", learning_rate=0.01)
+    np.testing.assert_allclose(w2.ravel(), -0.01 * np.array([6, 18]) / (np.array([6, 18]) + 1e-8))
+    # SGD with momentum and Nesterov: the first step is -lr * (1 + momentum) * slope.
+    nesterov = SGD(0.1, momentum=0.9, nesterov=True)
+    np.testing.assert_allclose(trace.updates(nesterov)[1][0].ravel(), [-1.14, -3.42])
+    assert "The first step of sgd (learning rate 0.1, momentum 0.9, nesterov True)" in \
+        trace.explain(1, 0, 0, optimizer=nesterov)
+    table = trace.table(optimizer=nesterov)
+    np.testing.assert_allclose(table[table["layer"] == 1]["update"], [-1.14, -3.42])
+    # Plain gradient descent reads as before, whichever way it is given.
+    assert trace.explain(1, 1, 0, optimizer=SGD(0.01)) == trace.explain(1, 1, 0)
+    with pytest.raises(ValueError, match="give one or the other"):
+        trace.explain(1, 1, 0, optimizer=SGD(0.1), learning_rate=0.1)
+
+
+def test_a_trained_optimizer_keeps_its_state_and_is_not_changed():
+    from slopes.optimizers import Adam
+
+    net = Network.from_weights(QUIZ, activation="relu")
+    adam = Adam(learning_rate=0.01)
+    net.fit([[0, 1]], [7], optimizer=adam, epochs=3, verbose=0)
+    state = [{k: np.copy(v) for k, v in s.items()} for s in adam.state]
+    trace = net.trace([0, 1], 7)
+    text = trace.explain(1, 1, 0, optimizer=adam)
+    assert "The next step of adam" in text
+    # The change shown is the step this Adam would take next, and it has not taken it.
+    slopes = [s for layer in net.layers for s in layer.parameter_slopes()]
+    expected = -copy.deepcopy(adam).updates(net.parameters(), slopes)[1]
+    np.testing.assert_allclose(trace.updates(adam)[1][0], expected)
+    assert adam.iterations == 3
+    for before, after in zip(state, adam.state, strict=True):
+        for key in before:
+            np.testing.assert_array_equal(before[key], after[key])
+
+
+def test_names_of_inputs_and_outputs():
+    text = quiz_trace().explain(0, 1, 1, input_names=["age", "income"], output_names=["price"])
+    assert text.startswith("The weight from input 1 (income) to node 1 of hidden layer 1")
+    assert "value of the node feeding it (input 1 (income)): 1" in text
+    text = quiz_trace().explain(1, 0, 0, output_names=["price"])
+    assert "to output node 0 (price)" in text
+    with pytest.raises(ValueError, match="input_names must give one name for each"):
+        quiz_trace().explain(0, 0, 0, input_names=["only one"])
+
+
+def test_prediction_slopes_match_central_differences():
+    rng = np.random.default_rng(3)
+    net = Network.mlp([4, 5, 3], activation="tanh", output="softmax", seed=1)
+    X = rng.normal(size=(3, 4))
+    trace = net.trace(X, [0, 2, 1], loss="categorical_crossentropy")
+    for output in range(3):
+        slopes = trace.prediction_slopes(output)
+        numeric = np.zeros_like(X)
+        for i in range(4):
+            step = np.zeros(4)
+            step[i] = 1e-6
+            numeric[:, i] = (net.predict(X + step)[:, output]
+                             - net.predict(X - step)[:, output]) / 2e-6
+        np.testing.assert_allclose(slopes, numeric, atol=1e-8)
+    with pytest.raises(IndexError, match="valid output are 0..2"):
+        trace.prediction_slopes(3)
+
+
+def test_fused_sigmoid_explained_in_words_with_both_factors():
+    net = Network.mlp([3, 2, 1], activation="tanh", output="sigmoid", seed=3)
+    trace = net.trace([[0.5, -1, 2]], [1], loss="binary_crossentropy")
+    text = trace.explain(1, 0, 0)
+    f = trace.factors(1, 0, 0)
+    p = trace.predictions[0, 0]
+    assert f"the sigmoid's own slope there is {p * (1 - p):.6g}" in text
+    assert f"the loss's slope at its output {trace.node_slopes[2][0, 0]:.6g}" in text
+    assert "never overflows" in text
+    assert f.activation_slope[0] * f.downstream_slope[0] == pytest.approx(f.input_slope[0])

@@ -3,7 +3,9 @@
 A 4-3-2 sigmoid network with inputs and weights drawn with seed 42: what do the hidden layer and
 the output layer output?
 
-The course's answer: hidden [0.41492192 0.42604313 0.5002434], output [0.49815196 0.48539772].
+It prints slopes' numbers, then every number the course states for this example next to
+slopes' own: a check mark when they agree to every digit the course prints, otherwise the
+difference and why (docs/course-errata.md lists the course's wrong numbers).
 
 Run:  python examples/course/06_hidden_forward.py [--out DIR] [--no-plot] [--no-code]
 (the same as ``slopes lessons 6``; the code lives in slopes/lessons.py).

@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "diagnose": "slopes.diagnostics",
     "load": "slopes.io",
+    "report": "slopes.page",
 }
 _LAZY_MODULES = ("optimizers", "callbacks", "plot", "datasets", "preprocessing", "io",
                  "diagnostics", "export")
@@ -58,4 +59,5 @@ __all__ = [
     "get_activation",
     "get_loss",
     "load",
+    "report",
 ]

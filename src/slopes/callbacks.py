@@ -254,3 +254,77 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+@dataclass
+class WeightSnapshot:
+    """The weights and biases of every layer at one point of training.
+
+    ``epoch`` counts from 0 like ``History.epoch`` (the logs print it as
+    ``epoch + 1``); ``None`` is before the first update.
+    """
+
+    epoch: int | None
+    weights: list[np.ndarray]
+    biases: list[np.ndarray | None]
+
+
+class WeightSnapshots(Callback):
+    """Keep copies of the weights during ``fit``, for the interactive page's epoch slider.
+
+    Records the weights before training and after every ``stride``-th epoch
+    (and after the last epoch run), at most about ``max_snapshots`` of them.
+    A big network keeps fewer: never more than ``max_values`` numbers in all,
+    so memory stays bounded (the stride grows instead). One fit per callback:
+    a new fit starts the record afresh.
+
+    When training stops early, the last epoch run is kept as it was;
+    :func:`slopes.report` also shows the network's final weights when they
+    differ from the last snapshot (the best weights EarlyStopping restored).
+
+    >>> import numpy as np, slopes
+    >>> net = slopes.Network.mlp([2, 3, 1], seed=0)
+    >>> snapshots = WeightSnapshots(max_snapshots=5)
+    >>> history = net.fit(np.ones((4, 2)), np.zeros(4), epochs=20, callbacks=[snapshots],
+    ...                   verbose=0)
+    >>> [s.epoch for s in snapshots.snapshots]
+    [None, 4, 9, 14, 19]
+    """
+
+    def __init__(self, max_snapshots: int = 101, max_values: int = 5_000_000) -> None:
+        for name, value, low in (("max_snapshots", max_snapshots, 2),
+                                 ("max_values", max_values, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        self.max_snapshots = max_snapshots
+        self.max_values = max_values
+        self.snapshots: list[WeightSnapshot] = []
+        self.history: History | None = None
+        self.stride = 1
+
+    def _take(self, epoch: int | None) -> WeightSnapshot:
+        layers = self.network.layers
+        return WeightSnapshot(epoch, [layer.weights.copy() for layer in layers],
+                              [None if layer.bias is None else layer.bias.copy()
+                               for layer in layers])
+
+    def on_train_begin(self, logs: Logs) -> None:
+        self.history = self.training.history
+        n_values = max(1, sum(p.size for p in self.network.parameters()))
+        keep = max(2, min(self.max_snapshots, self.max_values // n_values))
+        self.stride = max(1, math.ceil(self.training.epochs / (keep - 1)))
+        self.snapshots = [self._take(None)]
+        self._latest: WeightSnapshot | None = None
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        snapshot = self._take(epoch)
+        if (epoch + 1) % self.stride == 0 or epoch == self.training.epochs - 1:
+            self.snapshots.append(snapshot)
+        self._latest = snapshot
+
+    def on_train_end(self, logs: Logs) -> None:
+        # Training stopped early (EarlyStopping, Ctrl-C): keep its last epoch too, as it was
+        # before any callback put other weights back.
+        latest = self._latest
+        if latest is not None and self.snapshots[-1].epoch != latest.epoch:
+            self.snapshots.append(latest)

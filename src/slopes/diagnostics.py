@@ -67,8 +67,18 @@ class LayerDiagnosis:
         relu layers: fraction of nodes never positive on the data (their
         slope is 0 for every sample, so their incoming weights never change).
     saturated_fraction : float or None
-        sigmoid and tanh layers: fraction of node values, over nodes and
-        samples, within 0.01 of the activation's limits (slope near 0).
+        sigmoid and tanh hidden layers: fraction of node values, over nodes
+        and samples, within 0.01 of the activation's limits (slope near 0).
+        None for the output layer, whose values near the limits are
+        confident predictions (see ``confident_fraction``).
+    confident_fraction : float or None
+        The output layer, when it is sigmoid, tanh or softmax: fraction of
+        its outputs within 0.01 of the activation's limits (a softmax row
+        whose largest probability is above 0.99). A confident output is what
+        a classifier aims for, not a problem; it only stops learning when it
+        is confidently *wrong* under a loss that is not fused with the
+        activation (``mse`` with a sigmoid output, say), which ``diagnose``
+        warns about.
     """
 
     layer: int
@@ -82,6 +92,12 @@ class LayerDiagnosis:
     node_slope_norm: float
     dead_fraction: float | None
     saturated_fraction: float | None
+    confident_fraction: float | None = None
+
+    @property
+    def n_nodes(self) -> int:
+        """The number of nodes of the layer."""
+        return int(self.shape.split("->")[1])
 
 
 @dataclass
@@ -131,8 +147,9 @@ class Diagnosis:
         if self.warnings:
             lines += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
         else:
-            lines += ["", "No warnings: no vanishing slopes, dead relus, saturated nodes "
-                          "or oversized steps."]
+            lines += ["", "No warnings (checked: vanishing slopes, dead relus and saturated "
+                          "nodes in more than half of a layer, confidently wrong outputs, "
+                          "oversized steps)."]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -160,7 +177,13 @@ def diagnose(
       by more than a factor 100 from the output layer to the first
       (vanishing gradients);
     - more than half of a relu layer's nodes are dead, or more than half of a
-      sigmoid/tanh layer's values are saturated;
+      sigmoid/tanh hidden layer's values are saturated (fewer dead nodes are
+      counted in a note, so the words always match the table's ``dead``
+      column);
+    - more than half of the outputs are confidently wrong under a loss that
+      is not fused with the output activation (mse on a sigmoid output),
+      where the slope vanishes. Confident outputs as such are no problem:
+      they are what a classifier aims for, and a note counts them;
     - one step would change a layer's weights by more than 10% (the learning
       rate may be too large).
 
@@ -184,6 +207,7 @@ def diagnose(
     lr = check_positive("learning_rate", learning_rate)
     trace = net.copy().trace(X, y, loss=loss)
     rows = []
+    last = len(net.layers) - 1
     for k, layer in enumerate(net.layers):
         slopes = trace.weight_slopes[k]
         weights = trace.weights[k]
@@ -192,12 +216,9 @@ def diagnose(
         act = layer.activation.name
         z, a = trace.node_inputs[k], trace.node_values[k + 1]
         dead = float(np.mean(np.all(z <= 0, axis=0))) if act == "relu" else None
-        if act == "sigmoid":
-            saturated: float | None = float(np.mean((a < SATURATION) | (a > 1 - SATURATION)))
-        elif act == "tanh":
-            saturated = float(np.mean(np.abs(a) > 1 - SATURATION))
-        else:
-            saturated = None
+        near_limits = _near_limits(act, a)
+        saturated = None if k == last else near_limits
+        confident = near_limits if k == last else None
         rows.append(LayerDiagnosis(
             layer=k,
             activation=act,
@@ -211,9 +232,10 @@ def diagnose(
                                   / np.sqrt(trace.n_samples)),
             dead_fraction=dead,
             saturated_fraction=saturated,
+            confident_fraction=confident,
         ))
-    warnings = _warnings(rows, lr)
-    notes = []
+    warnings, notes = _warnings(rows, lr)
+    warnings += _wrong_outputs(rows[-1], trace, notes)
     if not np.isfinite(trace.loss) or trace.loss == 0:
         notes.append(f"the loss is {trace.loss}; slope sizes say little about learning here")
     return Diagnosis(layers=rows, warnings=warnings, loss=trace.loss,
@@ -221,8 +243,56 @@ def diagnose(
                      n_samples=trace.n_samples, notes=notes)
 
 
-def _warnings(rows: list[LayerDiagnosis], lr: float) -> list[str]:
-    warnings = []
+def _near_limits(activation: str, a: np.ndarray) -> float | None:
+    """Fraction of values within SATURATION of the activation's limits (None: no limits)."""
+    if activation == "sigmoid":
+        return float(np.mean((a < SATURATION) | (a > 1 - SATURATION)))
+    if activation == "tanh":
+        return float(np.mean(np.abs(a) > 1 - SATURATION))
+    if activation == "softmax":
+        return float(np.mean(a.max(axis=1) > 1 - SATURATION))
+    return None
+
+
+def _confidently_wrong(activation: str, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Per output: near a limit of the activation, on the wrong side of the actual value."""
+    if activation == "sigmoid":
+        near = (predicted < SATURATION) | (predicted > 1 - SATURATION)
+        return near & (np.abs(predicted - actual) > 0.5)
+    if activation == "tanh":
+        return (np.abs(predicted) > 1 - SATURATION) & (np.abs(predicted - actual) > 1)
+    return np.zeros(predicted.shape, dtype=bool)
+
+
+def _wrong_outputs(row: LayerDiagnosis, trace: Any, notes: list[str]) -> list[str]:
+    """Notes on confident outputs; a warning when confidently wrong ones stop learning."""
+    if row.confident_fraction is None or row.confident_fraction == 0:
+        return []
+    act, loss = row.activation, trace.loss_function
+    notes.append(
+        f"{row.confident_fraction:.0%} of the outputs of layer {row.layer} (the output layer, "
+        f"{act}) are confident, within {SATURATION:g} of the activation's limits. Confident "
+        "outputs are no problem in themselves: a classifier aims for them."
+    )
+    if loss.fused_activation is not None:
+        return []  # the fused slope is predicted - actual: a wrong output always learns
+    wrong = _confidently_wrong(act, trace.predictions, trace.actual)
+    share = float(np.mean(wrong))
+    if share == 0:
+        return []
+    text = (f"{share:.0%} of the outputs are confidently wrong ({act} near its limits, on the "
+            f"wrong side of the actual value). With the loss {loss.name}, the slope there is "
+            f"the {act}'s slope, nearly 0, so these rows barely learn.")
+    if share > 0.5:
+        return [f"Stuck outputs: {text} Try binary_crossentropy (fused with the sigmoid: its "
+                "slope is predicted - actual) or smaller initial weights."]
+    notes.append(text)
+    return []
+
+
+def _warnings(rows: list[LayerDiagnosis], lr: float) -> tuple[list[str], list[str]]:
+    warnings: list[str] = []
+    notes: list[str] = []
     sizes = [r.node_slope_norm for r in rows]
     if len(rows) >= 3 and sizes[-1] > 0:
         ratio = sizes[0] / sizes[-1]
@@ -242,12 +312,16 @@ def _warnings(rows: list[LayerDiagnosis], lr: float) -> list[str]:
                 "he_normal initial weights."
             )
     for r in rows:
-        if r.dead_fraction is not None and r.dead_fraction > 0.5:
-            warnings.append(
-                f"Dead relus: {r.dead_fraction:.0%} of the nodes of layer {r.layer} are never "
-                "positive on this data, so their slope is always 0 and their incoming weights "
-                "never change. Try a smaller learning rate, leaky_relu or other initial weights."
-            )
+        if r.dead_fraction:
+            dead = round(r.dead_fraction * r.n_nodes)
+            what = (f"{r.dead_fraction:.0%} of the nodes of layer {r.layer} ({dead} of "
+                    f"{r.n_nodes}) are never positive on this data, so their slope is always 0 "
+                    "and their incoming weights never change.")
+            if r.dead_fraction > 0.5:
+                warnings.append(f"Dead relus: {what} Try a smaller learning rate, leaky_relu "
+                                "or other initial weights.")
+            else:
+                notes.append(f"dead relus: {what} (A warning needs more than half.)")
         if r.saturated_fraction is not None and r.saturated_fraction > 0.5:
             warnings.append(
                 f"Saturated {r.activation}: {r.saturated_fraction:.0%} of the values of layer "
@@ -260,7 +334,7 @@ def _warnings(rows: list[LayerDiagnosis], lr: float) -> list[str]:
                 f"{r.layer} by {r.update_ratio:.0%} of their size; the loss may jump around "
                 "or grow. Try a smaller learning rate."
             )
-    return warnings
+    return warnings, notes
 
 
 def _g(x: float) -> str:

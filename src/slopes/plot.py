@@ -2,26 +2,34 @@
 
 - :func:`draw_network`: the network in the course's style, nodes in columns,
   each edge labelled with its weight; after a trace each node shows its value,
-  with the slope of the loss beside it in purple.
-- :func:`plot_history`: loss and val_loss (and metrics) per epoch.
+  with the slope of the loss beside it in purple. Input and output nodes can
+  carry names (feature names, class names).
+- :func:`plot_history`: loss and val_loss (and metrics) per epoch, the epochs
+  numbered from 1 as the training logs number them.
 
 matplotlib is optional (``pip install 'slopes[all]'``) and imported only when a
-function here is called. The figures are plain ``matplotlib.figure.Figure``
-objects, not registered with pyplot: nothing accumulates in pyplot's list of
-open figures, a notebook shows a returned figure once, and
-``fig.savefig("net.png")`` or ``fig.savefig("net.svg")`` writes a file. To draw
-into a window or an existing layout, pass ``ax``::
+function here is called. Both functions return a ``matplotlib.figure.Figure``:
 
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots()
-    draw_network(trace, ax=ax)
-    plt.show()
+- ``fig.savefig("net.png")`` (or ``.svg``) always writes the picture;
+- once your program uses pyplot (``import matplotlib.pyplot as plt``), the
+  figure is also pyplot's current figure, so ``plt.savefig("net.png")`` and
+  ``plt.show()`` work as they do after any pyplot plot;
+- in Jupyter the returned figure displays itself once (it is not handed to
+  the inline backend, which would show it a second time);
+- to draw into a layout of your own, pass ``ax``::
+
+      fig, ax = plt.subplots()
+      draw_network(trace, ax=ax)
+      plt.show()
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +49,7 @@ __all__ = [
     "plot_history",
     "figure_to_png",
     "network_repr_png",
+    "unmanaged_figures",
     "SLOPE_COLOR",
 ]
 
@@ -52,20 +61,71 @@ _NODE_FACE = "#dbe9f6"
 _NODE_EDGE = "#2b5d8a"
 _DX = 2.6  # horizontal distance between columns, in node spacings
 _R = 0.27  # node radius
+_INCHES = 0.9  # inches per node spacing in a drawing of its own
+_LABEL_SIZE = 8  # font size of the weight labels, in points
+
+# Set inside `unmanaged_figures()`: figures made only to be turned into PNG bytes
+# (notebook displays, the command line) never enter pyplot's list of figures.
+_UNMANAGED: ContextVar[bool] = ContextVar("slopes_unmanaged_figures", default=False)
 
 
 def _matplotlib() -> Any:
     return require("matplotlib", "drawing")
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    _matplotlib()
+@contextmanager
+def unmanaged_figures() -> Iterator[None]:
+    """Within this block, figures are never handed to pyplot (for PNG bytes, notebooks)."""
+    token = _UNMANAGED.set(True)
+    try:
+        yield
+    finally:
+        _UNMANAGED.reset(token)
+
+
+def _new_figure(figsize: tuple[float, float], layout: str | None = None) -> Figure:
+    """A new figure; pyplot's current figure when the program uses pyplot (not in Jupyter)."""
+    mpl = _matplotlib()
+    if not _UNMANAGED.get() and "matplotlib.pyplot" in sys.modules \
+            and "inline" not in str(mpl.get_backend()):
+        import matplotlib.pyplot as plt
+
+        return plt.figure(figsize=figsize, layout=layout)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
+    return Figure(figsize=figsize, layout=layout)
+
+
+# ----------------------------------------------------------- sizes of texts
+# Advance widths of DejaVu Sans (matplotlib's default font), in ems, with a
+# margin: enough to keep labels apart without asking a renderer.
+_WIDE = {**dict.fromkeys("0123456789", 0.64), **dict.fromkeys(".,:; ", 0.33),
+         "-": 0.37, "=": 0.84, "+": 0.84, "\u2026": 1.0,
+         **dict.fromkeys("fijlrtI()[]/", 0.42), **dict.fromkeys("mwMW", 1.0)}
+
+
+def _text_width(text: str, fontsize: float, inches: float) -> float:
+    """Width of one line of ``text`` in data units when one unit is ``inches`` inches."""
+    ems = sum(_WIDE.get(c, 0.7) for c in text) * 1.08
+    return ems * fontsize / 72 / inches
+
+
+def _text_height(fontsize: float, inches: float, lines: int = 1) -> float:
+    return 1.25 * lines * fontsize / 72 / inches
+
+
+class _Occupied:
+    """Rectangles already drawn on, to place weight labels where nothing else is."""
+
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def add(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self.boxes.append((x0, y0, x1, y1))
+
+    def free(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+        return all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1
+                   for a0, b0, a1, b1 in self.boxes)
 
 
 # ------------------------------------------------------------------- network
@@ -79,6 +139,9 @@ def draw_network(
     edge_labels: bool | None = None,
     X: object = None,
     title: str | None = None,
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+    nodes: Mapping[int, Sequence[int]] | None = None,
 ) -> Figure:
     """Draw a network in the course's style, with its values and slopes after a trace.
 
@@ -86,8 +149,14 @@ def draw_network(
     its weight; its width grows with the size of the weight (or of the
     weight's slope, ``edges="slope"``), dark for positive, red for negative.
     Given a :class:`~slopes.trace.Trace`, each node shows its value inside and
-    the slope of the loss at its output beside it, in purple; the output
-    column also shows the actual value and the error.
+    the slope of the loss at its output beside it, in purple. The actual
+    value, the error and the loss are written below the network, where no
+    edge runs.
+
+    Weight labels never cover one another: each goes to the first free spot
+    along its edge, and a label with no free spot is left out (the note below
+    the drawing counts them; ``draw_network(..., edge_labels=False)`` drops
+    them all).
 
     Parameters
     ----------
@@ -97,8 +166,10 @@ def draw_network(
     show_slopes : bool
         Write the slopes of the loss at the nodes (a trace only).
     max_nodes : int >= 2
-        Columns with more nodes show the first ``max_nodes - 1`` of them and
-        a line "... 118 more".
+        A column with more nodes shows the ``max_nodes - 1`` that matter most
+        and a line "... 118 more": after a trace, the nodes with the largest
+        slope of the loss ``|node slope|`` (summed over the samples); without
+        one, those with the largest weights ``|w|`` on their edges.
     sample : int, optional
         For a trace of several samples, the sample whose values and slopes
         are shown. By default a batch shows the mean node value over the
@@ -113,11 +184,20 @@ def draw_network(
     X : array (n_features,) or (1, n_features), optional
         With a Network, one sample to push forward so the nodes show values.
     title : str, optional
+    input_names : sequence of str, optional
+        One name per input (the feature names), written beside the inputs.
+    output_names : sequence of str, optional
+        One name per output node (the class names, or the target's name).
+    nodes : mapping of int to sequence of int, optional
+        The nodes to show in some columns, overriding the automatic choice:
+        ``{0: [3, 7, 1]}`` shows inputs 3, 7 and 1 (column 0 is the inputs,
+        column ``k + 1`` the nodes of ``net.layers[k]``).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Save it with ``fig.savefig("network.png")`` (or ``.svg``).
+        Save it with ``fig.savefig("network.png")`` (or ``.svg``); see the
+        module's notes for pyplot.
     """
     if not isinstance(max_nodes, (int, np.integer)) or isinstance(max_nodes, bool) \
             or max_nodes < 2:
@@ -132,6 +212,8 @@ def draw_network(
     if trace is None and edges == "slope":
         raise ValueError("edges='slope' needs a Trace (net.trace(X, y)), got a Network")
     net: Network = trace.network if trace is not None else net_or_trace  # type: ignore[assignment]
+    input_names = _names("input_names", input_names, net.n_inputs, "inputs")
+    output_names = _names("output_names", output_names, net.n_outputs, "output nodes")
     weights = trace.weights if trace is not None and trace.weights else [
         layer.weights for layer in net.layers]
     biases = trace.biases if trace is not None and trace.biases else [
@@ -141,96 +223,235 @@ def draw_network(
     if not show_slopes:
         slopes = None
     sizes = net.sizes
-    shown = [min(n, max_nodes - 1) if n > max_nodes else n for n in sizes]
-    height = max(s + (1 if n > s else 0) for s, n in zip(shown, sizes, strict=True))
-    figsize = (max(4.0, 1.9 * len(sizes) + 1.0), max(2.6, 0.85 * height + 1.4))
-    fig, ax = _new_axes(ax, figsize)
+    shown = _chosen_nodes(net, trace, weights, max_nodes, nodes)
+    n_layers = len(net.layers)
+    slots = [len(s) + (1 if n > len(s) else 0) for s, n in zip(shown, sizes, strict=True)]
+    height = max(slots)
 
-    def pos(level: int, node: int) -> tuple[float, float]:
-        count = shown[level] + (1 if sizes[level] > shown[level] else 0)
-        return level * _DX, (count - 1) / 2 - node
+    def pos(level: int, slot: int) -> tuple[float, float]:
+        return level * _DX, (slots[level] - 1) / 2 - slot
 
-    n_edges = sum(shown[k] * shown[k + 1] for k in range(len(net.layers)))
+    # The frame, in node spacings: room for the names beside the inputs and outputs,
+    # the headers and title above, the caption and the legend below.
+    fig_inches = _INCHES
+    left_names = max((_text_width(input_names[i], 8, fig_inches) for i in shown[0]),
+                     default=0.0) if input_names else 0.0
+    right_names = max((_text_width(output_names[j], 8, fig_inches) for j in shown[-1]),
+                      default=0.0) if output_names else 0.0
+    caption_lines = caption.count("\n") + 1 if trace is not None and caption else 0
+    has_bias = any(b is not None for b in biases)
+    x_min = -0.8 - (left_names + 0.1 if left_names else 0.0)
+    x_max = n_layers * _DX + max(1.2, _R + 0.2 + right_names)
+    top = (height - 1) / 2
+    low = -top
+    y_max = top + 0.95 + (0.45 if title else 0.0)
+    caption_top = low - _R - (0.5 if has_bias else 0.3)
+    legend_top = caption_top - _text_height(8, fig_inches, caption_lines) - 0.1
+    y_min = legend_top - _text_height(7.5, fig_inches) - 0.15
+
+    if ax is None:
+        fig = _new_figure((fig_inches * (x_max - x_min), fig_inches * (y_max - y_min)))
+        ax = fig.add_axes((0, 0, 1, 1))
+        inches = fig_inches
+    else:
+        fig = ax.figure
+        width, height_in = fig.get_size_inches() * ax.get_position().size
+        inches = min(width / (x_max - x_min), height_in / (y_max - y_min))
+
+    n_edges = sum(len(shown[k]) * len(shown[k + 1]) for k in range(n_layers))
     label_edges = n_edges <= 40 if edge_labels is None else bool(edge_labels)
     edge_sizes = [np.abs(w) for w in weights] if edges == "weight" else [
         np.abs(s) for s in trace.weight_slopes]  # type: ignore[union-attr]
-    biggest = max((float(e[: shown[k], : shown[k + 1]].max()) for k, e in enumerate(edge_sizes)),
-                  default=0.0) or 1.0
+    biggest = max((float(e[np.ix_(shown[k], shown[k + 1])].max())
+                   for k, e in enumerate(edge_sizes)), default=0.0) or 1.0
+
+    occupied = _Occupied()
+    for level in range(len(sizes)):
+        for slot in range(slots[level]):
+            x, y = pos(level, slot)
+            occupied.add(x - _R, y - _R, x + _R, y + _R)
+    texts_at_nodes = _node_texts(sizes, shown, pos, values, slopes, biases, inches, occupied)
+
+    from matplotlib.patches import Circle
+
+    left_out = 0
     for k, w in enumerate(weights):
-        for i in range(shown[k]):
-            for j in range(shown[k + 1]):
-                (x0, y0), (x1, y1) = pos(k, i), pos(k + 1, j)
+        for si, i in enumerate(shown[k]):
+            for sj, j in enumerate(shown[k + 1]):
+                (x0, y0), (x1, y1) = pos(k, si), pos(k + 1, sj)
                 size = float(edge_sizes[k][i, j]) / biggest
                 color = SLOPE_COLOR if edges == "slope" else (
                     _NEGATIVE if w[i, j] < 0 else _POSITIVE)
                 ax.plot([x0 + _R, x1 - _R], [y0, y1], color=color, alpha=0.35 + 0.5 * size,
                         linewidth=0.4 + 3.2 * size, zorder=1, solid_capstyle="round")
-                if label_edges:
-                    t = 0.33  # near the node fed, where edges into one node fan apart
-                    lx, ly = x1 - _R - t * (x1 - x0 - 2 * _R), y1 + t * (y0 - y1)
-                    ax.text(lx, ly, _fmt(w[i, j]), fontsize=8, ha="center", va="center",
-                            color=color if edges == "weight" else _POSITIVE, zorder=3,
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                  "alpha": 0.85})
+    if label_edges:
+        left_out = _label_edges(ax, weights, shown, pos, edges, inches, occupied)
 
-    from matplotlib.patches import Circle
-
-    n_layers = len(net.layers)
     for level, n in enumerate(sizes):
-        for node in range(shown[level]):
-            x, y = pos(level, node)
+        for slot, node in enumerate(shown[level]):
+            x, y = pos(level, slot)
             ax.add_patch(Circle((x, y), _R, facecolor=_NODE_FACE, edgecolor=_NODE_EDGE,
                                 linewidth=1.2, zorder=4))
-            if values is not None:
-                text = _fmt(values[level][node])
-                ax.text(x, y, text, ha="center", va="center", zorder=5, fontweight="bold",
-                        fontsize=8.5 if len(text) <= 5 else 6.5)
-            if slopes is not None:
-                ax.text(x + _R * 0.95, y + _R * 0.95, _fmt(slopes[level][node]),
-                        ha="left", va="bottom", fontsize=8.5, color=SLOPE_COLOR, zorder=5,
-                        fontweight="bold", bbox={"boxstyle": "round,pad=0.1", "fc": "white",
-                                                 "ec": "none", "alpha": 0.7})
-            if level > 0 and biases[level - 1] is not None:
-                ax.text(x, y - _R * 1.15, f"b {_fmt(biases[level - 1][node])}", ha="center",
-                        va="top", fontsize=7, color="#666666", zorder=5)
-        if n > shown[level]:
-            x, y = pos(level, shown[level])
-            ax.text(x, y, f"\u2026 {n - shown[level]} more", ha="center", va="center",
-                    fontsize=8.5, color="#555555", zorder=5)
+            for text_args in texts_at_nodes.get((level, node), ()):
+                ax.text(*text_args[0], **text_args[1])
+            if level == 0 and input_names:
+                ax.text(x - _R - 0.08, y, input_names[node], ha="right", va="center",
+                        fontsize=8, color="#222222", zorder=5)
+            if level == n_layers and output_names:
+                ax.text(x + _R + 0.08, y, output_names[node], ha="left", va="center",
+                        fontsize=8, color="#222222", zorder=5)
+        if n > len(shown[level]):
+            x, y = pos(level, len(shown[level]))
+            why = "smaller |slope|" if trace is not None else "smaller |weights|"
+            ax.text(x, y, f"\u2026 {n - len(shown[level])} more\n({why})", ha="center",
+                    va="center", fontsize=7.5, color="#555555", zorder=5)
         if level == 0:
             header = "inputs"
         else:
             act = net.layers[level - 1].activation.name
             header = (f"output ({act})" if level == n_layers
                       else f"hidden {level} ({act})")
-        ax.text(level * _DX, (height - 1) / 2 + 0.55, header, ha="center", va="bottom", fontsize=9,
+        ax.text(level * _DX, top + 0.55, header, ha="center", va="bottom", fontsize=9,
                 color="#222222")
 
-    if trace is not None and caption is not None:
-        x = n_layers * _DX
-        y_bottom = -(shown[-1] + (1 if sizes[-1] > shown[-1] else 0) - 1) / 2
-        ax.text(x, y_bottom - 0.6, caption, ha="center", va="top", fontsize=8, color="#222222")
+    middle = (x_min + x_max) / 2
+    if trace is not None and caption:
+        ax.text(middle, caption_top, caption, ha="center", va="top", fontsize=8,
+                color="#222222")
     legend = "edges: weights"
     if values is not None:
         legend += " \u00b7 in the nodes: node values"
     if slopes is not None:
         legend += " \u00b7 purple: slopes of the loss"
-    low = -(height - 1) / 2
-    ax.text(n_layers * _DX / 2, low - 1.25, legend, ha="center", va="top", fontsize=7.5,
-            color="#555555")
+    if left_out:
+        legend += f" \u00b7 {left_out} weight label(s) left out where they would overlap"
+    ax.text(middle, legend_top, legend, ha="center", va="top", fontsize=7.5, color="#555555")
     if title:
-        ax.set_title(title, fontsize=10)
-    ax.set_xlim(-0.8, n_layers * _DX + 1.2)
-    ax.set_ylim(low - 1.6, (height - 1) / 2 + 1.2)
+        ax.text(middle, y_max - 0.1, title, ha="center", va="top", fontsize=10)
+    ax.set_xlim(x_min, x_max)
+    ax.set_ylim(y_min, y_max)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
 
 
+def _names(what: str, names: Sequence[str] | None, count: int, things: str) -> list[str] | None:
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise TypeError(f"{what} must be a list of names, got the string {names!r}")
+    names = [str(n) for n in names]
+    if len(names) != count:
+        raise ValueError(f"{what} has {len(names)} names, but the network has {count} {things}")
+    return names
+
+
+def _chosen_nodes(net: Network, trace: Trace | None, weights: list[np.ndarray],
+                  max_nodes: int, nodes: Mapping[int, Sequence[int]] | None) -> list[list[int]]:
+    """The nodes drawn in each column, in their order: all of them, or those that matter most."""
+    sizes = net.sizes
+    chosen: list[list[int]] = []
+    for level, n in enumerate(sizes):
+        if nodes is not None and level in nodes:
+            picked = [int(i) for i in nodes[level]]
+            bad = [i for i in picked if not 0 <= i < n]
+            if bad or not picked:
+                raise ValueError(f"nodes[{level}] must list nodes 0..{n - 1} of column {level}, "
+                                 f"got {list(nodes[level])}")
+            chosen.append(list(dict.fromkeys(picked)))
+            continue
+        if n <= max_nodes:
+            chosen.append(list(range(n)))
+            continue
+        if trace is not None:
+            importance = np.abs(trace.node_slopes[level]).sum(axis=0)
+        else:
+            importance = np.zeros(n)
+            if level < len(weights):
+                importance += np.abs(weights[level]).sum(axis=1)
+            if level > 0:
+                importance += np.abs(weights[level - 1]).sum(axis=0)
+        keep = np.argsort(-importance, kind="stable")[: max_nodes - 1]
+        chosen.append(sorted(int(i) for i in keep))
+    return chosen
+
+
+def _node_texts(sizes: list[int], shown: list[list[int]], pos: Any,
+                values: list[np.ndarray] | None, slopes: list[np.ndarray] | None,
+                biases: list[np.ndarray | None], inches: float,
+                occupied: _Occupied) -> dict[tuple[int, int], list[tuple[tuple, dict]]]:
+    """The value, slope and bias written at each drawn node; marks where they go."""
+    texts: dict[tuple[int, int], list[tuple[tuple, dict]]] = {}
+    for level in range(len(sizes)):
+        for slot, node in enumerate(shown[level]):
+            x, y = pos(level, slot)
+            items = texts.setdefault((level, node), [])
+            if values is not None:
+                text = _fmt(values[level][node])
+                items.append(((x, y, text), {
+                    "ha": "center", "va": "center", "zorder": 5, "fontweight": "bold",
+                    "fontsize": 8.5 if len(text) <= 5 else 6.5}))
+            if slopes is not None:
+                text = _fmt(slopes[level][node])
+                x0, y0 = x + _R * 0.95, y + _R * 0.95
+                occupied.add(x0, y0, x0 + _text_width(text, 8.5, inches) + 0.05,
+                             y0 + _text_height(8.5, inches))
+                items.append(((x0, y0, text), {
+                    "ha": "left", "va": "bottom", "fontsize": 8.5, "color": SLOPE_COLOR,
+                    "zorder": 5, "fontweight": "bold",
+                    "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                             "alpha": 0.7}}))
+            if level > 0 and biases[level - 1] is not None:
+                text = f"b {_fmt(biases[level - 1][node])}"
+                half = _text_width(text, 7, inches) / 2
+                occupied.add(x - half, y - _R * 1.15 - _text_height(7, inches), x + half,
+                             y - _R * 1.15)
+                items.append(((x, y - _R * 1.15, text), {
+                    "ha": "center", "va": "top", "fontsize": 7, "color": "#666666",
+                    "zorder": 5}))
+    return texts
+
+
+def _label_edges(ax: Axes, weights: list[np.ndarray], shown: list[list[int]], pos: Any,
+                 edges: str, inches: float, occupied: _Occupied) -> int:
+    """Write each edge's weight at the first free spot along it; return how many found none.
+
+    The spots are tried from near the node fed (where edges into one node fan
+    apart) towards the node feeding it. A label's box must not touch another
+    label, a node or the texts beside the nodes.
+    """
+    spots = (0.3, 0.18, 0.42, 0.54, 0.12, 0.66, 0.78)
+    pad = 0.15 * _LABEL_SIZE / 72 / inches
+    left_out = 0
+    for k, w in enumerate(weights):
+        for sj, j in enumerate(shown[k + 1]):
+            for si, i in enumerate(shown[k]):
+                (x0, y0), (x1, y1) = pos(k, si), pos(k + 1, sj)
+                text = _fmt(w[i, j])
+                half_w = _text_width(text, _LABEL_SIZE, inches) / 2 + pad
+                half_h = _text_height(_LABEL_SIZE, inches) / 2 + pad
+                for t in spots:
+                    lx = x1 - _R - t * (x1 - x0 - 2 * _R)
+                    ly = y1 + t * (y0 - y1)
+                    box = (lx - half_w, ly - half_h, lx + half_w, ly + half_h)
+                    if occupied.free(*box):
+                        occupied.add(*box)
+                        color = (_NEGATIVE if w[i, j] < 0 else _POSITIVE)
+                        ax.text(lx, ly, text, fontsize=_LABEL_SIZE, ha="center", va="center",
+                                color=color if edges == "weight" else _POSITIVE, zorder=3,
+                                gid="weight-label",
+                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                      "alpha": 0.85})
+                        break
+                else:
+                    left_out += 1
+    return left_out
+
+
 def _node_numbers(
     net: Network, trace: Trace | None, sample: int | None, X: object
 ) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None, str | None]:
-    """Per-level node values and slopes to print, and a caption for the output column."""
+    """Per-level node values and slopes to print, and a caption for below the drawing."""
     if trace is None:
         if X is None:
             return None, None, None
@@ -293,7 +514,8 @@ def plot_history(
     Each key ``name`` of ``history.history`` is a line; ``val_name`` is drawn
     dashed in the same colour. Without ``ax``, the loss and each other metric
     get their own panel (their scales differ); with ``ax`` everything goes
-    on it.
+    on it. Epochs are numbered from 1, as the training logs number them
+    (``epoch 1/100``); a plain list is numbered 1, 2, ... too.
 
     Parameters
     ----------
@@ -307,7 +529,7 @@ def plot_history(
         by factors (metric panels such as accuracy stay linear).
     ax : matplotlib Axes, optional
     xlabel : str
-        ``"epoch"``, or e.g. ``"iteration"`` for updates counted one by one.
+        ``"epoch"``, or e.g. ``"update"`` for updates counted one by one.
 
     Returns
     -------
@@ -331,8 +553,7 @@ def plot_history(
     if ax is not None:
         fig, axes = ax.figure, [ax] * len(groups)
     else:
-        fig, first = _new_axes(None, (6.4, 3.2 * len(groups)))
-        fig.delaxes(first)
+        fig = _new_figure((6.4, 3.2 * len(groups)), layout="constrained")
         axes = list(np.atleast_1d(fig.subplots(len(groups), 1, sharex=True)))
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
     color_index = 0
@@ -359,6 +580,7 @@ def plot_history(
 
 
 def _history_data(history: object) -> tuple[dict[str, list[float]], np.ndarray]:
+    """The curves to draw and their x values: epochs counted from 1, as the logs count them."""
     epoch = None
     if hasattr(history, "history") and isinstance(history.history, Mapping):
         data = dict(history.history)
@@ -373,9 +595,9 @@ def _history_data(history: object) -> tuple[dict[str, list[float]], np.ndarray]:
     data = {str(k): list(v) for k, v in data.items() if len(v) > 0}
     longest = max((len(v) for v in data.values()), default=0)
     if epoch is not None and len(epoch) == longest:
-        x = np.asarray(epoch)
+        x = np.asarray(epoch) + 1  # History counts epochs from 0; the logs print epoch 1/N
     else:
-        x = np.arange(longest)
+        x = np.arange(1, longest + 1)
     return data, x
 
 
@@ -400,6 +622,7 @@ def network_repr_png(net: Network) -> bytes | None:
     For ``Network._repr_png_``, so a network displays as its drawing in Jupyter.
     """
     try:
-        return figure_to_png(draw_network(net))
+        with unmanaged_figures():
+            return figure_to_png(draw_network(net))
     except ImportError:
         return None

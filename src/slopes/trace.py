@@ -31,7 +31,10 @@ the explanation uses it.
 
 from __future__ import annotations
 
+import copy
 import numbers
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,8 +44,9 @@ from .losses import Loss
 
 if TYPE_CHECKING:
     from .network import Network
+    from .optimizers import Optimizer
 
-__all__ = ["Trace", "WeightFactors"]
+__all__ = ["Trace", "WeightFactors", "explanation_template"]
 
 #: Columns of :meth:`Trace.table`, in order.
 TABLE_COLUMNS = (
@@ -195,7 +199,14 @@ class Trace:
         )
 
     def explain(
-        self, layer: int, i: int | Literal["bias"], j: int, learning_rate: float = 0.01
+        self,
+        layer: int,
+        i: int | Literal["bias"],
+        j: int,
+        learning_rate: float | None = None,
+        optimizer: str | Optimizer | None = None,
+        input_names: Sequence[str] | None = None,
+        output_names: Sequence[str] | None = None,
     ) -> str:
         """Say in words why weight ``(i, j)`` of ``net.layers[layer]`` has its slope.
 
@@ -206,8 +217,9 @@ class Trace:
                     x slope of the loss at that node's output
 
         summed over the samples of the batch (a mean loss already divides the
-        last factor by the number of samples ``m``). Gradient descent would
-        change the weight by ``-learning_rate * slope``.
+        last factor by the number of samples ``m``). The last line gives the
+        step: gradient descent changes the weight by ``-learning_rate *
+        slope``; with ``optimizer``, by what one step of that optimizer does.
 
         Parameters
         ----------
@@ -217,7 +229,15 @@ class Trace:
             The node feeding the weight, ``0 <= i < net.layers[layer].n_in``.
         j : int
             The node the weight feeds, ``0 <= j < net.layers[layer].n_out``.
-        learning_rate : float > 0
+        learning_rate : float > 0, optional
+            For plain gradient descent; 0.01 when neither it nor
+            ``optimizer`` is given.
+        optimizer : "sgd", "adam" or an Optimizer, optional
+            Show the step this optimizer takes (see :meth:`updates`); an
+            optimizer object that has trained keeps its momentum or moments.
+        input_names, output_names : sequence of str, optional
+            Names for the inputs (feature names) and the output nodes (class
+            names) instead of "input 1" and "output node 0".
 
         Returns
         -------
@@ -226,65 +246,132 @@ class Trace:
 
         Examples
         --------
-        The course's last quiz: the output node receives 6 as the slope of the
+        The course's last quiz (its figure is missing; the network is rebuilt
+        from its numbers): the output node receives 6 as the slope of the
         loss, and the hidden node feeding the weight has value 3.
 
         >>> from slopes import Network
-        >>> net = Network.from_weights([[[0, 0], [1, 3]], [[4], [3]]], activation="relu")
-        >>> trace = net.trace([0, 1], [10])          # predicts 13: error 3, slope 2 * 3 = 6
+        >>> net = Network.from_weights(
+        ...     {"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]}, activation="relu")
+        >>> trace = net.trace([0, 1], [7])      # predicts 10: error 3, slope 2 * 3 = 6
         >>> trace.factors(1, 1, 0).slope
         18.0
         >>> print(trace.explain(1, 1, 0).splitlines()[-2])
           slope = 3 x 1 x 6 = 18
         """
-        from .validation import check_positive
-
-        lr = check_positive("learning_rate", learning_rate)
         f = self.factors(layer, i, j)
-        n_layers = len(self.network.layers)
-        act = self.network.layers[f.layer].activation.name
-        source = _node_name(f.layer, f.i, n_layers)
-        target = _node_name(f.layer + 1, f.j, n_layers)
-        what = (f"The bias of {target}" if f.i == "bias"
-                else f"The weight from {source} to {target}")
-        where = (f"layers[{f.layer}].bias[{f.j}]" if f.i == "bias"
-                 else f"layers[{f.layer}].weights[{f.i}, {f.j}]")
-        lines = [f"{what} ({where}) is {_num(f.weight)}."]
-        loss = self.loss_function.name
-        feed = "1 (a bias is a weight fed by a node of value 1)" if f.i == "bias" else None
+        step = _Step.choose(learning_rate, optimizer)
+        change = self._changes(step)[f.layer][1 if f.i == "bias" else 0]
+        names = _Names(input_names, output_names, self.network)
         if self.n_samples == 1:
-            x = _num(f.node_value[0])
-            if f.fused is None:
-                lines += [
-                    "Its slope is the product of three factors:",
-                    f"  value of the node feeding it ({source}): {feed or x}",
-                    f"  slope of the activation ({act}) at {target}: "
-                    f"{_num(f.activation_slope[0])}  (its input z = "
-                    f"{_num(self.node_inputs[f.layer][0, f.j])})",
-                    f"  slope of the loss ({loss}) at the output of {target}: "
-                    f"{_num(f.downstream_slope[0])}",
-                    f"  slope = {x} x {_num(f.activation_slope[0])} x "
-                    f"{_num(f.downstream_slope[0])} = {_num(f.slope)}",
-                ]
-            else:
-                lines += [
-                    "Its slope is the value of the node feeding it times the slope at the "
-                    "input of the node it feeds:",
-                    f"  value of the node feeding it ({source}): {feed or x}",
-                    f"  slope of the loss at the input of {target}, {_fused_words(f.fused)}: "
-                    f"{_num(f.input_slope[0])}",
-                    f"  slope = {x} x {_num(f.input_slope[0])} = {_num(f.slope)}",
-                ]
-        else:
-            lines += self._batch_lines(f, source, target, act, loss)
-        new = f.weight - lr * f.slope
-        lines.append(
-            f"At learning rate {_num(lr)} gradient descent changes it by "
-            f"-{_num(lr)} x {_num(f.slope)} = {_num(-lr * f.slope)}, "
-            f"to {_num(f.weight)} {'-' if f.slope >= 0 else '+'} {_num(abs(lr * f.slope))} "
-            f"= {_num(new)}."
-        )
+            parts = self._explanation_parts(f, names, step, change)
+            return explanation_template(f.fused, f.i == "bias", step).format(**parts)
+        parts = self._explanation_parts(f, names, step, change, single=False)
+        lines = [_WHAT.format(**parts)]
+        lines += self._batch_lines(f, parts["source"], parts["target"], parts["activation"],
+                                   parts["loss"])
+        lines.append(step.line.format(**parts))
         return "\n".join(lines)
+
+    def updates(
+        self, optimizer: str | Optimizer | None = None, learning_rate: float | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """How one step would change each weight and bias: ``(weights, bias)`` per layer.
+
+        Plain gradient descent (the default, learning rate 0.01) changes a
+        weight by ``-learning_rate * slope``. With ``optimizer`` the change
+        is the one that optimizer's step makes: ``"adam"``, ``"sgd"`` or an
+        :class:`~slopes.optimizers.Optimizer` object. A new optimizer (or one
+        given by name) takes its first step: Adam's is ``-learning_rate *
+        slope / (|slope| + eps)``, about ``-learning_rate`` times the slope's
+        sign; an optimizer object that has trained keeps its momentum or
+        moments. The optimizer itself is not changed (a copy takes the step).
+
+        Returns
+        -------
+        list of (ndarray, ndarray or None)
+            Per layer, arrays shaped like its weights and bias.
+        """
+        step = _Step.choose(learning_rate, optimizer)
+        return self._changes(step)
+
+    def prediction_slopes(self, output: int = 0) -> np.ndarray:
+        """How much output node ``output`` changes per unit of each input, ``(n_samples, n_in)``.
+
+        The slope of the prediction itself (the output node's value, after
+        its activation: a probability for a sigmoid or softmax output), not
+        of the loss, with respect to each input, for each sample. Backward
+        through the network as for the loss, starting from slope 1 at that
+        output node. ``slope * input value`` is roughly how far the input
+        moved the prediction from what an input of 0 would give (for
+        standardized inputs, 0 is the training average).
+
+        >>> from slopes import Network
+        >>> net = Network.from_weights([[2.0, -1.0]])     # prediction 2 x0 - x1
+        >>> net.trace([[1.0, 3.0]], [0.0]).prediction_slopes()
+        array([[ 2., -1.]])
+        """
+        layers = self.network.layers
+        output = _index("output", output, self.network.n_outputs,
+                        f"the network has {self.network.n_outputs} output node(s)")
+        weights = self.weights or [layer.weights for layer in layers]
+        value_slope = np.zeros_like(self.node_values[-1])
+        value_slope[:, output] = 1
+        for k in range(len(layers) - 1, -1, -1):
+            z_slope = layers[k].activation.backward(self.node_inputs[k], self.node_values[k + 1],
+                                                    value_slope)
+            value_slope = z_slope @ weights[k].T
+        return value_slope
+
+    def _changes(self, step: _Step) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        weights = self.weights or [layer.weights for layer in self.network.layers]
+        biases = self.biases or [layer.bias for layer in self.network.layers]
+        params: list[np.ndarray] = []
+        slopes: list[np.ndarray] = []
+        for k in range(len(self.network.layers)):
+            params.append(np.array(weights[k], copy=True))
+            slopes.append(self.weight_slopes[k])
+            if biases[k] is not None:
+                params.append(np.array(biases[k], copy=True))
+                slopes.append(self.bias_slopes[k])
+        deltas = iter(copy.deepcopy(step.optimizer).updates(params, slopes))
+        changes: list[tuple[np.ndarray, np.ndarray | None]] = []
+        for k in range(len(self.network.layers)):
+            change_w = -next(deltas)
+            change_b = -next(deltas) if biases[k] is not None else None
+            changes.append((change_w, change_b))
+        return changes
+
+    def _explanation_parts(self, f: WeightFactors, names: _Names, step: _Step,
+                           change: np.ndarray, single: bool = True) -> dict[str, str]:
+        """The words and numbers :func:`explanation_template` puts together."""
+        n_layers = len(self.network.layers)
+        source = names.node(f.layer, f.i, n_layers)
+        target = names.node(f.layer + 1, f.j, n_layers)
+        delta = float(change[f.j] if f.i == "bias" else change[f.i, f.j])
+        parts = {
+            "what": f"The bias of {target}" if f.i == "bias"
+            else f"The weight from {source} to {target}",
+            "where": f"layers[{f.layer}].bias[{f.j}]" if f.i == "bias"
+            else f"layers[{f.layer}].weights[{f.i}, {f.j}]",
+            "source": source, "target": target,
+            "activation": self.network.layers[f.layer].activation.name,
+            "loss": self.loss_function.name,
+            "fused": _fused_words(f.fused) if f.fused else "",
+            "weight": _num(f.weight), "slope": _num(f.slope),
+            "change": _num(delta), "sign": "+" if delta > 0 else "-",
+            "abs_change": _num(abs(delta)), "new": _num(f.weight + delta),
+            "learning_rate": _num(step.learning_rate), "optimizer": step.description,
+        }
+        if single:
+            parts.update({
+                "value": _num(f.node_value[0]),
+                "activation_slope": _num(f.activation_slope[0]),
+                "z": _num(self.node_inputs[f.layer][0, f.j]),
+                "loss_slope": _num(f.downstream_slope[0]),
+                "input_slope": _num(f.input_slope[0]),
+            })
+        return parts
 
     def _batch_lines(
         self, f: WeightFactors, source: str, target: str, act: str, loss: str
@@ -323,12 +410,16 @@ class Trace:
         lines.append(f"  slope = sum of the {m} products = {_num(f.slope)}")
         return lines
 
-    def table(self, learning_rate: float = 0.01) -> Any:
+    def table(
+        self, learning_rate: float | None = None, optimizer: str | Optimizer | None = None
+    ) -> Any:
         """One row per weight and bias: its value, its three factors, slope and update.
 
         Columns: ``layer``, ``from`` (node index, or ``"bias"``), ``to``,
         ``weight``, ``node_value``, ``activation_slope``, ``downstream_slope``,
-        ``slope`` and ``update = -learning_rate * slope``.
+        ``slope`` and ``update``: the change one step makes,
+        ``-learning_rate * slope`` for plain gradient descent (learning rate
+        0.01 by default), or the step of ``optimizer`` (see :meth:`updates`).
 
         For one sample, ``node_value * activation_slope * downstream_slope ==
         slope``. For a batch the factors vary by sample, so the table
@@ -339,20 +430,20 @@ class Trace:
         the slope only when the factors do not vary across samples. Where the
         node's slope does not factor (fused output pairs, softmax; see
         :class:`WeightFactors`), ``activation_slope`` is NaN and
-        ``downstream_slope`` is the slope at the node's input instead.
+        ``downstream_slope`` is the slope at the node's input instead;
+        :meth:`explain` says why in words.
 
         Returns
         -------
         pandas.DataFrame, or a list of dicts when pandas is not installed.
         """
-        from .validation import check_positive
-
-        lr = check_positive("learning_rate", learning_rate)
+        changes = self._changes(_Step.choose(learning_rate, optimizer))
         rows: list[dict[str, Any]] = []
         for k, layer in enumerate(self.network.layers):
             sources: list[int | str] = list(range(layer.n_in))
             if self.bias_slopes[k] is not None:
                 sources.append("bias")
+            change_w, change_b = changes[k]
             for j in range(layer.n_out):
                 for i in sources:
                     f = self.factors(k, i, j)
@@ -361,17 +452,44 @@ class Trace:
                         down = float(f.downstream_slope.sum())
                     else:
                         act, down = float("nan"), float(f.input_slope.sum())
+                    update = change_b[j] if i == "bias" else change_w[i, j]  # type: ignore[index]
                     rows.append({
                         "layer": k, "from": i, "to": j, "weight": f.weight,
                         "node_value": float(f.node_value.mean()),
                         "activation_slope": act, "downstream_slope": down,
-                        "slope": f.slope, "update": -lr * f.slope + 0.0,
+                        "slope": f.slope, "update": float(update) + 0.0,
                     })
         try:
             import pandas as pd
         except ImportError:
             return rows
         return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+    def to_html(self, path: str | os.PathLike[str] | None = None, sample: int = 0,
+                **options: Any) -> Any:
+        """The interactive page of this trace: one self-contained HTML file.
+
+        The network drawn with its values and slopes; hovering a weight shows
+        the explanation :meth:`explain` gives for it. A trace of several
+        samples shows sample ``sample``. ``options`` are those of
+        :func:`slopes.report` (``input_names``, ``output_names``,
+        ``optimizer``, ``learning_rate``, ``title``...).
+
+        Returns
+        -------
+        slopes.page.Page
+            Written to ``path`` when given; ``page.html`` holds the text.
+        """
+        from .page import report
+
+        X = self.node_values[0][sample:sample + 1]
+        y = self.actual[sample:sample + 1]
+        net = self.network.copy()
+        for layer, w, b in zip(net.layers, self.weights or [], self.biases or [], strict=False):
+            layer.weights = w
+            if b is not None:
+                layer.bias = b
+        return report(net, X, y, path=path, loss=self.loss_function, **options)
 
     def _fused_reason(self, layer: int) -> str | None:
         act = self.network.layers[layer].activation.name
@@ -400,11 +518,12 @@ class Trace:
     def _repr_png_(self) -> bytes | None:
         """The drawing of the traced network, for Jupyter (None without matplotlib)."""
         try:
-            from .plot import draw_network, figure_to_png
+            from .plot import draw_network, figure_to_png, unmanaged_figures
         except ImportError:
             return None
         try:
-            return figure_to_png(draw_network(self))
+            with unmanaged_figures():
+                return figure_to_png(draw_network(self))
         except ImportError:
             return None
 
@@ -438,9 +557,136 @@ def _node_name(level: int, node: int | str, n_layers: int) -> str:
     return f"node {node} of hidden layer {level}"
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Names for the inputs and output nodes in explanations (feature and class names)."""
+
+    inputs: Sequence[str] | None
+    outputs: Sequence[str] | None
+
+    def __init__(self, inputs: Sequence[str] | None, outputs: Sequence[str] | None,
+                 network: Network) -> None:
+        for what, names, count in (("input_names", inputs, network.n_inputs),
+                                   ("output_names", outputs, network.n_outputs)):
+            if names is not None and (isinstance(names, str) or len(names) != count):
+                raise ValueError(f"{what} must give one name for each of the network's "
+                                 f"{count}, got {names!r}")
+        object.__setattr__(self, "inputs", None if inputs is None else list(map(str, inputs)))
+        object.__setattr__(self, "outputs", None if outputs is None else list(map(str, outputs)))
+
+    def node(self, level: int, node: int | str, n_layers: int) -> str:
+        if node != "bias" and level == 0 and self.inputs is not None:
+            return f"input {node} ({self.inputs[int(node)]})"
+        if node != "bias" and level == n_layers and self.outputs is not None:
+            return f"output node {node} ({self.outputs[int(node)]})"
+        return _node_name(level, node, n_layers)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """The update an explanation shows: plain gradient descent, or an optimizer's step."""
+
+    optimizer: Optimizer
+    learning_rate: float
+    plain: bool
+    description: str  # the subject of the explanation's last line ("One step of sgd (...)")
+    summary: str  # the same as a phrase on its own ("gradient descent at learning rate 0.5")
+
+    @classmethod
+    def choose(cls, learning_rate: float | None, optimizer: str | Optimizer | None) -> _Step:
+        from .optimizers import SGD, Optimizer, get_optimizer
+        from .validation import check_positive
+
+        if optimizer is None:
+            lr = check_positive("learning_rate", 0.01 if learning_rate is None else learning_rate)
+            words = f"gradient descent at learning rate {_num(lr)}"
+            return cls(SGD(lr), lr, True, words, f"{words}: -learning_rate x slope")
+        if isinstance(optimizer, Optimizer) and learning_rate is not None:
+            raise ValueError(f"learning_rate={learning_rate!r} was given with an optimizer "
+                             f"object, which has its own learning_rate="
+                             f"{optimizer.learning_rate!r}; give one or the other")
+        if learning_rate is not None:
+            check_positive("learning_rate", learning_rate)
+        opt = get_optimizer(optimizer, learning_rate)
+        settings = ", ".join(f"{k} {_num(v) if not isinstance(v, bool) else v}"
+                             for k, v in opt.config().items()
+                             if k != "learning_rate" and v not in (0, 0.0, False))
+        plain = isinstance(opt, SGD) and opt.momentum == 0 and opt.weight_decay == 0
+        first = opt.state is None
+        named = f"{opt.name} (learning rate {_num(opt.learning_rate)}"
+        named += f", {settings})" if settings else ")"
+        if plain:
+            what = f"One step of {named}"
+            summary = f"one step of {named}: -learning_rate x slope"
+        elif first and opt.name == "adam":
+            what = f"The first step of {named}, from fresh moments,"
+            summary = (f"the first step of {named}, from fresh moments: -learning_rate x slope / "
+                       "(|slope| + eps), about -learning_rate times the sign of the slope")
+        else:
+            what = f"{'The first' if first else 'The next'} step of {named}"
+            summary = _lower_first(what) + ("" if first else ", with the state it has so far")
+        return cls(opt, opt.learning_rate, plain, what, summary)
+
+    @property
+    def line(self) -> str:
+        """The explanation's last line, a template filled by ``Trace._explanation_parts``."""
+        if self.plain:
+            return _PLAIN_STEP
+        return _OPTIMIZER_STEP
+
+
+# The explanations' wording, shared by Trace.explain and the interactive page
+# (slopes.page), which fills the same templates with each epoch's numbers.
+_WHAT = "{what} ({where}) is {weight}."
+_FACTORED = (
+    "Its slope is the product of three factors:",
+    "  value of the node feeding it ({source}): {value}",
+    "  slope of the activation ({activation}) at {target}: {activation_slope}  (its input z "
+    "= {z})",
+    "  slope of the loss ({loss}) at the output of {target}: {loss_slope}",
+    "  slope = {value} x {activation_slope} x {loss_slope} = {slope}",
+)
+_FUSED = (
+    "Its slope is the value of the node feeding it times the slope at the input of the node "
+    "it feeds:",
+    "  value of the node feeding it ({source}): {value}",
+    "  slope of the loss at the input of {target}, {fused}: {input_slope}",
+    "  slope = {value} x {input_slope} = {slope}",
+)
+_SIGMOID_WORDS = (
+    "  (the sigmoid's own slope there is {activation_slope} and the loss's slope at its output "
+    "{loss_slope}; the fused pair takes their product directly, which never overflows)"
+)
+_PLAIN_STEP = ("At learning rate {learning_rate} gradient descent changes it by "
+               "-{learning_rate} x {slope} = {change}, to {weight} {sign} {abs_change} = {new}.")
+_OPTIMIZER_STEP = "{optimizer} changes it by {change}, to {weight} {sign} {abs_change} = {new}."
+_BIAS_VALUE = "1 (a bias is a weight fed by a node of value 1)"
+
+
+def explanation_template(fused: str | None, bias: bool, step: _Step | None = None) -> str:
+    """The text of a one-sample explanation, with ``{name}`` fields for its numbers.
+
+    ``str.format`` with the parts of ``Trace._explanation_parts`` gives
+    exactly what :meth:`Trace.explain` prints; the interactive page fills the
+    same fields with each epoch's numbers.
+    """
+    lines = [_WHAT, *(_FACTORED if fused is None else _FUSED)]
+    if fused == "sigmoid + binary_crossentropy":
+        lines.insert(-1, _SIGMOID_WORDS)
+    if bias:
+        lines[2] = lines[2].replace("{value}", _BIAS_VALUE)
+    lines.append(_PLAIN_STEP if step is None else step.line)
+    return "\n".join(lines)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _fused_words(reason: str) -> str:
     if reason == "softmax":
-        return "through the softmax (its nodes depend on each other, so only this product is exact)"
+        return ("through the softmax (each of its outputs depends on every input z, so only "
+                "this product is exact)")
     return f"fused ({reason} gives (predicted - actual)/m directly)"
 
 

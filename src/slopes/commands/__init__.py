@@ -153,17 +153,29 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_predict)
 
     p = _parser(subparsers, "explain", "show every value and slope for one row",
-                "Trace one row through a saved model and print, for every weight, its value, "
-                "the three\nfactors of its slope and the update gradient descent would make. "
-                "The row's target must\nbe in the file. Writes network.png with the values "
-                "and slopes.\n" + ROWS_NOTE,
-                "  slopes explain slopes-demo/model.safetensors admissions.csv --row 0\n")
+                "Trace one row through a saved model. Print the inputs ranked by how much each "
+                "moved the\nprediction (the slope of the prediction, and slope x value), then "
+                "the weights with the\nlargest slopes: each weight's value, the three factors "
+                "of its slope and the update the\nmodel's own optimizer would make. The row's "
+                "target must be in the file. Writes network.png\nwith the values and slopes; "
+                "--html writes the interactive page.\n" + ROWS_NOTE,
+                "  slopes explain slopes-demo/model.safetensors admissions.csv --row 0\n"
+                "  slopes explain model.safetensors data.csv --row 3 --top 5 --layer 0 "
+                "--html page.html\n")
     p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--row", type=options.row_number, required=True, metavar="N",
                    help="the row to explain (0 is the first data row)")
     p.add_argument("--out", default="slopes-explain", metavar="DIR",
                    help="folder for network.png (default: slopes-explain)")
+    p.add_argument("--top", type=options.positive_int, default=10, metavar="N",
+                   help="rank the N inputs that moved the prediction most, and list the N "
+                        "weights with the largest slopes in each layer (default 10)")
+    p.add_argument("--layer", type=options.row_number, default=None, metavar="K",
+                   help="list the weights of layer K only (0 is the layer the inputs feed)")
+    p.add_argument("--html", default=None, metavar="FILE",
+                   help="also write the interactive page: one self-contained HTML file; "
+                        "hover a weight to see its factors and update")
     p.set_defaults(func=run_explain)
 
     p = _parser(subparsers, "export", "write a saved model as an ONNX file",

@@ -1,10 +1,31 @@
-"""``slopes explain``: one row traced through a saved model, every value and slope shown."""
+"""``slopes explain``: one row traced through a saved model, every value and slope shown.
+
+What it prints, for the row asked for:
+
+- the row, the prediction and the loss;
+- the inputs ranked by how much each moved this prediction: the slope of the
+  prediction with respect to the input, and that slope times the input's
+  value (``--top N`` of them);
+- the weights with the largest slopes (``--top N`` per layer, or only layer
+  ``--layer K``): each weight's value, the three factors of its slope and the
+  update the optimizer the model was trained with would make;
+- for a fused output (sigmoid with binary cross-entropy, softmax with
+  categorical cross-entropy), in words, why the output layer's activation
+  slope is folded into the loss's.
+
+It writes ``network.png`` (inputs named by their features, outputs by their
+classes) and, with ``--html page.html``, the interactive page.
+"""
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
@@ -12,7 +33,10 @@ from .outputs import OutputFiles, print_written, read_table
 from .predict import load_for_tables
 from .report import class_probabilities
 
-__all__ = ["run_explain"]
+__all__ = ["run_explain", "training_optimizer", "input_ranking", "DEFAULT_TOP"]
+
+#: Inputs ranked, and weights listed per layer, unless --top says otherwise.
+DEFAULT_TOP = 10
 
 
 def _cell(row: Any, column: str) -> str:
@@ -20,10 +44,61 @@ def _cell(row: Any, column: str) -> str:
     return str(value.item() if hasattr(value, "item") else value)
 
 
+def _g(x: float) -> str:
+    return f"{x + 0.0:.4g}" if math.isfinite(x) else str(x)
+
+
+def training_optimizer(training: dict[str, Any]) -> Any:
+    """A fresh optimizer of the kind and with the settings a model was trained with.
+
+    ``training`` is the model file's training settings (``SavedModel.training``):
+    ``optimizer`` (``"sgd"`` or ``"adam"``; ``"sgd"`` when missing),
+    ``learning_rate`` and the optimizer's other settings (momentum, beta1...).
+    """
+    from ..optimizers import OPTIMIZERS
+
+    name = str(training.get("optimizer") or "sgd").lower()
+    if name not in OPTIMIZERS:
+        raise CommandError(f"the model was trained with the optimizer {name!r}, which this "
+                           f"version of slopes does not know (known: {', '.join(OPTIMIZERS)})")
+    cls = OPTIMIZERS[name]
+    accepted = inspect.signature(cls).parameters
+    settings = {k: v for k, v in training.items() if k in accepted and v is not None}
+    settings.setdefault("learning_rate", 0.01)
+    return cls(**settings)
+
+
+def input_ranking(trace: Any, output: int, names: list[str]) -> list[dict[str, Any]]:
+    """The inputs of a one-row trace, ranked by ``|slope x value|`` (largest first).
+
+    ``slope`` is the slope of output node ``output`` with respect to the input
+    (:meth:`slopes.Trace.prediction_slopes`); ``effect = slope x value``.
+    """
+    slopes = trace.prediction_slopes(output)[0]
+    values = trace.node_values[0][0]
+    rows = [{"input": names[i], "index": i, "value": float(values[i]),
+             "slope": float(slopes[i]), "effect": float(slopes[i] * values[i])}
+            for i in range(len(names))]
+    return sorted(rows, key=lambda r: (-abs(r["effect"]), -abs(r["slope"]), r["index"]))
+
+
+def _output_names(prep: Any, n_outputs: int) -> tuple[list[str], int, str]:
+    """Names of the output nodes, the node the ranking follows (-1: the predicted class), and
+    what that node's value is."""
+    target = prep.target or "target"
+    if prep.task != "classify":
+        return [target], 0, f"the predicted {target} (in standardized units)"
+    classes = [str(c) for c in prep.classes]
+    if n_outputs == 1:  # a sigmoid output: the probability of the second class
+        return [f"{target}={classes[1]}"], 0, f"the probability of {target} = {classes[1]}"
+    return [f"{target}={c}" for c in classes], -1, ""
+
+
 def run_explain(args: argparse.Namespace) -> int:
     model = load_for_tables(args.model)
     out = OutputFiles(args.out)
     out.check()
+    html_path = _check_html_path(args)
     data = read_table(args.data)
     prep, net = model.preprocessing, model.network
     if prep.target not in data.columns:
@@ -33,6 +108,10 @@ def run_explain(args: argparse.Namespace) -> int:
     if not 0 <= args.row < len(data):
         raise CommandError(f"{args.data}: there is no row {args.row}; the file has "
                            f"{len(data)} rows, numbered 0 to {len(data) - 1}")
+    n_layers = len(net.layers)
+    if args.layer is not None and not 0 <= args.layer < n_layers:
+        raise CommandError(f"--layer {args.layer}: the model has {n_layers} layers, numbered "
+                           f"0 to {n_layers - 1}")
     row = data.iloc[[args.row]]
     try:
         x = prep.transform(row, dtype=net.dtype)
@@ -41,35 +120,156 @@ def run_explain(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.data}: {exc}") from exc
     loss = model.training.get("loss") or ("mse" if prep.task == "regress" else
                                           "binary_crossentropy")
-    lr = model.training.get("learning_rate") or 0.01
+    optimizer = training_optimizer(model.training)
     trace = net.trace(x, y, loss=loss)
     pd = require("pandas", "explain")
+    top = args.top
+
     values = ", ".join(f"{c}={_cell(row, c)}" for c in prep.columns)
     print(f"Row {args.row} of {args.data}: {values}")
-    inputs = zip(prep.feature_names, x[0], strict=True)
-    print(f"Inputs after preprocessing: {', '.join(f'{n}={v:.4g}' for n, v in inputs)}")
     predicted = trace.predictions[0]
+    output_names, followed, followed_words = _output_names(prep, net.n_outputs)
     if prep.task == "classify":
         probabilities = class_probabilities(trace.predictions)[0]
-        label = prep.classes[int(probabilities.argmax())]
+        best = int(probabilities.argmax())
+        label = prep.classes[best]
         shown = zip(prep.classes, probabilities, strict=True)
         print(f"Predicted {prep.target} = {label} (probabilities "
               f"{', '.join(f'{c}: {p:.3f}' for c, p in shown)}); "
               f"actual {_cell(row, prep.target)}.")
+        if followed < 0:
+            followed = best
+            followed_words = f"the probability of {prep.target} = {label}"
     else:
         print(f"Predicted {prep.target} = {prep.inverse_target(predicted[0]):.6g}; actual "
               f"{_cell(row, prep.target)}.")
-    print(f"Loss ({loss}) on this row: {trace.loss:.6g}. Each weight's slope is the node value "
-          "feeding it x the activation's slope x the loss's slope downstream; the update is "
-          f"-{lr:g} x slope.")
-    table = trace.table(learning_rate=lr)
-    if isinstance(table, list):
-        table = pd.DataFrame(table)
-    with pd.option_context("display.max_rows", 200, "display.width", 120):
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    from ..plot import draw_network, figure_to_png
+    print(f"Loss ({loss}) on this row: {trace.loss:.6g}.")
 
-    out.add("network.png", figure_to_png(draw_network(
-        trace, title=f"{Path(args.data).name}: row {args.row}")))
+    names = list(prep.feature_names)
+    ranking = input_ranking(trace, followed, names)
+    print()
+    print(f"The inputs that moved this prediction most ({min(top, len(names))} of "
+          f"{len(names)}, largest |slope x value| first). slope: how much {followed_words} "
+          "changes per unit of the input (after preprocessing); slope x value: roughly how far "
+          "this input moved it from an input of 0 (for a standardized column, the training "
+          "average):")
+    table = pd.DataFrame([{"rank": k + 1, "input": r["input"], "value": _g(r["value"]),
+                           "slope": _g(r["slope"]), "slope x value": _g(r["effect"])}
+                          for k, r in enumerate(ranking[:top])])
+    print(table.to_string(index=False))
+    if len(names) > top:
+        print(f"... {len(names) - top} more inputs moved it less (--top {len(names)} lists "
+              "them all).")
+
+    print()
+    _print_weights(trace, optimizer, args.layer, top, pd, names, output_names)
+    fused = trace.loss_function.fused_activation
+    if fused is not None and (args.layer is None or args.layer == n_layers - 1):
+        print(_fused_words(trace, fused, output_names))
+
+    from ..plot import draw_network, figure_to_png, unmanaged_figures
+
+    input_nodes = sorted(r["index"] for r in ranking[: 9])
+    with unmanaged_figures():
+        figure = draw_network(trace, title=f"{Path(args.data).name}: row {args.row}",
+                              input_names=names, output_names=output_names,
+                              nodes={0: input_nodes} if len(names) > 10 else None)
+        out.add("network.png", figure_to_png(figure))
+    page = None
+    if html_path is not None:
+        from ..page import report
+
+        page = report(net, x, y, loss=loss, optimizer=optimizer, input_names=names,
+                      output_names=output_names, history=model.history or None,
+                      title=f"{Path(args.data).name}, row {args.row}: {Path(args.model).name}",
+                      nodes={0: input_nodes} if len(names) > 10 else None)
     print_written(out.commit())
+    if page is not None:
+        try:
+            page.write(html_path)
+        except OSError as exc:
+            raise CommandError(f"--html {html_path}: cannot write: {exc.strerror or exc}") from exc
+        print(f"Wrote {html_path} (open it in a browser: hover a weight to see its factors)")
     return 0
+
+
+def _check_html_path(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "html", None) is None:
+        return None
+    path = Path(args.html)
+    if path.is_dir():
+        raise CommandError(f"--html {path}: is a directory, expected a file name like page.html")
+    if not path.parent.exists():
+        raise CommandError(f"--html {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: Any,
+                   input_names: list[str], output_names: list[str]) -> None:
+    """The weights with the largest slopes, per layer, with the optimizer's update.
+
+    ``from`` names the input for the first layer, ``to`` the output node for the last.
+    """
+    from ..trace import _Step
+
+    step = _Step.choose(None, optimizer)
+    print(f"The weights with the largest slopes{'' if layer is None else f' in layer {layer}'}"
+          f" ({top} per layer at most). Each weight's slope is the value of the node feeding it "
+          "x the slope of the activation at the node it feeds x the slope of the loss at that "
+          "node's output. update: the change to the weight made by the optimizer the model was "
+          f"trained with, {step.summary}, on this row alone"
+          + ("" if step.plain else
+             " (the model file keeps the optimizer's settings, not its state)") + ".")
+    rows = trace.table(optimizer=optimizer)
+    if isinstance(rows, list):
+        rows = pd.DataFrame(rows)
+    fused = trace.loss_function.fused_activation is not None
+    last = len(trace.network.layers) - 1
+    parts = []
+    for k in ([layer] if layer is not None else range(last + 1)):
+        chunk = rows[rows["layer"] == k]
+        chunk = chunk.reindex(chunk["slope"].abs().sort_values(ascending=False,
+                                                                kind="stable").index)
+        parts.append((k, len(chunk), chunk.head(top)))
+    shown = pd.concat([p[2] for p in parts])
+    cells = shown.astype(object)
+    for column in ("weight", "node_value", "activation_slope", "downstream_slope", "slope",
+                   "update"):
+        cells[column] = [_g(float(v)) for v in shown[column]]
+    if fused:
+        cells.loc[shown["layer"] == last, "activation_slope"] = "fused"
+    first_layer = shown["layer"] == 0
+    cells.loc[first_layer, "from"] = [i if i == "bias" else input_names[int(i)]
+                                      for i in shown.loc[first_layer, "from"]]
+    last_layer = shown["layer"] == last
+    cells.loc[last_layer, "to"] = [output_names[int(j)] for j in shown.loc[last_layer, "to"]]
+    with pd.option_context("display.max_rows", 10_000, "display.width", 140):
+        print(cells.to_string(index=False))
+    for k, total, chunk in parts:
+        if total > len(chunk):
+            print(f"... layer {k} has {total - len(chunk)} more weights with smaller slopes "
+                  f"(--top {total} lists them all).")
+
+
+def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
+    """Why the output layer's activation_slope reads "fused", with this row's numbers."""
+    p = trace.predictions[0]
+    actual = trace.actual[0]
+    z_slope = trace.input_slopes[-1][0]
+    if fused == "sigmoid":
+        a = float(p[0] * (1 - p[0]))
+        loss_slope = float(trace.node_slopes[-1][0, 0])
+        return (f"In the output layer, activation_slope reads \"fused\": the sigmoid and the "
+                f"binary cross-entropy are computed as one, so the slope of the loss at the "
+                f"input of the output node ({output_names[0]}) is predicted - actual = "
+                f"{p[0]:.4g} - {actual[0]:g} = {float(z_slope[0]):.4g}, its downstream_slope. "
+                f"Taken apart, the sigmoid's slope p(1 - p) = {_g(a)} times the loss's slope at "
+                f"the output, {_g(loss_slope)}, gives the same number; computed in one step it "
+                "never overflows, even when p is 0 or 1 to the last digit.")
+    j = int(np.argmax(actual))
+    return (f"In the output layer, activation_slope reads \"fused\": the softmax and the "
+            f"categorical cross-entropy are computed as one, so the slope of the loss at the "
+            f"input of each output node is its probability minus 1 for the actual class "
+            f"({output_names[j]}: {p[j]:.4g} - 1 = {float(z_slope[j]):.4g}) and its probability "
+            "for the others; that is its downstream_slope. A softmax node's own slope is not "
+            "one number (each output depends on every input), so it is not shown apart.")

@@ -1,0 +1,355 @@
+"""The interactive page: a network's values, slopes and updates in one HTML file.
+
+:func:`report` (``slopes.report``), :meth:`slopes.Trace.to_html` and
+``slopes explain ... --html page.html`` write one self-contained HTML file:
+the SVG drawing and the JavaScript are inline, nothing is fetched from a
+server or the network, and it works opened straight from disk (``file://``).
+
+- The network is drawn as in :func:`slopes.plot.draw_network`: each node
+  shows its value and, in purple, the slope of the loss at its output.
+- Hovering a weight (an edge, or its label) shows its three factors, its
+  slope and its update: the very text :meth:`slopes.Trace.explain` gives.
+  Clicking an edge pins its explanation below the drawing.
+- A slider scrubs through the epochs of training: the weights, the node
+  values, the slopes and the loss of each epoch. Training records the
+  weights with a :class:`slopes.callbacks.WeightSnapshots` callback; big
+  networks keep fewer epochs and draw the nodes that matter most.
+
+The page reads a network and its recorded weights; it never trains. The
+HTML template is package data (``slopes/templates/page.html``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .callbacks import History, WeightSnapshot, WeightSnapshots
+from .losses import Loss, get_loss
+from .network import Network
+from .trace import Trace, _Names, _Step, explanation_template
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
+
+__all__ = ["Page", "report", "PART_NAMES"]
+
+#: The numbers of one explanation that change from epoch to epoch, in the order the
+#: page stores them for each edge and each epoch.
+PART_NAMES = ("weight", "value", "activation_slope", "z", "loss_slope", "input_slope", "slope",
+              "change", "sign", "abs_change", "new")
+_STATIC_PARTS = ("what", "where", "source", "target", "activation", "loss", "fused",
+                 "learning_rate", "optimizer")
+# The most edge-epochs (drawn edges x epochs shown) a page holds: about 3 MB of HTML.
+_EDGE_EPOCH_BUDGET = 30_000
+
+
+@dataclass
+class Page:
+    """An interactive page: ``html`` is the whole self-contained file.
+
+    ``page.write("page.html")`` saves it; in Jupyter the page shows inline.
+    """
+
+    html: str
+    path: Path | None = None
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (atomically: no partial file on failure)."""
+        from .io import write_atomic
+
+        self.path = write_atomic(path, self.html.encode("utf-8"))
+        return self.path
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+                'style="width: 100%; height: 760px; border: 1px solid #ddd"></iframe>')
+
+    def __repr__(self) -> str:
+        where = f", written to {self.path}" if self.path else ""
+        return f"Page({len(self.html):,} characters{where})"
+
+
+def report(
+    net: Network,
+    X: object,
+    y: object,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    history: History | WeightSnapshots | dict[str, list[float]] | None = None,
+    snapshots: WeightSnapshots | list[WeightSnapshot] | None = None,
+    row: int = 0,
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer | None = None,
+    learning_rate: float | None = None,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    title: str | None = None,
+    max_nodes: int = 10,
+    max_epochs: int = 101,
+    nodes: dict[int, list[int]] | None = None,
+) -> Page:
+    """Write the interactive page of ``net`` on row ``row`` of ``(X, y)``.
+
+    The page draws the network traced on that row, explains every weight
+    on hover exactly as :meth:`slopes.Trace.explain` does, and, given the
+    weights recorded during training, lets a slider scrub through the
+    epochs. With more rows in ``X``, each epoch also shows the loss over
+    all of them.
+
+    Parameters
+    ----------
+    net : Network
+        Its current weights are the last epoch shown.
+    X : array (n_samples, n_features)
+    y : array (n_samples, n_outputs) or (n_samples,)
+    path : path, optional
+        Where to write the HTML file.
+    history : History, WeightSnapshots or dict of lists, optional
+        What ``fit`` returned (the loss per epoch, drawn as a curve), or
+        the :class:`~slopes.callbacks.WeightSnapshots` callback given to
+        ``fit``, which knows both its history and the weights it recorded.
+    snapshots : WeightSnapshots or list of WeightSnapshot, optional
+        The weights recorded during training, when ``history`` is not the
+        callback itself. Without them the page shows the current weights.
+    row : int
+        The row of ``X`` drawn and explained.
+    loss : str or Loss, optional
+        Default: the loss of the training run in ``history``, else ``"mse"``.
+    optimizer, learning_rate : optional
+        The update each explanation shows (see :meth:`slopes.Trace.updates`).
+        Default: the optimizer and settings of the training run in
+        ``history`` (its first step), else gradient descent at 0.01.
+    input_names, output_names : list of str, optional
+        Feature names and class names for the drawing and the explanations.
+    title : str, optional
+    max_nodes : int >= 2
+        A column with more nodes draws the ``max_nodes - 1`` whose slopes
+        are largest at the last epoch (as :func:`slopes.plot.draw_network`).
+    max_epochs : int >= 2
+        The most epochs the slider holds (spread evenly, the first and last
+        always kept); big networks get fewer, so the file stays a few MB.
+    nodes : dict of int to list of int, optional
+        The nodes to draw in some columns, as in :func:`slopes.plot.draw_network`.
+
+    Returns
+    -------
+    Page
+        ``page.html`` is the file's text; ``page.path`` where it was written.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"report needs a Network, got {type(net).__name__}")
+    for name, value, low in (("max_nodes", max_nodes, 2), ("max_epochs", max_epochs, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if isinstance(history, WeightSnapshots):
+        snapshots = snapshots if snapshots is not None else history
+        history = history.history
+    params = dict(getattr(history, "params", {}) or {})
+    loss_fn = get_loss(loss if loss is not None else params.get("loss", "mse"))
+    if optimizer is None and learning_rate is None and params.get("optimizer"):
+        optimizer = _optimizer_from(params)
+    step = _Step.choose(learning_rate, optimizer)
+    names = _Names(input_names, output_names, net)
+    x_all, y_all = _rows(net, X, y, loss_fn)
+    if isinstance(row, bool) or not isinstance(row, (int, np.integer)) \
+            or not 0 <= row < len(x_all):
+        raise IndexError(f"row = {row!r} is out of range: X has {len(x_all)} row(s), so valid "
+                         f"rows are 0..{len(x_all) - 1}")
+    x_row, y_row = x_all[row:row + 1], y_all[row:row + 1]
+
+    frames = _frames(net, snapshots)
+    final = net.trace(x_row, y_row, loss=loss_fn)
+    from .plot import _chosen_nodes
+
+    shown = _chosen_nodes(net, final, [layer.weights for layer in net.layers], max_nodes,
+                          nodes)
+    edges = [(k, i, j) for k in range(len(net.layers))
+             for j in shown[k + 1] for i in shown[k]]
+    edges += [(k, "bias", j) for k, layer in enumerate(net.layers) if layer.has_bias
+              for j in shown[k + 1]]
+    budget = max(2, min(max_epochs, _EDGE_EPOCH_BUDGET // max(1, len(edges))))
+    frames = _spread(frames, budget)
+
+    data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, step, names, shown,
+                      edges, history, row, title)
+    page = Page(_fill_template(data, title or "slopes: a network, its values and slopes"))
+    if path is not None:
+        page.write(path)
+    return page
+
+
+# ---------------------------------------------------------------- the numbers
+def _optimizer_from(params: dict[str, Any]) -> Optimizer:
+    """A fresh optimizer of the kind and settings a training run used."""
+    import inspect
+
+    from .optimizers import OPTIMIZERS
+
+    cls = OPTIMIZERS.get(str(params["optimizer"]).lower())
+    if cls is None:
+        raise ValueError(f"unknown optimizer {params['optimizer']!r} in the training settings; "
+                         f"known: {', '.join(OPTIMIZERS)}")
+    accepted = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})
+
+
+def _rows(net: Network, X: object, y: object, loss_fn: Loss) -> tuple[np.ndarray, np.ndarray]:
+    from .validation import check_X
+
+    x, _ = check_X(X, net.n_inputs, net.dtype)
+    actual = np.asarray(y)
+    if actual.ndim == 0:
+        actual = actual.reshape(1)
+    if len(actual) != len(x):
+        raise ValueError(f"X has {len(x)} row(s) but y has {len(actual)}; expected one target "
+                         "per row")
+    net.check_targets(actual, len(x), loss_fn)  # a clear error now, not in the middle
+    return x, actual
+
+
+def _frames(net: Network, snapshots: Any) -> list[tuple[str, int | None, Network]]:
+    """(label, epoch shown as in the logs or None, network with those weights) per epoch."""
+    recorded = getattr(snapshots, "snapshots", snapshots) or []
+    planned = None
+    training = getattr(snapshots, "training", None)
+    if training is not None:
+        planned = training.epochs
+    frames = []
+    for snap in recorded:
+        copy = net.copy()
+        for layer, w, b in zip(copy.layers, snap.weights, snap.biases, strict=True):
+            layer.weights = w
+            if b is not None:
+                layer.bias = b
+        if snap.epoch is None:
+            label, shown = "before training", 0
+        else:
+            shown = snap.epoch + 1
+            label = f"epoch {shown}" + (f" of {planned}" if planned else "")
+        frames.append((label, shown, copy))
+    if not frames or not all(np.array_equal(a, b) for a, b in
+                             zip(frames[-1][2].parameters(), net.parameters(), strict=True)):
+        label = "the network's weights now" if frames else "the network's weights"
+        frames.append((label, None, net.copy()))
+    return frames
+
+
+def _spread(frames: list, budget: int) -> list:
+    """At most ``budget`` frames, evenly spread, the first and the last always kept."""
+    if len(frames) <= budget:
+        return frames
+    picks = np.unique(np.round(np.linspace(0, len(frames) - 1, budget)).astype(int))
+    return [frames[k] for k in picks]
+
+
+def _short(x: float) -> str:
+    """Short numbers for the drawing: 6, 0.495, -0.0203, 1.2e-05."""
+    from .plot import _fmt
+
+    return _fmt(x)
+
+
+def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
+               x_all: np.ndarray, y_all: np.ndarray, loss_fn: Loss, step: _Step,
+               names: _Names, shown: list[list[int]], edges: list[tuple[int, Any, int]],
+               history: Any, row: int, title: str | None) -> dict[str, Any]:
+    n_layers = len(net.layers)
+    last_trace: Trace | None = None
+    frame_data = []
+    for label, epoch, frame_net in frames:
+        trace = frame_net.trace(x_row, y_row, loss=loss_fn)
+        last_trace = trace
+        changes = trace._changes(step)
+        parts = []
+        for k, i, j in edges:
+            f = trace.factors(k, i, j)
+            change = changes[k][1 if i == "bias" else 0]
+            every = trace._explanation_parts(f, names, step, change)
+            parts.append([every[p] for p in PART_NAMES])
+        entry = {
+            "label": label,
+            "epoch": epoch,
+            "values": [[_short(trace.node_values[level][0, n]) for n in shown[level]]
+                       for level in range(n_layers + 1)],
+            "slopes": [[_short(trace.node_slopes[level][0, n]) for n in shown[level]]
+                       for level in range(n_layers + 1)],
+            "weights": [float(f"{_edge_weight(trace, e):.4g}") for e in edges],
+            "parts": parts,
+            "prediction": ", ".join(_short(v) for v in trace.predictions[0]),
+            "loss": f"{trace.loss:.6g}",
+            "loss_all": (f"{frame_net.evaluate(x_all, y_all, loss=loss_fn):.6g}"
+                         if len(x_all) > 1 else None),
+        }
+        frame_data.append(entry)
+    assert last_trace is not None
+    static = []
+    templates = []
+    for k, i, j in edges:
+        f = last_trace.factors(k, i, j)
+        zero = np.zeros_like(last_trace.weights[k])
+        every = last_trace._explanation_parts(
+            f, names, step, zero if i != "bias" else np.zeros(net.layers[k].n_out))
+        static.append([every[p] for p in _STATIC_PARTS])
+        templates.append(explanation_template(f.fused, i == "bias", step))
+    columns = []
+    for level, n in enumerate(net.sizes):
+        if level == 0:
+            header, node_names = "inputs", names.inputs
+        else:
+            act = net.layers[level - 1].activation.name
+            header = f"output ({act})" if level == n_layers else f"hidden {level} ({act})"
+            node_names = names.outputs if level == n_layers else None
+        columns.append({
+            "header": header, "nodes": shown[level], "hidden": n - len(shown[level]),
+            "names": [node_names[m] for m in shown[level]] if node_names else None,
+            "bias": level > 0 and net.layers[level - 1].has_bias,
+        })
+    curves = {}
+    values = getattr(history, "history", history)
+    if isinstance(values, dict):
+        curves = {str(k): [float(v) if math.isfinite(v) else None for v in vals]
+                  for k, vals in values.items() if "loss" in str(k) and len(vals)}
+    actual = ", ".join(_short(v) for v in np.ravel(y_row[0]))
+    return {
+        "title": title or "",
+        "row": row,
+        "n_rows": len(x_all),
+        "actual": actual,
+        "loss_name": loss_fn.name,
+        "step": step.summary,
+        "columns": columns,
+        "edges": [[k, -1 if i == "bias" else i, j] for k, i, j in edges],
+        "edge_slots": [[shown[k + 1].index(j), -1 if i == "bias" else shown[k].index(i)]
+                       for k, i, j in edges],
+        "part_names": list(PART_NAMES),
+        "static_names": list(_STATIC_PARTS),
+        "static": static,
+        "templates": templates,
+        "frames": frame_data,
+        "curves": curves,
+    }
+
+
+def _edge_weight(trace: Trace, edge: tuple[int, Any, int]) -> float:
+    k, i, j = edge
+    if i == "bias":
+        return float(trace.biases[k][j])  # type: ignore[index]
+    return float(trace.weights[k][i, j])
+
+
+def _fill_template(data: dict[str, Any], title: str) -> str:
+    template = resources.files("slopes").joinpath("templates/page.html").read_text("utf-8")
+    payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    # Inside <script>, "</" could end the element early; "<\/" is the same JSON string.
+    payload = payload.replace("</", "<\\/")
+    return (template.replace("{{TITLE}}", html.escape(title))
+            .replace("{{DATA}}", payload))

@@ -1,0 +1,188 @@
+"""The interactive page in a real browser: Debian's chromium, driven by Playwright.
+
+Hovering a weight shows the text ``Trace.explain`` gives for it, at the epoch
+the slider shows; moving the slider changes it; nothing is fetched from
+anywhere. Install the browser with ``apt-get install -y chromium`` (Playwright
+is in the dev extra; it drives that chromium, it downloads no browser of its
+own). Without chromium this module is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from slopes import Network
+from slopes.callbacks import WeightSnapshots
+from slopes.page import report
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium): the interactive "
+           "page is tested in a real browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+NAMES = ["gre", "gpa", "rank"]
+LEARNING_RATE = 0.5
+
+# A point of the page where the pointer lands on the element drawn for `key`.
+POINT_ON = """key => {
+    const target = document.querySelector(`[data-edge][data-key="${key}"]`);
+    const svg = target.ownerSVGElement || target.closest("svg");
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    let points;
+    if (target.tagName === "line") {
+        const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => target[a].baseVal.value);
+        points = [0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15].map(
+            t => [box.left + scale * (x1 + t * (x2 - x1)), box.top + scale * (y1 + t * (y2 - y1))]);
+    } else {
+        const r = target.getBoundingClientRect();
+        points = [[r.left + r.width / 2, r.top + r.height / 2]];
+    }
+    for (const [x, y] of points) {
+        const under = document.elementFromPoint(x, y);
+        const owner = under && under.closest("[data-key]");
+        if (owner && owner.getAttribute("data-key") === key) return [x, y];
+    }
+    return null;
+}"""
+SET_EPOCH = """(el, value) => { el.value = String(value); el.dispatchEvent(new Event("input")); }"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        pytest.fail("chromium is installed but the Python package playwright is not: "
+                    "pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] - X[:, 1] > 0).astype(float)
+    net = Network.mlp([3, 4, 1], activation="tanh", output="sigmoid", seed=0)
+    snapshots = WeightSnapshots(max_snapshots=11)
+    net.fit(X, y, loss="binary_crossentropy", learning_rate=LEARNING_RATE, epochs=20,
+            batch_size=8, callbacks=[snapshots], seed=0, verbose=0)
+    return net, X, y, snapshots
+
+
+def expected_text(net, snapshot, X, y, key):
+    """What ``Trace.explain`` says for the weight ``key`` with the weights of ``snapshot``."""
+    copy = net.copy()
+    for layer, w, b in zip(copy.layers, snapshot.weights, snapshot.biases, strict=True):
+        layer.weights, layer.bias = w, b
+    trace = copy.trace(X[1:2], y[1:2], loss="binary_crossentropy")
+    layer, i, j = key.split(",")
+    return trace.explain(int(layer), i if i == "bias" else int(i), int(j),
+                         learning_rate=LEARNING_RATE, input_names=NAMES, output_names=["yes"])
+
+
+def open_page(browser, path):
+    """The page opened from disk; every request it makes is recorded (and only file: allowed)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    requests, errors = [], []
+
+    def route(request_route):
+        requests.append(request_route.request.url)
+        if request_route.request.url.startswith("file:"):
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector("body[data-ready=yes]")
+    return page, requests, errors
+
+
+def hover(page, key):
+    point = page.evaluate(POINT_ON, key)
+    assert point is not None, f"no point of the page shows only the weight {key}"
+    page.mouse.move(*point)
+    page.wait_for_selector("#tooltip", state="visible")
+    return point
+
+
+def test_hovering_a_weight_shows_trace_explain_and_the_slider_changes_it(browser, trained,
+                                                                          tmp_path):
+    net, X, y, snapshots = trained
+    path = tmp_path / "page.html"
+    report(net, X, y, path=path, history=snapshots, row=1, learning_rate=LEARNING_RATE,
+           input_names=NAMES, output_names=["yes"])
+    page, requests, errors = open_page(browser, path)
+    last = len(snapshots.snapshots) - 1
+    assert page.locator("#epoch-label").inner_text().startswith("epoch 20 of 20")
+
+    # A weight into a hidden node, at the last epoch.
+    key = "0,1,2"
+    hover(page, key)
+    shown = page.locator("#tooltip-text").inner_text()
+    assert shown == expected_text(net, snapshots.snapshots[last], X, y, key)
+    assert "input 1 (gpa)" in shown and "slope = " in shown
+
+    # The slider, moved while the pointer stays on the weight, changes the numbers.
+    page.locator("#epoch").evaluate(SET_EPOCH, 3)
+    assert page.locator("#epoch-label").inner_text().startswith("epoch 6 of 20")
+    moved = page.locator("#tooltip-text").inner_text()
+    assert moved == expected_text(net, snapshots.snapshots[3], X, y, key)
+    assert moved != shown
+
+    # Before training, the first frame.
+    page.locator("#epoch").evaluate(SET_EPOCH, 0)
+    assert page.locator("#epoch-label").inner_text().startswith("before training")
+    assert page.locator("#tooltip-text").inner_text() == expected_text(
+        net, snapshots.snapshots[0], X, y, key)
+
+    # The output weight (sigmoid + binary cross-entropy, fused) and a bias, at epoch 10.
+    page.locator("#epoch").evaluate(SET_EPOCH, 5)
+    for other in ("1,2,0", "0,bias,3"):
+        hover(page, other)
+        assert page.locator("#tooltip-text").inner_text() == expected_text(
+            net, snapshots.snapshots[5], X, y, other)
+
+    # Moving away hides the tooltip; a click pins the explanation, which follows the slider.
+    page.mouse.move(2, 2)
+    assert not page.locator("#tooltip").is_visible()
+    point = page.evaluate(POINT_ON, key)
+    page.mouse.click(*point)
+    page.mouse.move(2, 2)
+    page.locator("#epoch").evaluate(SET_EPOCH, 8)
+    assert page.locator("#pinned-text").inner_text() == expected_text(
+        net, snapshots.snapshots[8], X, y, key)
+
+    # The drawing: every node with its value; the page fetched nothing but itself.
+    assert page.locator("#network circle").count() == 3 + 4 + 1
+    assert requests == [path.resolve().as_uri()]
+    assert errors == []
+    page.close()
+
+
+def test_a_trace_page_has_no_slider_and_explains_the_trace(browser, tmp_path):
+    net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]},
+                               activation="relu")
+    trace = net.trace([0, 1], 7)
+    path = tmp_path / "quiz.html"
+    trace.to_html(path, title="the last quiz")
+    page, requests, errors = open_page(browser, path)
+    assert page.locator("#epoch").is_disabled()
+    hover(page, "1,1,0")
+    assert page.locator("#tooltip-text").inner_text() == trace.explain(1, 1, 0)
+    assert "slope = 3 x 1 x 6 = 18" in page.locator("#tooltip-text").inner_text()
+    assert page.locator("#title").inner_text() == "the last quiz"
+    assert requests == [path.resolve().as_uri()] and errors == []
+    page.close()
