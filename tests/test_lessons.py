@@ -169,12 +169,14 @@ def test_admissions_loss_falls_and_the_lesson_says_how_it_differs(runs):
                   "the last record"):
         assert words in differs
     assert "(The course prints the prepared rows, but no loss and no accuracy.)" in printed
+    assert "The course prints no loss values and no accuracy for this exercise" in out
 
 
 def test_repeated_updates_says_the_course_shows_a_plot(runs):
     _, out = runs[4]
     assert "The course answers with a plot, no numbers." in out
-    assert "# The course prints no numbers here: it only plots mse_hist" in out
+    assert "The course prints no numbers here: it only plots mse_hist" in out.split(
+        "\nOutput:\n")[1]
 
 
 def test_last_quiz_network_is_the_rebuilt_one_everywhere(runs):

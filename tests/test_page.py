@@ -187,3 +187,10 @@ def test_slopes_report_and_notebook_display(trained):
     assert page._repr_html_().startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
     assert repr(page).startswith("Page(")
     assert PART_NAMES[0] == "weight"
+
+
+def test_a_diverged_network_still_gets_a_page(recwarn):
+    net = Network.mlp([2, 2, 1], seed=0)
+    net.layers[0].weights[0, 0] = np.inf
+    data = page_data(report(net, np.ones((2, 2)), np.zeros(2)))
+    assert None in data["frames"][0]["weights"]  # JSON's null, which the script draws as nan

@@ -274,3 +274,9 @@ def test_figures_work_with_plt_savefig_and_plt_show(tmp_path):
     assert result.stdout.strip() == "ok"
     assert (tmp_path / "net.png").stat().st_size > 5000
     assert (tmp_path / "loss.png").stat().st_size > 5000
+
+
+def test_a_diverged_network_is_still_drawn(recwarn):
+    net = Network.mlp([2, 2, 1], seed=0)
+    net.layers[0].weights[0, 0] = np.inf
+    assert "inf" in texts(draw_network(net.trace(np.ones((1, 2)), [0.0])))

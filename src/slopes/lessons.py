@@ -336,9 +336,9 @@ def _repeated_updates(course: CourseNumbers) -> Any:
         mse_hist.append(net.evaluate(input_data, target, loss="mse"))  # after the update
     print("mse_hist:", np.array2string(np.array(mse_hist), precision=4))
     print("each update multiplies the error by", round(1 - 0.01 * 2 * (input_data**2).sum(), 10))
-    # The course prints no numbers here: it only plots mse_hist (the PNG below draws the same
-    # curve, its updates numbered 1 to 20). Its first point is the MSE after one update: the
-    # error 5.04 that notebook 2.6 prints, squared.
+    print("The course prints no numbers here: it only plots mse_hist (04_mse_history.png draws "
+          "the same curve, its updates numbered 1 to 20).")
+    # The plot's first point is the MSE after one update: the error 5.04 of notebook 2.6, squared.
     course.check("mse_hist[0]", mse_hist[0], 5.04**2, "5.04 ** 2, from notebook 2.6")
     return mse_hist
 
@@ -456,14 +456,6 @@ def _draw_backprop_hidden(trace: Any, out: Path) -> None:
         out / "07_backprop_hidden.png", dpi=150)
 
 
-#: The last quiz's network. The course's figure is missing from its text; this network is
-#: rebuilt from the numbers the course states (hidden node values 1 and 3, the slope 6 at the
-#: output node, and the slides' table: weights 0, 1, 2, 3 with slopes 0, 6, 0, 18).
-LAST_QUIZ_WEIGHTS = {"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]}
-LAST_QUIZ_INPUT = [0, 1]
-LAST_QUIZ_ACTUAL = 7
-
-
 def _last_quiz(course: CourseNumbers) -> Any:
     # The course's figure is missing from its text: the network is rebuilt from its numbers.
     # Input [0, 1]; hidden node_0 has weights [0, 1], node_1 [2, 3], so the hidden nodes have
@@ -576,6 +568,7 @@ def _admissions(course: CourseNumbers) -> Any:
     out_last = net.predict(data.features[-1])          # the course's loss print uses x, the
     last_record_loss = np.mean((out_last - data.targets) ** 2)  # loop's last record
     print(f"""
+The course prints no loss values and no accuracy for this exercise (no output in its notes).
 How this run differs from the course's:
 - learning rate 1.0, not 0.005: at 0.005 the MSE only goes from {mse_start:.4f} to \
 {mse_slow:.4f} in 900 epochs;
@@ -598,12 +591,6 @@ def _draw_admissions(result: Any, out: Path) -> None:
     fig = draw_network(trace, input_names=data.feature_names, output_names=["admit"],
                        title="the admissions network on the first held-out row")
     fig.savefig(out / "09_admissions_network.png", dpi=150)
-
-
-#: The network of the course's first quizzes. Its figure is missing from the course's text; it
-#: is rebuilt from the numbers the quizzes state: input [3, 2] gives the prediction 16, and
-#: node_0 (value 8) feeds the output through the weight 2 (2.01 adds 0.08 to the error).
-QUIZ_WEIGHTS = {"node_0": [2, 1], "node_1": [-1, 1], "output": [2, 1]}
 
 
 def _quizzes(course: CourseNumbers) -> Any:

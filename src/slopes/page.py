@@ -282,7 +282,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
                        for level in range(n_layers + 1)],
             "slopes": [[_short(trace.node_slopes[level][0, n]) for n in shown[level]]
                        for level in range(n_layers + 1)],
-            "weights": [float(f"{_edge_weight(trace, e):.4g}") for e in edges],
+            "weights": [_finite(_edge_weight(trace, e)) for e in edges],
             "parts": parts,
             "prediction": ", ".join(_short(v) for v in trace.predictions[0]),
             "loss": f"{trace.loss:.6g}",
@@ -337,6 +337,11 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
         "frames": frame_data,
         "curves": curves,
     }
+
+
+def _finite(x: float) -> float | None:
+    """``x`` to 4 digits for the drawing; None (JSON's null) when it is NaN or infinite."""
+    return float(f"{x:.4g}") if math.isfinite(x) else None
 
 
 def _edge_weight(trace: Trace, edge: tuple[int, Any, int]) -> float:

@@ -262,6 +262,8 @@ def draw_network(
     label_edges = n_edges <= 40 if edge_labels is None else bool(edge_labels)
     edge_sizes = [np.abs(w) for w in weights] if edges == "weight" else [
         np.abs(s) for s in trace.weight_slopes]  # type: ignore[union-attr]
+    # A NaN or infinite weight (a diverged network) is drawn thin rather than not at all.
+    edge_sizes = [np.where(np.isfinite(e), e, 0.0) for e in edge_sizes]
     biggest = max((float(e[np.ix_(shown[k], shown[k + 1])].max())
                    for k, e in enumerate(edge_sizes)), default=0.0) or 1.0
 
@@ -496,6 +498,8 @@ def _fmt(x: float) -> str:
     x = float(x)
     if x == 0:
         return "0"
+    if not np.isfinite(x):
+        return str(x)  # nan, inf: a diverged network is still drawn
     if x == round(x) and abs(x) < 1e5:
         return str(int(round(x)))
     return f"{x:.3g}"
