@@ -5,10 +5,16 @@ A node receives ``z``, the weighted sum of the values feeding it, and outputs
 that node; the course multiplies it into every weight's slope.
 
 Every activation works on arrays of shape ``(n_samples, n_nodes)`` and keeps
-their dtype.
+their dtype. ``value`` and ``backward`` take an optional ``out``, an array of
+the result's shape and dtype that the result may be written into (the fit loop
+passes preallocated buffers; ``out`` may be ``a_slope`` itself). Always use the
+array they return: an activation may return another one (identity returns
+``z`` itself).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -34,19 +40,20 @@ class Activation:
 
     name: str = "activation"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
         """Slope of the loss at ``z`` given the slope of the loss at ``a``.
 
         For element-wise activations this is ``a_slope * f'(z)``; softmax,
         whose every output depends on every input, overrides it.
         """
-        return a_slope * self.slope(z, a)
+        return np.multiply(a_slope, self.slope(z, a), out=out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -63,13 +70,14 @@ class Identity(Activation):
 
     name = "identity"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        return z
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return z  # no copy, even with out
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return np.ones_like(z)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
         return a_slope  # times a slope of 1
 
 
@@ -78,14 +86,15 @@ class Relu(Activation):
 
     name = "relu"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0)
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.maximum(z, 0, out=out)
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
-        return a_slope * (z > 0)  # the bool mask keeps a_slope's dtype
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        return np.multiply(a_slope, z > 0, out=out)  # the bool mask keeps a_slope's dtype
 
 
 class LeakyRelu(Activation):
@@ -98,8 +107,10 @@ class LeakyRelu(Activation):
             raise ValueError(f"leaky_relu alpha must be in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, z * z.dtype.type(self.alpha))
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # max(z, alpha * z) is z for z > 0 and alpha * z below, as 0 <= alpha < 1.
+        scaled = np.multiply(z, z.dtype.type(self.alpha), out=out)
+        return np.maximum(z, scaled, out=scaled)
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return np.where(z > 0, z.dtype.type(1), z.dtype.type(self.alpha))
@@ -111,15 +122,20 @@ class LeakyRelu(Activation):
 class Sigmoid(Activation):
     """``f(z) = 1 / (1 + exp(-z))``, slope ``f(z) * (1 - f(z))`` (at most 0.25).
 
-    Computed as ``exp(-|z|)`` based branches so ``exp`` never overflows,
-    whatever ``z`` is.
+    Computed as written, which is exact to a few units in the last place for
+    every ``z``: where ``exp(-z)`` overflows (``z < -88`` in float32, ``-709``
+    in float64) it becomes ``inf`` and ``1 / inf`` is 0, the sigmoid rounded
+    to the dtype. NumPy's overflow warning for that is switched off here.
     """
 
     name = "sigmoid"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        e = np.negative(z, out=out)
+        with np.errstate(over="ignore"):
+            np.exp(e, out=e)
+        e += 1
+        return np.reciprocal(e, out=e)
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return a * (1 - a)
@@ -130,8 +146,8 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z)
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.tanh(z, out=out)
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return 1 - a * a
@@ -148,21 +164,37 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        shifted = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(axis=-1, keepdims=True)
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # exp never overflows; ufunc reductions called directly skip the methods' Python layer
+        e = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
+        np.exp(e, out=e)
+        e /= np.add.reduce(e, axis=-1, keepdims=True)
+        return e
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return a * (1 - a)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
-        return a * (a_slope - (a_slope * a).sum(axis=-1, keepdims=True))
+    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        weighted = (a_slope * a).sum(axis=-1, keepdims=True)  # before out overwrites a_slope
+        z_slope = np.subtract(a_slope, weighted, out=out)
+        z_slope *= a
+        return z_slope
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Identity, Relu, LeakyRelu, Sigmoid, Tanh, Softmax)
 }
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones, kept for reuse: a sum over rows or columns as
+    one matrix product (a BLAS call), several times faster than ``sum(axis=...)``
+    when the summed axis crosses few numbers per row."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def get_activation(activation: str | Activation | None) -> Activation:

@@ -28,7 +28,11 @@ unweighted slope times ``m w_i / sum_i w_i`` (times ``w_i`` for ``sse``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from .activations import Activation, _ones, get_activation
 
 __all__ = [
     "Loss",
@@ -60,7 +64,8 @@ def _weigh_rows(slope: np.ndarray, sample_weight: np.ndarray | None,
         return slope
     factors = sample_weight * (len(sample_weight) / sample_weight.sum()) if mean \
         else sample_weight
-    return slope * factors[:, None]
+    slope *= factors[:, None]  # every caller passes an array of its own
+    return slope
 
 
 class Loss:
@@ -88,6 +93,19 @@ class Loss:
         Called once per call of ``Network.check_targets`` (so once per
         ``fit``, ``trace``, ``evaluate``), never per batch. Here: no limits.
         """
+
+    def value_and_predicted(self, z: np.ndarray, actual: np.ndarray,
+                            sample_weight: np.ndarray | None = None,
+                            out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """For a fused loss: its value and the output layer's values, both from the logits ``z``.
+
+        The fit loop's one call per batch at the output of a fused pair.
+        ``out``, an array shaped like ``z``, may receive the values; use the
+        one returned. A loss may compute both together to share work.
+        """
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+        value = self.value_from_logits(z, actual, **weighted)
+        return value, _fused_activation(self.fused_activation).value(z, out=out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -174,6 +192,15 @@ class MAE(Loss):
         return _weigh_rows(np.sign(predicted - actual) / predicted.size, sample_weight)
 
 
+@functools.cache
+def _fused_activation(name: str) -> Activation:
+    return get_activation(name)
+
+
+# Below these, exp(x) is finite in the dtype (its largest numbers are 3.4e38 and 1.8e308).
+_EXP_CAP = {np.dtype(np.float32): np.float32(88.0), np.dtype(np.float64): np.float64(709.0)}
+
+
 def _clip_probabilities(p: np.ndarray) -> np.ndarray:
     eps = np.finfo(p.dtype).eps
     return np.clip(p, eps, 1 - eps)
@@ -183,8 +210,9 @@ class BinaryCrossentropy(Loss):
     """Binary cross-entropy, averaged over samples and outputs (Keras, PyTorch).
 
     ``L = -mean(y log p + (1 - y) log(1 - p))``. Fused with a sigmoid output:
-    from the logits ``z``, ``L = mean(max(z, 0) - z y + log(1 + exp(-|z|)))``
-    and the slope at ``z`` is ``(p - y) / (m k)``.
+    from the logits ``z``, ``L = mean(log(1 + exp(-z)) + z (1 - y))``, which
+    never overflows (see :meth:`value_and_predicted`), and the slope at ``z``
+    is ``(p - y) / (m k)``.
     """
 
     name = "binary_crossentropy"
@@ -214,14 +242,44 @@ class BinaryCrossentropy(Loss):
 
     def value_from_logits(self, z: np.ndarray, actual: np.ndarray,
                           sample_weight: np.ndarray | None = None) -> float:
-        terms = np.maximum(z, 0) - z * actual + np.log1p(np.exp(-np.abs(z)))
+        return self.value_and_predicted(z, actual, sample_weight)[0]
+
+    def value_and_predicted(self, z: np.ndarray, actual: np.ndarray,
+                            sample_weight: np.ndarray | None = None,
+                            out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """The loss and the sigmoid of the logits ``z``, sharing ``d = 1 + exp(-z)``.
+
+        The sigmoid is ``p = 1 / d``; each term of the loss is ``log(1 +
+        exp(z)) - z y = log(d) + z (1 - y)``. ``-z`` is capped where ``exp``
+        would overflow (88 in float32, 709 in float64): there ``log(d)``
+        becomes ``-z``, which it equals to within ``exp(z)``, and ``p`` is
+        about 1e-38 (1e-308) instead of 0. No overflow, no warning to silence.
+        """
+        cap = _EXP_CAP.get(z.dtype)
+        if cap is None:
+            z = np.asarray(z, dtype=np.float64)
+            cap = _EXP_CAP[z.dtype]
+        d = np.negative(z, out=out)
+        np.minimum(d, cap, out=d)
+        np.exp(d, out=d)
+        d += 1
+        terms = np.log(d)
+        np.maximum(terms, np.negative(z), out=terms)  # log(1 + exp(-z)), also past the cap
+        z_not_y = z * actual
+        np.subtract(z, z_not_y, out=z_not_y)  # z (1 - y): exact for targets 0 and 1
+        terms += z_not_y
         if sample_weight is None:
-            return float(np.mean(terms))
-        return _weighted_mean(terms.mean(axis=1), sample_weight)
+            value = float(np.add.reduce(terms, axis=None)) / terms.size
+        else:
+            value = _weighted_mean(terms.mean(axis=1), sample_weight)
+        return value, np.reciprocal(d, out=d)
 
     def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
-                    sample_weight: np.ndarray | None = None) -> np.ndarray:
-        return _weigh_rows((predicted - actual) / predicted.size, sample_weight)
+                    sample_weight: np.ndarray | None = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
+        slope = np.subtract(predicted, actual, out=out)
+        slope /= slope.size
+        return _weigh_rows(slope, sample_weight)
 
 
 class CategoricalCrossentropy(Loss):
@@ -274,18 +332,37 @@ class CategoricalCrossentropy(Loss):
 
     def value_from_logits(self, z: np.ndarray, actual: np.ndarray,
                           sample_weight: np.ndarray | None = None) -> float:
-        top = z.max(axis=1, keepdims=True)
-        log_sum = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
-        # -sum_j y_j log p_j with log p_j = z_j - logsumexp(z)
-        terms = actual * (log_sum - z)
+        return self.value_and_predicted(z, actual, sample_weight)[0]
+
+    def value_and_predicted(self, z: np.ndarray, actual: np.ndarray,
+                            sample_weight: np.ndarray | None = None,
+                            out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """The loss and the softmax of the logits ``z``, sharing their exponentials.
+
+        With ``top = max_j z_j`` in each row, ``p = exp(z - top) / s`` with
+        ``s = sum_j exp(z_j - top)``, and ``-sum_j y_j log p_j = sum_j y_j
+        (top + log s - z_j)``: no ``log(0)``, no overflow.
+        """
+        top = np.maximum.reduce(z, axis=1)
+        e = np.subtract(z, top[:, None], out=out)
+        np.exp(e, out=e)
+        sums = np.matmul(e, _ones(z.shape[1], e.dtype))  # each row's sum, in one BLAS call
+        e /= sums[:, None]  # the softmax
+        log_sum = np.log(sums, out=sums)
+        log_sum += top
+        minus_log_p = np.subtract(log_sum[:, None], z)
         if sample_weight is None:
-            return float(np.sum(terms) / z.shape[0])
-        return _weighted_mean(terms.sum(axis=1), sample_weight)
+            return float(np.vdot(actual, minus_log_p)) / z.shape[0], e
+        minus_log_p *= actual
+        return _weighted_mean(np.add.reduce(minus_log_p, axis=1), sample_weight), e
 
     def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
-                    sample_weight: np.ndarray | None = None) -> np.ndarray:
+                    sample_weight: np.ndarray | None = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
         # Exact for rows of y that sum to 1 (one-hot or label-smoothed targets).
-        return _weigh_rows((predicted - actual) / predicted.shape[0], sample_weight)
+        slope = np.subtract(predicted, actual, out=out)
+        slope /= slope.shape[0]
+        return _weigh_rows(slope, sample_weight)
 
 
 LOSSES: dict[str, type[Loss]] = {

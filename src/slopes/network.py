@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,12 +20,14 @@ import numpy as np
 from .activations import Activation
 from .layers import Dense, as_float_dtype
 from .losses import Loss, get_loss
-from .trace import Trace
 from .validation import check_X, check_y, short_repr
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .callbacks import Callback, History
     from .optimizers import Optimizer
+    from .trace import Trace
 
 __all__ = ["Network"]
 
@@ -246,6 +247,8 @@ class Network:
         node_slopes, input_slopes, w_slopes, b_slopes = self.backward(
             zs, values, actual, loss_fn, for_trace=True
         )
+        from .trace import Trace  # here, so that `import slopes` stays quick
+
         return Trace(
             network=self,
             loss_function=loss_fn,

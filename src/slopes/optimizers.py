@@ -50,15 +50,30 @@ class Optimizer:
         self.iterations = 0
 
     def updates(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> list[np.ndarray]:
+        self._start_step(len(params))
+        return [self._update(p, g, s) for p, g, s in zip(params, slopes, self.state, strict=True)]
+
+    def flat_updates(self, slopes: np.ndarray, n_params: int, out: np.ndarray) -> bool:
+        """The updates of all parameters at once, from their slopes laid end to end.
+
+        ``slopes`` is one flat array holding the slopes of ``n_params``
+        parameters one after the other; the updates are written into ``out``
+        in the same layout, as :meth:`updates` would compute them, and the
+        step is counted. Returns False, writing nothing, when the rule needs
+        each parameter apart (momentum, weight decay, Adam): then use
+        :meth:`updates`. The fit loop's one call per batch.
+        """
+        return False
+
+    def _start_step(self, n_params: int) -> None:
         if self.state is None:
-            self.state = [{} for _ in params]
-        elif len(self.state) != len(params):
+            self.state = [{} for _ in range(n_params)]
+        elif len(self.state) != n_params:
             raise ValueError(
                 f"this optimizer holds state for {len(self.state)} parameters, but got "
-                f"{len(params)}; use a new optimizer for a different network"
+                f"{n_params}; use a new optimizer for a different network"
             )
         self.iterations += 1
-        return [self._update(p, g, s) for p, g, s in zip(params, slopes, self.state, strict=True)]
 
     def step(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> None:
         """Apply one update in place: ``p -= update`` for every parameter."""
@@ -98,6 +113,15 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum!r}")
         self.nesterov = bool(nesterov)
+
+    def flat_updates(self, slopes: np.ndarray, n_params: int, out: np.ndarray) -> bool:
+        # Plain SGD, learning_rate * slope, is the same for every number: one
+        # multiplication covers every parameter. The rest needs each parameter.
+        if self.momentum or self.weight_decay or type(self)._update is not SGD._update:
+            return False
+        self._start_step(n_params)
+        np.multiply(slopes, slopes.dtype.type(self.learning_rate), out=out)
+        return True
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
         dt = p.dtype.type

@@ -25,6 +25,7 @@ from .losses import Loss, get_loss
 from .metrics import get_metrics
 from .optimizers import Optimizer, get_optimizer
 from .validation import check_bool, check_callbacks, check_positive_int, check_seed, check_X
+from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .network import Network
@@ -192,7 +193,10 @@ def fit(
 
     n = x.shape[0]
     slices = batch_slices(n, batch_size)
+    workspace = None
     try:
+        # The network's parameters live in the workspace's flat arrays until release().
+        workspace = Workspace(net, loss_fn, n if batch_size is None else min(batch_size, n))
         # Overflow is detected and reported as TrainingDiverged, not as NumPy warnings.
         with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore"):
             for cb in all_callbacks:
@@ -201,36 +205,46 @@ def fit(
                 for cb in all_callbacks:
                     cb.on_epoch_begin(epoch, {})
                 order = rng.permutation(n) if shuffle else None
-                sums = dict.fromkeys(["loss", *metric_fns], 0.0)
+                # Plain variables, not a dict: with one batch per epoch this bookkeeping
+                # costs as much as a small network's arithmetic.
+                loss_total = 0.0
+                metric_totals = dict.fromkeys(metric_fns, 0.0)
                 seen = used = 0
                 mass = 0.0  # the trained batches' weight: their sizes, or their sample weights
                 for b, sl in enumerate(slices):
-                    rows = sl if order is None else order[sl]
-                    xb, yb = x[rows], actual[rows]
+                    if order is None:  # views, no copies
+                        xb, yb = x[sl], actual[sl]
+                        wb = None if weights is None else weights[sl]
+                    else:  # gathered by index into the workspace's buffers
+                        xb, yb, wb = workspace.gather(order[sl], x, actual, weights)
                     size = xb.shape[0]
                     seen += size
                     if weights is None:
-                        wb, batch_mass = None, size
+                        batch_mass = size
                     else:
-                        wb = weights[rows]
                         batch_mass = float(wb.sum())
                         if batch_mass == 0:
                             continue  # every row weighs 0: as if the batch were not there
-                    batch_loss, predicted = _train_step(net, loss_fn, opt, xb, yb,
+                    if all_callbacks and not workspace.in_sync():
+                        # A callback gave a layer new arrays: train those from here on.
+                        workspace.release()
+                        workspace = Workspace(net, loss_fn, workspace.batch_rows)
+                    batch_loss, predicted = _train_step(workspace, opt, xb, yb,
                                                         epoch, b, history, wb)
                     used += size
                     mass += batch_mass
-                    sums["loss"] += batch_loss * batch_mass
+                    loss_total += batch_loss * batch_mass
                     for name, fn in metric_fns.items():
-                        sums[name] += fn(predicted, yb) * size
+                        metric_totals[name] += fn(predicted, yb) * size
                     for cb in all_callbacks:
                         cb.on_batch_end(b, {"batch": b, "size": size, "loss": batch_loss})
                     if run.interrupted:
                         break
                 if run.interrupted and seen < n:
                     break  # a partial epoch is not recorded
-                logs = {name: total / (mass if name == "loss" else used)
-                        for name, total in sums.items()}
+                logs = {"loss": loss_total / mass}
+                for name, total in metric_totals.items():
+                    logs[name] = total / used
                 if x_val is not None:
                     logs.update(_evaluate(net, loss_fn, metric_fns, x_val, y_val, w_val))
                 for key, value in logs.items():
@@ -247,12 +261,14 @@ def fit(
             for cb in all_callbacks:
                 cb.on_train_end({})
     finally:
+        if workspace is not None:
+            workspace.release()
         if isinstance(progress, ProgressBar):
             progress.close()
     return history
 
 
-def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb: np.ndarray,
+def _train_step(workspace: Workspace, opt: Optimizer, xb: np.ndarray, yb: np.ndarray,
                 epoch: int, batch: int, history: History,
                 wb: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Forward, backward and one optimizer step on one batch; returns its loss and predictions.
@@ -260,26 +276,35 @@ def _train_step(net: Network, loss_fn: Loss, opt: Optimizer, xb: np.ndarray, yb:
     ``wb`` holds the batch's sample weights, or None. Nothing is written to
     the network unless every new weight is finite.
     """
-    zs, values = net.forward(xb)
-    batch_loss = net.loss_value(loss_fn, zs[-1], values[-1], yb, wb)
-    net.backward(zs, values, yb, loss_fn, sample_weight=wb)
-    params = net.parameters()
-    slopes = [g for layer in net.layers for g in layer.parameter_slopes()]
-    # Non-finite slopes make non-finite new weights, so one check of the new
-    # weights (a sum propagates NaN and inf) covers both on the hot path; the
-    # slow path below finds the layer to blame.
-    new_params = [p - d for p, d in zip(params, opt.updates(params, slopes), strict=True)]
-    if not (math.isfinite(batch_loss) and all(math.isfinite(p.sum()) for p in new_params)):
-        layer = _first_bad_layer(net)
-        what = "slopes"
-        if layer is None:
-            owners = [k for k, lay in enumerate(net.layers) for _ in lay.parameters()]
-            bad = [owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all()]
-            layer, what = (bad[0], "weights") if bad else (None, "loss")
-        _diverged(net, opt, epoch, batch, layer, what, batch_loss, history)
-    for p, new in zip(params, new_params, strict=True):
-        p[...] = new
-    return batch_loss, values[-1]
+    batch_loss, predicted = workspace.forward_backward(xb, yb, wb)
+    updates = workspace.compute_updates(opt)
+    # One dot product checks every update: it is NaN or infinite when an
+    # update is (a non-finite slope makes a non-finite update), and finite
+    # updates of finite weights stay finite (the workspace knows when the
+    # weights are too close to the largest float to be sure). A dot product
+    # of merely huge updates overflows too: the exact check tells them apart.
+    if not (math.isfinite(batch_loss) and math.isfinite(np.dot(updates, updates))) \
+            or workspace.near_overflow:
+        _check_step(workspace, opt, epoch, batch, batch_loss, history)
+    workspace.apply()
+    return batch_loss, predicted
+
+
+def _check_step(workspace: Workspace, opt: Optimizer, epoch: int, batch: int,
+                batch_loss: float, history: History) -> None:
+    """Raise TrainingDiverged, naming the layer to blame, unless loss and new weights are finite."""
+    new_params = [p - d for p, d in zip(workspace.param_views, workspace.update_views,
+                                        strict=True)]
+    if math.isfinite(batch_loss) and all(np.isfinite(p).all() for p in new_params):
+        return
+    net = workspace.net
+    layer = _first_bad_layer(net)
+    what = "slopes"
+    if layer is None:
+        owners = [k for k, lay in enumerate(net.layers) for _ in lay.parameters()]
+        bad = [owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all()]
+        layer, what = (bad[0], "weights") if bad else (None, "loss")
+    _diverged(net, opt, epoch, batch, layer, what, batch_loss, history)
 
 
 def _first_bad_layer(net: Network) -> int | None:

@@ -1,0 +1,243 @@
+"""The fit loop's arrays, made once per ``fit``, so that a batch allocates almost nothing.
+
+While ``fit`` runs, every weight and bias of the network lives in one flat
+array, :attr:`Workspace.parameters`, and each layer's ``weights`` and ``bias``
+are views into it. Their slopes live in a second flat array,
+:attr:`Workspace.slopes` (``layer.weight_slopes`` and ``layer.bias_slopes``
+are views into it), and the optimizer's updates in a third. One batch then is:
+
+- forward, layer by layer: ``z = x @ weights + bias`` (:meth:`Dense.node_inputs`)
+  and ``a = f(z)`` (``Activation.value``), written into the layer's buffers;
+- at the output: the loss, the predictions and the slope of the loss at the
+  output layer's node inputs. A fused pair (sigmoid + binary cross-entropy,
+  softmax + categorical cross-entropy) gets the first two from the logits in
+  one call (:meth:`Loss.value_and_predicted`) and the slope is ``p - y``
+  scaled (:meth:`Loss.logit_slope`);
+- backward, from the last layer: the slopes of each layer's weights and bias,
+  written into the flat slopes, and those of the nodes feeding it
+  (:meth:`Dense.backward`), times the slope of their activation
+  (``Activation.backward``);
+- one update of every parameter at once: ``updates = optimizer(slopes)``,
+  then ``parameters -= updates`` (:meth:`apply`), which the fit loop does
+  only after checking the updates are finite.
+
+These are the steps of :meth:`Network.forward` and :meth:`Network.backward`
+(which :meth:`Network.trace` uses), with the same layer, activation and loss
+methods: only where the numbers are written changes. When ``fit`` ends, stops
+or fails, :meth:`Workspace.release` gives each layer back its own arrays,
+holding the trained numbers, and copies of the last batch's slopes.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .losses import Loss
+    from .network import Network
+    from .optimizers import Optimizer
+
+__all__ = ["Workspace"]
+
+
+class Workspace:
+    """Preallocated arrays for training ``net`` on batches of at most ``batch_rows`` rows.
+
+    Making one points the layers' parameters and slopes at its flat arrays;
+    :meth:`release` undoes it. See the module's notes.
+    """
+
+    def __init__(self, net: Network, loss_fn: Loss, batch_rows: int) -> None:
+        self.net = net
+        self.layers = list(net.layers)
+        self.loss_fn = loss_fn
+        dtype = net.dtype
+        params = net.parameters()
+        self.n_params = len(params)
+        self.parameters = np.concatenate([p.ravel() for p in params])
+        self.slopes = np.zeros_like(self.parameters)
+        self.updates = np.empty_like(self.parameters)
+        self.batch_rows = batch_rows
+        # Finite updates whose dot product is finite are below sqrt(largest float) each,
+        # so they cannot make a weight below a quarter of the largest float overflow;
+        # the fit loop checks every new weight of a network with weights bigger than that.
+        self.near_overflow = not np.abs(self.parameters).max() < np.finfo(dtype).max / 4
+        # What each layer held before, to give it back (a layer may appear twice).
+        self._own = {id(layer): (layer, layer.weights, layer.bias) for layer in self.layers}
+        self.param_views: list[np.ndarray] = []
+        self.slope_views: list[np.ndarray] = []
+        self.update_views: list[np.ndarray] = []
+        offset = 0
+        for p in params:
+            end = offset + p.size
+            for flat, views in ((self.parameters, self.param_views),
+                                (self.slopes, self.slope_views),
+                                (self.updates, self.update_views)):
+                views.append(flat[offset:end].reshape(p.shape))
+            offset = end
+        # Per layer: (weights, bias, weight slopes, bias slopes) views.
+        self._held: list[tuple] = []
+        k = 0
+        for layer in self.layers:
+            if layer.has_bias:
+                held = (self.param_views[k], self.param_views[k + 1],
+                        self.slope_views[k], self.slope_views[k + 1])
+                k += 2
+            else:
+                held = (self.param_views[k], None, self.slope_views[k], None)
+                k += 1
+            self._held.append(held)
+            layer._weights, layer._bias, layer.weight_slopes, layer.bias_slopes = held
+        # Node inputs, node values and slopes, one (batch_rows, n_out) array each per layer.
+        self._buffers = [tuple(np.empty((batch_rows, layer.n_out), dtype) for _ in range(3))
+                         for layer in self.layers]
+        self._by_rows: dict[int, tuple[list, list, list]] = {}
+        # This batch's node inputs and node values (inputs first), as Network.forward returns.
+        self._zs: list[np.ndarray | None] = [None] * len(self.layers)
+        self._values: list[np.ndarray | None] = [None] * (len(self.layers) + 1)
+        self._inputs: dict[int, tuple[np.ndarray, ...]] = {}
+        # Layers and activations of one's own may not take out=: they get no buffers.
+        self._forward_out = [_takes_out(_function(layer.forward))
+                             and _takes_out(_function(layer.activation.value))
+                             for layer in self.layers]
+        self._backward = [_with_out(layer.activation.backward) for layer in self.layers]
+        self.fused = loss_fn.fused_activation is not None
+        if self.fused:
+            self._logit_slope = _with_out(loss_fn.logit_slope)
+
+    # ------------------------------------------------------------------ one batch
+    def forward_backward(self, x: np.ndarray, actual: np.ndarray,
+                         sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """The loss and the predictions for one batch; fills the slopes of every parameter.
+
+        ``x`` (m, n_inputs), ``actual`` (m, n_outputs) and ``sample_weight``
+        (m,) or None are checked already and of the network's dtype. The
+        predictions returned live in a buffer the next batch overwrites.
+        """
+        zs_out, values_out, slopes_out = self._rows(x.shape[0])
+        layers, loss_fn = self.layers, self.loss_fn
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+        last = len(layers) - 1
+        zs, values = self._zs, self._values
+        values[0] = x
+        for k, layer in enumerate(layers):
+            if k == last and self.fused:  # the output activation comes with the loss
+                zs[k] = layer.node_inputs(values[k], zs_out[k])
+                loss, values[k + 1] = loss_fn.value_and_predicted(
+                    zs[k], actual, sample_weight, out=values_out[k])
+                z_slope = self._logit_slope(values[k + 1], actual, **weighted,
+                                            out=slopes_out[k])
+            elif self._forward_out[k]:
+                zs[k], values[k + 1] = layer.forward(values[k], (zs_out[k], values_out[k]))
+            else:
+                zs[k], values[k + 1] = layer.forward(values[k])
+        predicted = values[-1]
+        if not self.fused:
+            loss = loss_fn.value(predicted, actual, **weighted)
+            node_slope = loss_fn.slope(predicted, actual, **weighted)
+            z_slope = self._backward[last](zs[last], predicted, node_slope, out=slopes_out[last])
+        for k in range(last, -1, -1):
+            layer = layers[k]
+            w_slopes, b_slopes = self._held[k][2:]
+            x_slope = layer.backward(values[k], z_slope, k > 0,
+                                     (w_slopes, b_slopes, slopes_out[k - 1] if k else None))[2]
+            layer.weight_slopes, layer.bias_slopes = w_slopes, b_slopes
+            if k:
+                z_slope = self._backward[k - 1](zs[k - 1], values[k], x_slope, out=x_slope)
+        return loss, predicted
+
+    def compute_updates(self, optimizer: Optimizer) -> np.ndarray:
+        """The optimizer's updates of every parameter, laid out as :attr:`parameters`."""
+        if not optimizer.flat_updates(self.slopes, self.n_params, self.updates):
+            updates = optimizer.updates(self.param_views, self.slope_views)
+            for view, update in zip(self.update_views, updates, strict=True):
+                np.copyto(view, update)
+        return self.updates
+
+    def apply(self) -> None:
+        """``parameters -= updates``: every weight and bias of the network takes its step."""
+        np.subtract(self.parameters, self.updates, out=self.parameters)
+
+    def gather(self, rows: np.ndarray, *arrays: np.ndarray | None) -> list[np.ndarray | None]:
+        """``array[rows]`` for each array (or None), copied into buffers kept for the next batch."""
+        out = self._inputs.get(len(rows))
+        if out is None:
+            out = self._inputs[len(rows)] = tuple(
+                None if a is None else np.empty((len(rows), *a.shape[1:]), a.dtype)
+                for a in arrays)
+        # mode="clip" skips the bounds check that would make take copy through a buffer;
+        # rows is a permutation of valid indices.
+        return [None if a is None else np.take(a, rows, axis=0, out=o, mode="clip")
+                for a, o in zip(arrays, out, strict=True)]
+
+    # -------------------------------------------------------------- bookkeeping
+    def in_sync(self) -> bool:
+        """Whether the network still holds this workspace's arrays (a callback may replace them)."""
+        if len(self.net.layers) != len(self.layers):
+            return False
+        for layer, mine, held in zip(self.net.layers, self.layers, self._held, strict=True):
+            if layer is not mine or layer._weights is not held[0] or layer._bias is not held[1]:
+                return False
+        return True
+
+    def release(self) -> None:
+        """Give the layers back their own arrays, holding the current numbers.
+
+        A layer given new arrays meanwhile (``layer.weights = ...`` in a
+        callback) keeps those. The slopes of the last batch stay, copied.
+        """
+        done = set()
+        for layer, held in zip(reversed(self.layers), reversed(self._held), strict=True):
+            if id(layer) in done:
+                continue  # a layer used twice holds the views of its last use
+            done.add(id(layer))
+            _, weights, bias = self._own[id(layer)]
+            for name, own, view in (("_weights", weights, held[0]), ("_bias", bias, held[1])):
+                if view is not None and getattr(layer, name) is view:
+                    own[...] = view
+                    setattr(layer, name, own)
+            if layer.weight_slopes is held[2]:
+                layer.weight_slopes = held[2].copy()
+            if held[3] is not None and layer.bias_slopes is held[3]:
+                layer.bias_slopes = held[3].copy()
+
+    def _rows(self, m: int) -> tuple[list, list, list]:
+        """The buffers' first ``m`` rows (every batch has the full number but the last)."""
+        views = self._by_rows.get(m)
+        if views is None:
+            views = self._by_rows[m] = tuple(
+                [buffers[i][:m] for buffers in self._buffers] for i in range(3))
+        return views
+
+
+def _with_out(method: Callable) -> Callable:
+    """``method`` itself when it takes ``out=``, else a wrapper that drops it.
+
+    Activations and losses of one's own may leave ``out`` out; they then
+    return new arrays, which the workspace uses as they are.
+    """
+    if _takes_out(_function(method)):
+        return method
+
+    def without_out(*args: object, out: object = None, **kwargs: object) -> np.ndarray:
+        return method(*args, **kwargs)
+
+    return without_out
+
+
+def _function(method: Callable) -> Callable:
+    return getattr(method, "__func__", method)
+
+
+@functools.lru_cache(maxsize=64)
+def _takes_out(function: Callable) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "out" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())

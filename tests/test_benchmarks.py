@@ -1,0 +1,37 @@
+"""benchmarks/train_mlp.py keeps running: a quick run on small configurations (not timed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_train_mlp_quick_run_writes_json_and_markdown(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/train_mlp.py", "--quick", "--configs", "tiny,small",
+         "--libraries", "numpy", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "train_mlp.json").read_text())
+    assert set(results["configs"]) == {"tiny", "small"}
+    for res in results["configs"].values():
+        libs = res["libraries"]
+        assert set(libs) == {"slopes", "numpy loop"}
+        assert libs["slopes"]["slopes_speedup"] == 1.0
+        for entry in libs.values():
+            assert entry["samples_per_second"] > 0 and entry["gflops"] > 0
+        # The NumPy loop starts from slopes' weights and takes the same steps.
+        assert libs["numpy loop"]["agreement"] < 1e-4
+    assert results["matmul_gflops"] > 0
+    assert results["import"]["optional_modules_loaded"] == []
+    table = (tmp_path / "train_mlp.md").read_text()
+    assert "| tiny | 6-2-1 |" in table and "vs NumPy loop" in table
+    assert "slopes >= 0.9x numpy loop on small" in table
+
+
+def test_train_mlp_refuses_unknown_names():
+    result = subprocess.run([sys.executable, "benchmarks/train_mlp.py", "--configs", "huge"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2 and "unknown configuration or library: huge" in result.stderr

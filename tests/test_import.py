@@ -1,0 +1,25 @@
+"""`import slopes` stays light: the optional dependencies load only when used."""
+
+import json
+import subprocess
+import sys
+
+OPTIONAL = ("pandas", "matplotlib", "sklearn", "scipy", "torch")
+
+
+def test_import_slopes_loads_no_optional_dependency():
+    code = ("import json, sys, slopes; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    loaded = set(json.loads(result.stdout))
+    assert "slopes" in loaded and "numpy" in loaded
+    assert loaded.isdisjoint(OPTIONAL), sorted(loaded & set(OPTIONAL))
+
+
+def test_lazy_names_still_import():
+    code = ("import slopes; from slopes import Trace, History, GradientCheck, check_gradients; "
+            "print(Trace.__module__, History.__module__, check_gradients.__module__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.split() == ["slopes.trace", "slopes.callbacks", "slopes.gradcheck"]
