@@ -205,7 +205,12 @@ class Dense:
             # The sum over the samples as a product with ones: one BLAS call, several
             # times faster than z_slope.sum(axis=0) when the layer has few nodes.
             bias_slopes = np.matmul(_ones(z_slope.shape[0], z_slope.dtype), z_slope, out=b_out)
-        x_slope = np.matmul(z_slope, self._weights.T, out=x_out) if need_x_slope else None
+        x_slope = None
+        if need_x_slope:
+            if self.n_out == 1:  # an outer product: a multiplication, no BLAS call
+                x_slope = np.multiply(z_slope, self._weights.T, out=x_out)
+            else:
+                x_slope = np.matmul(z_slope, self._weights.T, out=x_out)
         return weight_slopes, bias_slopes, x_slope
 
     def astype(self, dtype: object) -> Dense:

@@ -193,6 +193,9 @@ def fit(
 
     n = x.shape[0]
     slices = batch_slices(n, batch_size)
+    # Unshuffled batches are the same views every epoch: cut them once.
+    batches = None if shuffle else [
+        (x[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
     workspace = None
     try:
         # The network's parameters live in the workspace's flat arrays until release().
@@ -213,8 +216,7 @@ def fit(
                 mass = 0.0  # the trained batches' weight: their sizes, or their sample weights
                 for b, sl in enumerate(slices):
                     if order is None:  # views, no copies
-                        xb, yb = x[sl], actual[sl]
-                        wb = None if weights is None else weights[sl]
+                        xb, yb, wb = batches[b]
                     else:  # gathered by index into the workspace's buffers
                         xb, yb, wb = workspace.gather(order[sl], x, actual, weights)
                     size = xb.shape[0]
@@ -277,16 +279,9 @@ def _train_step(workspace: Workspace, opt: Optimizer, xb: np.ndarray, yb: np.nda
     the network unless every new weight is finite.
     """
     batch_loss, predicted = workspace.forward_backward(xb, yb, wb)
-    updates = workspace.compute_updates(opt)
-    # One dot product checks every update: it is NaN or infinite when an
-    # update is (a non-finite slope makes a non-finite update), and finite
-    # updates of finite weights stay finite (the workspace knows when the
-    # weights are too close to the largest float to be sure). A dot product
-    # of merely huge updates overflows too: the exact check tells them apart.
-    if not (math.isfinite(batch_loss) and math.isfinite(np.dot(updates, updates))) \
-            or workspace.near_overflow:
+    if not workspace.update(opt, batch_loss):  # its quick check could not vouch for the step
         _check_step(workspace, opt, epoch, batch, batch_loss, history)
-    workspace.apply()
+        workspace.apply()
     return batch_loss, predicted
 
 

@@ -7,6 +7,7 @@ is reported in words instead of surfacing as a broadcasting error.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -59,6 +60,10 @@ def _to_float_array(name: str, data: object, dtype: np.dtype) -> np.ndarray:
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=dtype)
+    # A NaN or an infinity makes the sum of squares non-finite: one BLAS pass over the
+    # numbers, where isfinite makes three. Huge values overflow it too: look closer then.
+    if arr.flags.c_contiguous and math.isfinite(np.dot(arr.ravel(), arr.ravel())):
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         where = np.argwhere(bad)[0]

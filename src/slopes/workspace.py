@@ -18,8 +18,8 @@ are views into it), and the optimizer's updates in a third. One batch then is:
   (:meth:`Dense.backward`), times the slope of their activation
   (``Activation.backward``);
 - one update of every parameter at once: ``updates = optimizer(slopes)``,
-  then ``parameters -= updates`` (:meth:`apply`), which the fit loop does
-  only after checking the updates are finite.
+  then ``parameters -= updates``, once one dot product has shown the updates
+  finite (:meth:`update`).
 
 These are the steps of :meth:`Network.forward` and :meth:`Network.backward`
 (which :meth:`Network.trace` uses), with the same layer, activation and loss
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -119,8 +120,10 @@ class Workspace:
         (m,) or None are checked already and of the network's dtype. The
         predictions returned live in a buffer the next batch overwrites.
         """
-        zs_out, values_out, slopes_out = self._rows(x.shape[0])
+        m = x.shape[0]
+        zs_out, values_out, slopes_out, backward_out = self._by_rows.get(m) or self._rows(m)
         layers, loss_fn = self.layers, self.loss_fn
+        # Only when given, so that a loss of one's own without sample_weight still works.
         weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         last = len(layers) - 1
         zs, values = self._zs, self._values
@@ -143,21 +146,37 @@ class Workspace:
             z_slope = self._backward[last](zs[last], predicted, node_slope, out=slopes_out[last])
         for k in range(last, -1, -1):
             layer = layers[k]
-            w_slopes, b_slopes = self._held[k][2:]
-            x_slope = layer.backward(values[k], z_slope, k > 0,
-                                     (w_slopes, b_slopes, slopes_out[k - 1] if k else None))[2]
-            layer.weight_slopes, layer.bias_slopes = w_slopes, b_slopes
+            out = backward_out[k]  # (weight slopes, bias slopes, slopes of the feeding nodes)
+            x_slope = layer.backward(values[k], z_slope, k > 0, out)[2]
+            layer.weight_slopes, layer.bias_slopes = out[0], out[1]
             if k:
                 z_slope = self._backward[k - 1](zs[k - 1], values[k], x_slope, out=x_slope)
         return loss, predicted
 
-    def compute_updates(self, optimizer: Optimizer) -> np.ndarray:
-        """The optimizer's updates of every parameter, laid out as :attr:`parameters`."""
-        if not optimizer.flat_updates(self.slopes, self.n_params, self.updates):
-            updates = optimizer.updates(self.param_views, self.slope_views)
-            for view, update in zip(self.update_views, updates, strict=True):
+    def update(self, optimizer: Optimizer, loss: float) -> bool:
+        """The optimizer's step: the updates of every parameter, applied if surely finite.
+
+        Computes :attr:`updates` from :attr:`slopes` and, when ``loss`` is
+        finite and one dot product of the updates is too, applies them and
+        returns True. The dot product is NaN or infinite whenever an update
+        is (a non-finite slope makes a non-finite update), and finite updates
+        of weights below a quarter of the largest float keep them finite.
+        Otherwise (a non-finite loss or update, merely huge updates whose
+        squares overflow, or huge weights) returns False, having changed no
+        weight: the fit loop then checks each new weight and calls
+        :meth:`apply` or stops.
+        """
+        updates = self.updates
+        if not optimizer.flat_updates(self.slopes, self.n_params, updates):
+            for view, update in zip(self.update_views,
+                                    optimizer.updates(self.param_views, self.slope_views),
+                                    strict=True):
                 np.copyto(view, update)
-        return self.updates
+        if self.near_overflow or not (math.isfinite(loss)
+                                      and math.isfinite(np.dot(updates, updates))):
+            return False
+        np.subtract(self.parameters, updates, out=self.parameters)
+        return True
 
     def apply(self) -> None:
         """``parameters -= updates``: every weight and bias of the network takes its step."""
@@ -206,12 +225,16 @@ class Workspace:
             if held[3] is not None and layer.bias_slopes is held[3]:
                 layer.bias_slopes = held[3].copy()
 
-    def _rows(self, m: int) -> tuple[list, list, list]:
-        """The buffers' first ``m`` rows (every batch has the full number but the last)."""
-        views = self._by_rows.get(m)
-        if views is None:
-            views = self._by_rows[m] = tuple(
-                [buffers[i][:m] for buffers in self._buffers] for i in range(3))
+    def _rows(self, m: int) -> tuple[list, list, list, list]:
+        """The buffers' first ``m`` rows (every batch has the full number but the last).
+
+        Node inputs, node values and slopes per layer, and per layer the
+        arrays its backward pass writes into.
+        """
+        zs, values, slopes = ([buffers[i][:m] for buffers in self._buffers] for i in range(3))
+        backward = [(held[2], held[3], slopes[k - 1] if k else None)
+                    for k, held in enumerate(self._held)]
+        views = self._by_rows[m] = (zs, values, slopes, backward)
         return views
 
 
