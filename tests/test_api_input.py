@@ -463,8 +463,9 @@ def test_dense_bad_arguments(kwargs, error, message):
         pytest.param([[2]], {}, ValueError,
                      r"^sizes needs at least 2 entries \(inputs and outputs\), got \[2\]$",
                      id="one-size"),
-        pytest.param([[2, 0, 1]], {}, ValueError, r"^n_out must be a positive int, got 0$",
-                     id="zero-size"),
+        pytest.param([[2, 0, 1]], {}, ValueError,
+                     r"^sizes\[1\] \(the size of hidden layer 0\) must be a positive int, got 0; "
+                     r"sizes was \[2, 0, 1\]$", id="zero-size"),
         pytest.param([[2, 1]], {"bias": "no"}, TypeError,
                      r"^bias must be True or False, got 'no'$", id="bias-string"),
         pytest.param([[2, 1]], {"dtype": None}, ValueError,
@@ -591,3 +592,92 @@ def re_escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+# ------------------------------------------- messages found while writing docs/reliability.md
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: Network.mlp([2, 3, 1], seed=-1), id="mlp"),
+    pytest.param(lambda: Dense(2, 1, seed=-1), id="Dense"),
+    pytest.param(lambda: slopes.initializers.make_rng(-1), id="make_rng"),
+])
+def test_negative_seed_is_named_not_numpys_words(make):
+    with pytest.raises(ValueError, match=r"^seed must be an int >= 0, a numpy Generator or None, "
+                                         r"got -1$"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        pytest.param(5, r"^sizes must be a list of layer sizes, inputs first, like \[2, 3, 1\], "
+                        r"got 5 \(int\)$", id="int"),
+        pytest.param("2,3,1", r"^sizes must be a list of layer sizes, .*, got '2,3,1' \(str\)$",
+                     id="string"),
+        pytest.param(None, r"^sizes must be a list of layer sizes, .*, got None \(NoneType\)$",
+                     id="none"),
+    ],
+)
+def test_mlp_sizes_not_a_list(sizes, message):
+    with pytest.raises(TypeError, match=message):
+        Network.mlp(sizes)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        pytest.param([0, 1], r"^sizes\[0\] \(the number of inputs\) must be a positive int, "
+                             r"got 0; sizes was \[0, 1\]$", id="no-inputs"),
+        pytest.param([2, 3, 0], r"^sizes\[2\] \(the number of outputs\) must be a positive int, "
+                                r"got 0", id="no-outputs"),
+        pytest.param([2, 4, -3, 1], r"^sizes\[2\] \(the size of hidden layer 1\) must be a "
+                                    r"positive int, got -3", id="negative-hidden"),
+        pytest.param([2, 2.5, 1], r"^sizes\[1\] \(the size of hidden layer 0\) must be a "
+                                  r"positive int, got 2\.5", id="fraction"),
+        pytest.param([2, True, 1], r"^sizes\[1\] .* got True", id="bool"),
+    ],
+)
+def test_mlp_bad_size_names_the_layer(sizes, message):
+    with pytest.raises(ValueError, match=message):
+        Network.mlp(sizes)
+
+
+def test_mlp_numpy_sizes_accepted():
+    assert Network.mlp(np.array([2, 3, 1]), seed=0).sizes == [2, 3, 1]
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        pytest.param(Dense(2, 1), r"^layers must be a list of Dense layers, got one Dense; "
+                                  r"write Network\(\[Dense\(\.\.\.\)\]\)$", id="one-Dense"),
+        pytest.param(Dense, r"^layers must be a list of Dense layers, got the class Dense; "
+                            r"write Network\(\[Dense\(n_in, n_out\)\]\)$", id="the-class"),
+        pytest.param([Dense], r"^layers\[0\] must be a Dense layer, got the class Dense; "
+                              r"write Dense\(n_in, n_out\) to make one$", id="list-of-class"),
+        pytest.param(None, r"^layers must be a list of Dense layers, got None \(NoneType\)$",
+                     id="none"),
+        pytest.param(3, r"^layers must be a list of Dense layers, got 3 \(int\)$", id="int"),
+    ],
+)
+def test_network_layers_not_a_list(layers, message):
+    with pytest.raises(TypeError, match=message):
+        Network(layers)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "message"),
+    [
+        pytest.param(slopes.optimizers.SGD,
+                     r"^optimizer must be a name or an Optimizer object, got the class SGD; "
+                     r"write optimizer=SGD\(\) or optimizer='sgd'$", id="SGD-class"),
+        pytest.param(slopes.optimizers.Adam,
+                     r"^optimizer must be a name or an Optimizer object, got the class Adam; "
+                     r"write optimizer=Adam\(\) or optimizer='adam'$", id="Adam-class"),
+        pytest.param(5, r"^optimizer must be a name \(sgd, adam\) or an Optimizer object, got 5 "
+                        r"\(int\)$", id="int"),
+        pytest.param(["sgd"], r"^optimizer must be a name \(sgd, adam\) or an Optimizer object, "
+                              r"got \['sgd'\] \(list\)$", id="list"),
+    ],
+)
+def test_fit_optimizer_class_or_other_type(optimizer, message):
+    fit_refuses(small_net(), TypeError, message, optimizer=optimizer)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .validation import check_seed
+
 __all__ = ["INITIALIZERS", "initial_weights", "make_rng"]
 
 
@@ -39,8 +41,7 @@ def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """A ``Generator`` from an int seed, an existing ``Generator`` or ``None`` (fresh entropy)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    check_seed(seed)  # NumPy's own words for -1 are "expected non-negative integer"
     return np.random.default_rng(seed)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from .activations import Activation
 from .layers import Dense, as_float_dtype
 from .losses import Loss, get_loss
-from .validation import check_X, check_y, short_repr
+from .validation import check_layers, check_sizes, check_X, check_y, short_repr
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,7 +52,7 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Dense]) -> None:
-        layers = list(layers)
+        layers = check_layers(layers)
         if not layers:
             raise ValueError("a Network needs at least one layer, got an empty list")
         for k, layer in enumerate(layers):
@@ -143,9 +143,7 @@ class Network:
         """
         from .initializers import make_rng
 
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
+        sizes = check_sizes(sizes)
         rng = make_rng(seed)
         layers = [
             Dense(sizes[k], sizes[k + 1],

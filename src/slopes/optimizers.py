@@ -15,6 +15,8 @@ import numbers
 
 import numpy as np
 
+from .validation import short_repr
+
 __all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "get_optimizer"]
 
 
@@ -200,6 +202,14 @@ def get_optimizer(optimizer: str | Optimizer, learning_rate: float | None = None
             )
         cls = OPTIMIZERS[key]
         return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        cls = optimizer.__name__
+        name = f" or optimizer={optimizer.name!r}" if optimizer.name in OPTIMIZERS else ""
+        raise TypeError(
+            f"optimizer must be a name or an Optimizer object, got the class {cls}; "
+            f"write optimizer={cls}(){name}"
+        )
     raise TypeError(
-        f"optimizer must be a name or an Optimizer object, got {type(optimizer).__name__}"
+        f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an Optimizer object, got "
+        f"{short_repr(optimizer)} ({type(optimizer).__name__})"
     )

@@ -20,6 +20,8 @@ __all__ = [
     "check_bool",
     "check_seed",
     "check_callbacks",
+    "check_sizes",
+    "check_layers",
     "short_repr",
 ]
 
@@ -249,3 +251,57 @@ def check_callbacks(callbacks: object) -> list:
                 f"({type(cb).__name__}) at callbacks[{k}]"
             )
     return callbacks
+
+
+def check_sizes(sizes: object) -> list[int]:
+    """``sizes`` of ``Network.mlp`` as a list of ints >= 1, inputs first, at least two.
+
+    A bad entry is named by its place and its role (inputs, a hidden layer,
+    outputs), not as the ``n_in``/``n_out`` of a layer the user never wrote.
+    """
+    if (isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__iter__")
+            or isinstance(sizes, np.ndarray) and sizes.ndim != 1):
+        raise TypeError(
+            "sizes must be a list of layer sizes, inputs first, like [2, 3, 1], got "
+            f"{short_repr(sizes)} ({type(sizes).__name__})"
+        )
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
+    for k, n in enumerate(sizes):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+            role = ("the number of inputs" if k == 0 else "the number of outputs"
+                    if k == len(sizes) - 1 else f"the size of hidden layer {k - 1}")
+            raise ValueError(
+                f"sizes[{k}] ({role}) must be a positive int, got {short_repr(n)}; "
+                f"sizes was {short_repr(sizes)}"
+            )
+    return [int(n) for n in sizes]
+
+
+def check_layers(layers: object) -> list:
+    """``layers`` of ``Network(layers)`` as a list; one layer, or a class, is named as such."""
+    from .layers import Dense  # here: layers.py imports this module
+
+    if isinstance(layers, Dense):
+        raise TypeError(
+            "layers must be a list of Dense layers, got one Dense; write Network([Dense(...)])"
+        )
+    if isinstance(layers, type):
+        raise TypeError(
+            f"layers must be a list of Dense layers, got the class {layers.__name__}; "
+            f"write Network([Dense(n_in, n_out)])"
+        )
+    if isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__"):
+        raise TypeError(
+            f"layers must be a list of Dense layers, got {short_repr(layers)} "
+            f"({type(layers).__name__})"
+        )
+    layers = list(layers)
+    for k, layer in enumerate(layers):
+        if isinstance(layer, type) and issubclass(layer, Dense):
+            raise TypeError(
+                f"layers[{k}] must be a Dense layer, got the class {layer.__name__}; "
+                f"write {layer.__name__}(n_in, n_out) to make one"
+            )
+    return layers
