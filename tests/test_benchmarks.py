@@ -35,3 +35,24 @@ def test_train_mlp_refuses_unknown_names():
     result = subprocess.run([sys.executable, "benchmarks/train_mlp.py", "--configs", "huge"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2 and "unknown configuration or library: huge" in result.stderr
+
+
+def test_compare_sklearn_quick_run_prints_both_estimators_on_both_datasets():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/compare_sklearn.py", "--epochs", "3", "--repeat", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| digits")
+            or line.startswith("| breast-cancer")]
+    assert len(rows) == 4
+    for row in rows:
+        accuracy = float(row.split("|")[5])
+        assert 0.5 < accuracy <= 1.0, row  # both learn something in 3 epochs
+
+
+def test_compare_sklearn_refuses_zero_epochs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/compare_sklearn.py", "--epochs", "0"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2
+    assert "--epochs and --repeat must be at least 1, got 0 and 3" in result.stderr
