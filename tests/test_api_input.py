@@ -681,3 +681,21 @@ def test_network_layers_not_a_list(layers, message):
 )
 def test_fit_optimizer_class_or_other_type(optimizer, message):
     fit_refuses(small_net(), TypeError, message, optimizer=optimizer)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_finite_inputs_are_accepted_without_a_numpy_warning(dtype):
+    # 1e200 squared overflows the one-pass finiteness check; the numbers are finite, so no
+    # RuntimeWarning may reach the user (slopes train printed two for a held-out 1e200).
+    import warnings
+
+    from slopes.validation import check_X
+
+    big = 1e200 if dtype == np.float64 else 1e30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        arr, _ = check_X([[big, -big], [1.0, 2.0]], 2, np.dtype(dtype))
+    assert arr[0, 0] == dtype(big)
+    with pytest.raises(ValueError, match=r"^X contains 1 NaN or infinite value\(s\) \(first at "
+                                         r"index \(0, 1\)\)"):
+        check_X([[big, np.inf]], 2, np.dtype(dtype))

@@ -63,9 +63,13 @@ def _to_float_array(name: str, data: object, dtype: np.dtype) -> np.ndarray:
         raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=dtype)
     # A NaN or an infinity makes the sum of squares non-finite: one BLAS pass over the
-    # numbers, where isfinite makes three. Huge values overflow it too: look closer then.
-    if arr.flags.c_contiguous and math.isfinite(np.dot(arr.ravel(), arr.ravel())):
-        return arr
+    # numbers, where isfinite makes three. Huge values overflow it too: look closer then,
+    # without NumPy's "overflow encountered in dot" warning for finite numbers like 1e200.
+    if arr.flags.c_contiguous:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.dot(arr.ravel(), arr.ravel())
+        if math.isfinite(total):
+            return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         where = np.argwhere(bad)[0]
