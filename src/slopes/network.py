@@ -397,7 +397,7 @@ class Network:
     def fit(
         self,
         X: object,
-        y: object,
+        y: object = None,
         loss: str | Loss = "mse",
         optimizer: str | Optimizer = "sgd",
         learning_rate: float | None = None,
@@ -425,8 +425,14 @@ class Network:
 
         Parameters
         ----------
-        X : array (n_samples, n_features)
+        X : array (n_samples, n_features), or a stream of batches (with ``y=None``)
+            A stream is a callable returning a fresh iterator of ``(X_batch,
+            y_batch)`` pairs (or ``(X_batch, y_batch, sample_weight_batch)``
+            triples) each epoch, or an iterable of them; a one-shot iterator
+            (a generator) trains one epoch only. Each batch is one optimizer
+            step, in the order given; see :mod:`slopes.streaming`.
         y : array (n_samples, n_outputs), or (n_samples,) for one output or class labels
+            None when ``X`` is a stream.
         loss : str or Loss
             ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
             (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
@@ -459,6 +465,47 @@ class Network:
                    validation_data=validation_data, validation_split=validation_split,
                    metrics=metrics, callbacks=callbacks, seed=seed, verbose=verbose,
                    sample_weight=sample_weight)
+
+    def train_on_batch(self, X: object, y: object, sample_weight: object = None, *,
+                       optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
+                       loss: str | Loss = "mse") -> float:
+        """One optimizer step on one batch; returns the batch's loss (before the step).
+
+        The step ``fit(X, y, batch_size=None, epochs=1, shuffle=False)`` takes.
+        An optimizer given by name is kept on the network (:attr:`batch_optimizer`)
+        so that its state (momentum, Adam's moments) carries over to the next
+        call while the name and ``learning_rate`` stay the same; call
+        :meth:`reset_optimizer` to start afresh. An Optimizer object keeps
+        its own state. See :func:`slopes.streaming.train_on_batch`.
+
+        Parameters
+        ----------
+        X : array (m, n_features)
+        y : array (m, n_outputs), or (m,) for one output or class labels
+        sample_weight : array (m,) or None
+        optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+        learning_rate : float > 0 or None
+        loss : str or Loss
+
+        Returns
+        -------
+        float
+        """
+        from .streaming import train_on_batch
+
+        return train_on_batch(self, X, y, sample_weight, optimizer=optimizer,
+                              learning_rate=learning_rate, loss=loss)
+
+    @property
+    def batch_optimizer(self) -> Optimizer | None:
+        """The optimizer :meth:`train_on_batch` keeps between calls, or None."""
+        kept = getattr(self, "_batch_optimizer", None)
+        return None if kept is None else kept[1]
+
+    def reset_optimizer(self) -> None:
+        """Forget the optimizer :meth:`train_on_batch` kept: the next call starts a fresh one."""
+        self._batch_optimizer = None
+        self._batch_steps = 0
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)

@@ -78,7 +78,7 @@ def check_sample_weight(sample_weight: object, n_samples: int, dtype: np.dtype,
 def fit(
     net: Network,
     X: object,
-    y: object,
+    y: object = None,
     loss: str | Loss = "mse",
     optimizer: str | Optimizer = "sgd",
     learning_rate: float | None = None,
@@ -97,8 +97,13 @@ def fit(
 
     Parameters
     ----------
-    X : array (n_samples, n_features)
+    X : array (n_samples, n_features), or a stream of batches (with ``y=None``)
+        A stream (a callable returning a fresh iterator of ``(X_batch,
+        y_batch)`` pairs or ``(X_batch, y_batch, sample_weight_batch)``
+        triples each epoch, or an iterable of them) is trained batch by
+        batch without holding the data; see :mod:`slopes.streaming`.
     y : array (n_samples, n_outputs), or (n_samples,) for one output or class labels
+        None when ``X`` is a stream.
     loss : str or Loss
         ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
         (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
@@ -142,6 +147,16 @@ def fit(
         When the loss, a slope or a weight becomes NaN or infinite. The
         network keeps its last finite weights.
     """
+    if y is None:
+        from .streaming import fit_stream, is_stream
+
+        if is_stream(X):
+            return fit_stream(net, X, loss=loss, optimizer=optimizer,
+                              learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                              shuffle=shuffle, validation_data=validation_data,
+                              validation_split=validation_split, metrics=metrics,
+                              callbacks=callbacks, seed=seed, verbose=verbose,
+                              sample_weight=sample_weight)
     loss_fn = get_loss(loss)
     net.check_loss_fits(loss_fn)
     opt = get_optimizer(optimizer, learning_rate)
