@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from .network import Network
 
 __all__ = ["History", "TrainingRun", "Callback", "EarlyStopping", "LossMonitor", "ProgressBar",
-           "ProgressLog"]
+           "ProgressLog", "WeightSnapshot", "WeightSnapshots", "FileSnapshots", "file_snapshots",
+           "FILE_SNAPSHOTS", "FILE_SNAPSHOT_BYTES"]
+
+#: The most weight snapshots ``slopes train`` and ``slopes demo`` keep in a model file,
+#: the weights before training and after the last epoch run included.
+FILE_SNAPSHOTS = 20
+#: The most bytes those snapshots add to a model file (all of them together).
+FILE_SNAPSHOT_BYTES = 8_000_000
 
 Logs = dict[str, Any]
 
@@ -328,3 +335,66 @@ class WeightSnapshots(Callback):
         latest = self._latest
         if latest is not None and self.snapshots[-1].epoch != latest.epoch:
             self.snapshots.append(latest)
+
+
+class FileSnapshots(WeightSnapshots):
+    """:class:`WeightSnapshots` for a model file: evenly spread however early training stops.
+
+    How many epochs will run is not known in advance when EarlyStopping may
+    end training, so instead of a stride fixed at the start this records
+    every epoch, and whenever the record is full (``keep - 1`` snapshots,
+    one place left for the last epoch) it drops every other one and doubles
+    the stride. At the end it holds the weights before training, after every
+    ``stride``-th epoch (a power of 2) and after the last epoch run: between
+    about ``keep / 2`` and ``keep`` snapshots, or every epoch when fewer ran.
+    ``keep`` is ``max_snapshots``, lowered so that ``keep`` copies of the
+    weights hold at most ``max_values`` numbers (never below 2).
+
+    >>> import numpy as np, slopes
+    >>> net = slopes.Network.mlp([2, 3, 1], seed=0)
+    >>> snapshots = FileSnapshots(max_snapshots=6)
+    >>> _ = net.fit(np.ones((4, 2)), np.zeros(4), epochs=20, callbacks=[snapshots], verbose=0)
+    >>> [s.epoch for s in snapshots.snapshots]  # before training, after epochs 8, 16 and 20
+    [None, 7, 15, 19]
+    """
+
+    def on_train_begin(self, logs: Logs) -> None:
+        super().on_train_begin(logs)
+        n_values = max(1, sum(p.size for p in self.network.parameters()))
+        self.keep = max(2, min(self.max_snapshots, self.max_values // n_values))
+        self.stride = 1
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        snapshot = self._take(epoch)
+        self._latest = snapshot
+        if (epoch + 1) % self.stride:
+            return
+        self.snapshots.append(snapshot)
+        while len(self.snapshots) > self.keep - 1:
+            self.stride *= 2
+            self.snapshots = [s for s in self.snapshots
+                              if s.epoch is None or (s.epoch + 1) % self.stride == 0]
+
+
+def file_snapshots(net: Network) -> FileSnapshots | None:
+    """The callback ``slopes train`` and ``slopes demo`` give ``fit``, for the model file.
+
+    The rule (see :class:`FileSnapshots`): the weights before training, after
+    the last epoch run, and after every ``stride``-th epoch between them,
+    the stride a power of 2 chosen so that at most :data:`FILE_SNAPSHOTS`
+    (20) snapshots are kept, and at most :data:`FILE_SNAPSHOT_BYTES` (8 MB)
+    of weights in all (fewer snapshots for a big network). A network so big
+    that two copies of its weights exceed 8 MB (a million float64 or two
+    million float32 numbers each) gets none: the result is None.
+
+    >>> import slopes
+    >>> file_snapshots(slopes.Network.mlp([6, 2, 1])).max_snapshots
+    20
+    >>> file_snapshots(slopes.Network.mlp([1000, 1000, 1])) is None
+    True
+    """
+    n_values = max(1, sum(p.size for p in net.parameters()))
+    budget = FILE_SNAPSHOT_BYTES // net.dtype.itemsize
+    if 2 * n_values > budget:
+        return None
+    return FileSnapshots(max_snapshots=FILE_SNAPSHOTS, max_values=budget)

@@ -7,7 +7,13 @@ A model file is one ``.safetensors`` file:
   ``format_version``, ``slopes_version``, and JSON strings ``architecture``
   (layer sizes, activations, bias or not, dtype), ``preprocessing``,
   ``training`` (settings), ``history`` (per-epoch values), plus ``checksum``,
-  a SHA-256 of all tensors and metadata, so a flipped byte anywhere is noticed.
+  a SHA-256 of all tensors and metadata, so a flipped byte anywhere is noticed;
+- optionally, the weights recorded during training (for the epoch slider of
+  ``slopes explain --html``): tensors ``snapshots.<e>.layers.<k>.weights`` and
+  ``snapshots.<e>.layers.<k>.bias``, the weights after ``e`` epochs (``e = 0``:
+  before training), and the JSON entry ``snapshots``, ``{"epochs": [0, ...]}``,
+  listing those ``e`` in increasing order. A file without them (written by an
+  older slopes, or with no snapshots) has neither the entry nor the tensors.
 
 Writing is atomic: a temporary file in the same directory, then ``os.replace``,
 so a crash never leaves a half-written model. The file gets the permissions a
@@ -19,8 +25,9 @@ Loading checks everything and raises :class:`ModelFileError` (a ``ValueError``)
 naming the file and the problem, never a raw ``KeyError``, ``JSONDecodeError``,
 ``RecursionError`` or safetensors error: the header, the checksum, every JSON
 entry (at most :data:`MAX_METADATA_CHARS` characters and :data:`MAX_JSON_DEPTH`
-levels deep), the architecture against the tensors, and the preprocessing
-(features, task and classes) against the network's inputs and outputs.
+levels deep), the architecture against the tensors, the preprocessing
+(features, task and classes) against the network's inputs and outputs, and the
+snapshots (their epochs against the history, their tensors against the network).
 
 Examples
 --------
@@ -45,7 +52,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +60,9 @@ from .activations import ACTIVATIONS, Activation
 from .errors import ModelFileError
 from .layers import FLOAT_DTYPES, Dense
 from .network import Network
+
+if TYPE_CHECKING:
+    from .callbacks import WeightSnapshot, WeightSnapshots
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_JSON_DEPTH", "MAX_METADATA_CHARS", "FileWriteError",
            "ModelFileError", "SavedModel", "save", "load", "load_model", "model_bytes",
@@ -70,6 +80,7 @@ MAX_JSON_DEPTH = 32
 # Whole numbers beyond the float range would overflow float() wherever they are used.
 _MAX_JSON_INT = 10**308
 _OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
+_SNAPSHOT_PREFIX = "snapshots."
 
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 60
@@ -104,6 +115,12 @@ class SavedModel:
         Per-epoch values such as ``loss`` and ``val_loss``.
     metadata : dict of str to str
         The raw metadata of the file (format, versions).
+    snapshots : list of WeightSnapshot
+        The weights recorded during training, oldest first (empty when the
+        file has none): ``epoch`` counts from 0 as in ``History.epoch``, and
+        is None for the weights before training. Give them to
+        :func:`slopes.report` (``snapshots=model.snapshots``) to scrub
+        through the epochs.
     """
 
     network: Network
@@ -111,6 +128,7 @@ class SavedModel:
     training: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    snapshots: list[WeightSnapshot] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------ JSON
@@ -239,8 +257,65 @@ def _history_dict(history: Any) -> dict[str, list[float]]:
             for k, vals in values.items()}
 
 
+def _snapshot_name(epoch: int, k: int, what: str) -> str:
+    return f"{_SNAPSHOT_PREFIX}{epoch}.layers.{k}.{what}"
+
+
+def _snapshot_tensors(net: Network, snapshots: Any,
+                      history: Mapping[str, list[Any]]) -> tuple[list[int], dict[str, np.ndarray]]:
+    """The epochs (0: before training) and tensors that store ``snapshots`` in a file.
+
+    Raises ``ValueError`` for snapshots that :func:`load_model` would refuse.
+    """
+    recorded = list(getattr(snapshots, "snapshots", snapshots) or [])
+    if not recorded:
+        return [], {}
+    ran = history.get("loss")
+    if ran is None:
+        raise ValueError("snapshots need the history of the same training run: its 'loss' "
+                         "says how many epochs ran")
+    epochs: list[int] = []
+    tensors: dict[str, np.ndarray] = {}
+    for n, snap in enumerate(recorded):
+        index = getattr(snap, "epoch", "missing")
+        if index is not None and (not _is_int(index) or index < 0):
+            raise ValueError(f"snapshots[{n}] has epoch {_show(index)}; expected None (before "
+                             "training) or a whole number >= 0 counted from 0")
+        epoch = 0 if index is None else index + 1
+        if epochs and epoch <= epochs[-1]:
+            raise ValueError(f"snapshots[{n}] is of epoch {_show(index)}, not after the one "
+                             "before it; snapshots must be in the order of training")
+        if epoch > len(ran):
+            raise ValueError(f"snapshots[{n}] is of epoch {index} (counted from 0), but the "
+                             f"history has {len(ran)} epoch(s)")
+        weights, biases = list(snap.weights), list(snap.biases)
+        if len(weights) != len(net.layers) or len(biases) != len(net.layers):
+            raise ValueError(f"snapshots[{n}] has {len(weights)} layer(s) of weights; the "
+                             f"network has {len(net.layers)}")
+        for k, (layer, w, b) in enumerate(zip(net.layers, weights, biases, strict=True)):
+            for what, arr, like in (("weights", w, layer.weights), ("bias", b, layer.bias)):
+                if like is None and arr is None:
+                    continue
+                name = _snapshot_name(epoch, k, what)
+                if like is None or arr is None:
+                    raise ValueError(f"snapshots[{n}] layer {k} has {'no ' if arr is None else ''}"
+                                     f"bias, but the network's layer {k} has "
+                                     f"{'none' if like is None else 'one'}")
+                arr = np.asarray(arr)
+                if arr.shape != like.shape:
+                    raise ValueError(f"snapshots[{n}] layer {k} {what} have shape {arr.shape}; "
+                                     f"the network's are {like.shape}")
+                if not np.all(np.isfinite(arr)):
+                    raise ValueError(f"snapshots[{n}] layer {k} {what} hold NaN or infinite "
+                                     "values")
+                tensors[name] = np.ascontiguousarray(arr, dtype=net.dtype)
+        epochs.append(epoch)
+    return epochs, tensors
+
+
 def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, Any] | None = None,
-                history: Any = None) -> bytes:
+                history: Any = None,
+                snapshots: WeightSnapshots | list[WeightSnapshot] | None = None) -> bytes:
     """The bytes of a model file for ``net`` (see :func:`save`)."""
     from safetensors.numpy import save as st_save
 
@@ -252,7 +327,12 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
         if not np.all(np.isfinite(p)):
             raise ValueError(f"{net.parameter_names()[k]} holds NaN or infinite values; "
                              "refusing to save a broken network")
+    if hasattr(history, "snapshots") and hasattr(history, "history"):  # a WeightSnapshots
+        snapshots = history if snapshots is None else snapshots
+        history = history.history
     prep = preprocessing.to_dict() if hasattr(preprocessing, "to_dict") else preprocessing
+    history_values = _history_dict(history)
+    epochs, snapshot_tensors = _snapshot_tensors(net, snapshots, history_values)
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -260,9 +340,11 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
         "architecture": _to_json("architecture", _architecture(net)),
         "preprocessing": _to_json("preprocessing", prep),
         "training": _to_json("training", dict(training or {})),
-        "history": _to_json("history", _history_dict(history)),
+        "history": _to_json("history", history_values),
     }
-    tensors = _tensors(net)
+    if epochs:
+        metadata["snapshots"] = _to_json("snapshots", {"epochs": epochs})
+    tensors = {**_tensors(net), **snapshot_tensors}
     metadata["checksum"] = _checksum(tensors, metadata)
     return st_save(tensors, metadata=metadata)
 
@@ -506,7 +588,8 @@ def write_files_atomic(directory: str | os.PathLike[str],
 
 
 def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
-         training: Mapping[str, Any] | None = None, history: Any = None) -> Path:
+         training: Mapping[str, Any] | None = None, history: Any = None,
+         snapshots: WeightSnapshots | list[WeightSnapshot] | None = None) -> Path:
     """Save ``net`` (and what came with it) to a safetensors model file, atomically.
 
     Parameters
@@ -518,7 +601,15 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
         Stored as JSON (``to_dict()`` when it has one).
     training : dict or None
         Training settings, plain JSON values.
-    history : History, dict of lists or None
+    history : History, dict of lists, WeightSnapshots or None
+        A :class:`~slopes.callbacks.WeightSnapshots` callback given to
+        ``fit`` brings both its history and its snapshots (so
+        ``net.save(path, history=callback)`` keeps them).
+    snapshots : WeightSnapshots or list of WeightSnapshot, optional
+        Weights recorded during training, in the order of training, each of
+        an epoch within the history's ``loss`` (which is then required).
+        They are stored as they are: record few (see
+        :data:`slopes.callbacks.FILE_SNAPSHOTS`), each adds a copy of the weights.
 
     Returns
     -------
@@ -530,10 +621,11 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
     FileWriteError
         An ``OSError`` naming ``path`` when the file cannot be written.
     ValueError
-        When the network holds NaN or a custom activation, or the metadata
-        is not plain JSON within the limits.
+        When the network holds NaN or a custom activation, the metadata
+        is not plain JSON within the limits, or the snapshots do not fit the
+        network or the history.
     """
-    return write_atomic(path, model_bytes(net, preprocessing, training, history))
+    return write_atomic(path, model_bytes(net, preprocessing, training, history, snapshots))
 
 
 # --------------------------------------------------------------------- loading
@@ -735,6 +827,74 @@ def _check_history(path: Path, history: Any) -> None:
                                            f"got {_show(value)} at epoch {epoch}")
 
 
+def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray],
+               net: Network, history: dict[str, Any]) -> list[WeightSnapshot]:
+    """The weights recorded during training, checked against the network and the history."""
+    from .callbacks import WeightSnapshot
+
+    names = sorted(name for name in tensors if name.startswith(_SNAPSHOT_PREFIX))
+    if "snapshots" not in metadata:
+        if names:
+            raise ModelFileError(path, f"unexpected tensor(s) {', '.join(names[:6])}"
+                                       f"{' ...' if len(names) > 6 else ''} (snapshot tensors "
+                                       "without a 'snapshots' metadata entry)")
+        return []
+    entry = _metadata_json(path, metadata, "snapshots")
+    if not isinstance(entry, dict) or set(entry) != {"epochs"}:
+        raise ModelFileError(path, f"snapshots metadata must be an object with one key, "
+                                   f"'epochs', got {_show(entry)}")
+    epochs = entry["epochs"]
+    if not isinstance(epochs, list) or not epochs:
+        raise ModelFileError(path, f"snapshots epochs must be a non-empty list of whole "
+                                   f"numbers, got {_show(epochs)}")
+    losses = history.get("loss")
+    if not isinstance(losses, list):
+        raise ModelFileError(path, "has snapshots but its history has no 'loss' to say how "
+                                   "many epochs ran")
+    for n, epoch in enumerate(epochs):
+        if not _is_int(epoch) or epoch < 0:
+            raise ModelFileError(path, f"snapshots epochs must be whole numbers >= 0, got "
+                                       f"{_show(epoch)} at position {n}")
+        if n and epoch <= epochs[n - 1]:
+            raise ModelFileError(path, f"snapshots epochs must increase, but {epoch} follows "
+                                       f"{epochs[n - 1]} at position {n}")
+        if epoch > len(losses):
+            raise ModelFileError(path, f"snapshots epoch {epoch} is past the end of training: "
+                                       f"the history has {len(losses)} epoch(s)")
+    expected = {}
+    for epoch in epochs:
+        for k, layer in enumerate(net.layers):
+            expected[_snapshot_name(epoch, k, "weights")] = layer.weights
+            if layer.bias is not None:
+                expected[_snapshot_name(epoch, k, "bias")] = layer.bias
+    for name, like in expected.items():
+        arr = tensors.get(name)
+        if arr is None:
+            raise ModelFileError(path, f"tensor {name!r} is missing (the snapshots metadata "
+                                       "lists its epoch)")
+        if arr.dtype != like.dtype:
+            raise ModelFileError(path, f"tensor {name!r} has dtype {arr.dtype.name}, but the "
+                                       f"architecture says {like.dtype.name}")
+        if arr.shape != like.shape:
+            raise ModelFileError(path, f"tensor {name!r} has shape {arr.shape}, but the "
+                                       f"network's layer has {like.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ModelFileError(path, f"tensor {name!r} holds NaN or infinite values")
+    extra = [name for name in names if name not in expected]
+    if extra:
+        raise ModelFileError(path, f"unexpected tensor(s) {', '.join(extra[:6])}"
+                                   f"{' ...' if len(extra) > 6 else ''} (not of an epoch the "
+                                   "snapshots metadata lists, or not of a layer)")
+    recorded = []
+    for epoch in epochs:
+        recorded.append(WeightSnapshot(
+            None if epoch == 0 else epoch - 1,
+            [tensors[_snapshot_name(epoch, k, "weights")] for k in range(len(net.layers))],
+            [tensors[_snapshot_name(epoch, k, "bias")] if layer.bias is not None else None
+             for k, layer in enumerate(net.layers)]))
+    return recorded
+
+
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read a model file completely: the network, its preprocessing, settings and history.
 
@@ -746,7 +906,9 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         that is not JSON within the limits, an architecture that does not
         match the tensors, preprocessing whose features, task or classes do
         not fit the network's inputs and outputs, training settings that are
-        not an object, or a history that is not lists of numbers.
+        not an object, a history that is not lists of numbers, or snapshots
+        whose epochs are not increasing whole numbers within the history's
+        ``loss`` or whose tensors do not match the network's layers.
     """
     path = Path(path)
     tensors, metadata = _read(path)
@@ -755,7 +917,8 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         raise ModelFileError(path, "checksum mismatch: the file was altered or damaged "
                                    "after it was written")
     parsed = {key: _metadata_json(path, metadata, key) for key in _JSON_KEYS}
-    net = _network(path, parsed["architecture"], tensors)
+    net = _network(path, parsed["architecture"],
+                   {k: v for k, v in tensors.items() if not k.startswith(_SNAPSHOT_PREFIX)})
     prep = parsed["preprocessing"]
     if prep is not None:
         from .preprocessing import TabularPreprocessor
@@ -773,8 +936,9 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         raise ModelFileError(path, f"training metadata must be a JSON object, got "
                                    f"{_show(training)}")
     _check_history(path, history)
+    snapshots = _snapshots(path, metadata, tensors, net, history)
     return SavedModel(network=net, preprocessing=prep, training=training, history=history,
-                      metadata=dict(metadata))
+                      metadata=dict(metadata), snapshots=snapshots)
 
 
 def load(path: str | os.PathLike[str]) -> Network:

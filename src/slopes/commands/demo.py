@@ -62,7 +62,7 @@ def demo_preprocessor() -> TabularPreprocessor:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from ..callbacks import LossMonitor
+    from ..callbacks import LossMonitor, file_snapshots
     from ..datasets import load_admissions, prepare_admissions
 
     out = OutputFiles(args.out)
@@ -85,9 +85,10 @@ def run_demo(args: argparse.Namespace) -> int:
           f"train on, {n_test} held out (split seed {split_seed}).")
     print(f"Inputs: {', '.join(data.feature_names)}. Loss {loss}, learning rate {lr:g}, "
           f"{epochs} epochs of full-batch gradient descent, {init}.")
+    snapshots = file_snapshots(net)  # for the epoch slider of `slopes explain --html`
     history = net.fit(data.features, data.targets, loss=loss, optimizer="sgd",
                       learning_rate=lr, epochs=epochs, shuffle=False,
-                      callbacks=[LossMonitor()], verbose=0)
+                      callbacks=[c for c in (LossMonitor(), snapshots) if c], verbose=0)
     test_pred = net.predict(data.features_test)[:, 0] > 0.5
     accuracy = float(np.mean(test_pred == data.targets_test))
     base = float(np.mean(data.targets_test == 0))
@@ -110,7 +111,8 @@ def run_demo(args: argparse.Namespace) -> int:
     training = training_settings(history, {"command": "demo", "split_seed": split_seed,
                                             "course": bool(args.course), "loss": loss,
                                             "learning_rate": lr})
-    out.add("model.safetensors", model_bytes(net, demo_preprocessor(), training, history))
+    out.add("model.safetensors", model_bytes(net, demo_preprocessor(), training, history,
+                                                  snapshots))
     out.add("metrics.json", to_json(metrics))
     pictures(out, net, history, data.features_test, y_test, loss,
               "admissions: the first held-out row")

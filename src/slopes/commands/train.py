@@ -182,7 +182,7 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
 
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    from ..callbacks import EarlyStopping
+    from ..callbacks import EarlyStopping, file_snapshots
 
     out = OutputFiles(args.out)
     out.check()
@@ -264,12 +264,14 @@ def run_train(args: argparse.Namespace) -> int:
                            "raise --validation-split or use --no-early-stopping")
     stopper = (EarlyStopping(monitor="val_loss", patience=args.patience,
                              restore_best_weights=True) if early else None)
+    snapshots = file_snapshots(net)  # for the epoch slider of `slopes explain --html`
     history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
                       learning_rate=args.learning_rate, epochs=args.epochs,
                       batch_size=args.batch_size,
                       validation_data=(X_val, y_val) if len(y_val) else None,
                       metrics=["accuracy"] if task == "classify" else ["mae"],
-                      callbacks=[stopper] if stopper else [], seed=args.seed, verbose="auto")
+                      callbacks=[c for c in (stopper, snapshots) if c], seed=args.seed,
+                      verbose="auto")
     if history.interrupted and not args.save_interrupted:
         print(f"slopes train: interrupted after {len(history.epoch)} epoch(s); nothing was "
               f"written. Add --save-interrupted to keep a partly trained model.",
@@ -311,7 +313,7 @@ def run_train(args: argparse.Namespace) -> int:
         "interrupted": history.interrupted,
         "rows": {"train": len(y), "validation": len(y_val), "test": len(y_test)},
     })
-    out.add(MODEL_FILE, model_bytes(net, prep, training, history))
+    out.add(MODEL_FILE, model_bytes(net, prep, training, history, snapshots))
     out.add("metrics.json", to_json(metrics))
     shown_X, shown_y, rows = ((X_test, y_test, test_rows) if len(y_test) else (X, y, fit_rows))
     pictures(out, net, history, shown_X, shown_y, loss,
