@@ -206,3 +206,66 @@ def test_same_seed_is_bit_identical_in_float32():
     for p, q in zip(runs[0][0], runs[1][0], strict=True):
         assert p.dtype == np.float32
         np.testing.assert_array_equal(p, q)
+
+
+def _mixed_network(n_out: int, output: str) -> slopes.Network:
+    """A first layer without bias (it cannot fold), then layers that fold theirs."""
+    rng = np.random.default_rng(3)
+    return slopes.Network([
+        slopes.Dense(3, 4, activation="tanh", bias=False, seed=1),
+        slopes.Dense(4, 5, activation="identity", seed=2),
+        slopes.Dense(5, n_out, activation=output, seed=int(rng.integers(100))),
+    ])
+
+
+@pytest.mark.parametrize(("output", "loss"), OUTPUTS)
+@pytest.mark.parametrize("build", ["mlp", "mixed"])
+def test_bias_folded_into_the_weights_gives_the_same_numbers(output, loss, build):
+    # [x, 1] @ [[W], [b]] is x @ W + b, and [x, 1].T @ z_slope holds the weight slopes
+    # with the bias slopes as a last row: the same numbers as forward and backward.
+    n_out = 1 if loss == "binary_crossentropy" else 3
+    net = (slopes.Network.mlp([3, 4, 5, n_out], activation="relu", output=output, seed=1)
+           if build == "mlp" else _mixed_network(n_out, output))
+    X, y = data(n_out, loss)
+    loss_fn = get_loss(loss)
+    reference = net.copy()
+    zs, values = reference.forward(X)
+    expected_loss = reference.loss_value(loss_fn, zs[-1], values[-1], y)
+    reference.backward(zs, values, y, loss_fn)
+
+    workspace = Workspace(net, loss_fn, batch_rows=10)
+    folds = [stacked is not None for stacked in workspace._stacked]
+    assert folds == ([True, True, True] if build == "mlp" else [False, True, True])
+    X_in = workspace.with_ones(X)
+    assert X_in.shape == ((7, 4) if build == "mlp" else (7, 3))
+    for inputs in (X_in, X, X_in):  # with and without the ones, the buffers reused
+        value, predicted = workspace.forward_backward(inputs, y)
+        assert value == pytest.approx(expected_loss, rel=1e-12)
+        np.testing.assert_allclose(predicted, values[-1], rtol=1e-12, atol=1e-15)
+        for mine, theirs in zip(net.layers, reference.layers, strict=True):
+            for got, want in zip(mine.parameter_slopes(), theirs.parameter_slopes(),
+                                 strict=True):
+                np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+    workspace.release()
+
+
+def test_gathered_rows_come_with_the_ones_the_first_layer_needs():
+    net = slopes.Network.mlp([3, 2, 1], output="sigmoid", seed=0)
+    workspace = Workspace(net, get_loss("binary_crossentropy"), batch_rows=4)
+    X, y = data(1, "binary_crossentropy")
+    w = np.arange(7.0)
+    xb, yb, wb = workspace.gather(np.array([6, 0, 3]), X, y, w)
+    np.testing.assert_array_equal(xb, np.c_[X[[6, 0, 3]], np.ones(3)])
+    np.testing.assert_array_equal(yb, y[[6, 0, 3]])
+    np.testing.assert_array_equal(wb, [6.0, 0.0, 3.0])
+    workspace.release()
+
+
+def test_a_layer_used_twice_does_not_fold():
+    layer = slopes.Dense(3, 3, activation="relu", seed=0)
+    net = slopes.Network([layer, layer, slopes.Dense(3, 1, activation="identity", seed=1)])
+    workspace = Workspace(net, get_loss("mse"), batch_rows=5)
+    assert workspace._stacked == [None, None, None]
+    X, y = data(1, "mse", m=5)
+    assert workspace.with_ones(X) is X
+    workspace.release()

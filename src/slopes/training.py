@@ -208,13 +208,16 @@ def fit(
 
     n = x.shape[0]
     slices = batch_slices(n, batch_size)
-    # Unshuffled batches are the same views every epoch: cut them once.
-    batches = None if shuffle else [
-        (x[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
     workspace = None
     try:
         # The network's parameters live in the workspace's flat arrays until release().
         workspace = Workspace(net, loss_fn, n if batch_size is None else min(batch_size, n))
+        # Unshuffled batches are the same views every epoch: cut them once, from [x, 1]
+        # when the first layer folds its bias into its weights (two products fewer per
+        # batch) and the copy of x costs at most 64 MB.
+        xs = workspace.with_ones(x) if not shuffle and x.nbytes <= 2**26 else x
+        batches = None if shuffle else [
+            (xs[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
         # Overflow is detected and reported as TrainingDiverged, not as NumPy warnings.
         with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore"):
             for cb in all_callbacks:
