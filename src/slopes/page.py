@@ -13,7 +13,12 @@ server or the network, and it works opened straight from disk (``file://``).
 - A slider scrubs through the epochs of training: the weights, the node
   values, the slopes and the loss of each epoch. Training records the
   weights with a :class:`slopes.callbacks.WeightSnapshots` callback; big
-  networks keep fewer epochs and draw the nodes that matter most.
+  networks keep fewer epochs and draw the nodes that matter most. Model
+  files written by ``slopes train`` and ``slopes demo`` keep the weights of
+  up to 20 epochs (:func:`slopes.callbacks.file_snapshots`), which
+  ``slopes explain --html`` scrubs through.
+- Without recorded weights there is nothing to scrub: the page says so in
+  words where the slider would be.
 
 The page reads a network and its recorded weights; it never trains. The
 HTML template is package data (``slopes/templates/page.html``).
@@ -40,7 +45,7 @@ from .trace import Trace, _Names, _Step, explanation_template
 if TYPE_CHECKING:
     from .optimizers import Optimizer
 
-__all__ = ["Page", "report", "PART_NAMES"]
+__all__ = ["Page", "report", "PART_NAMES", "NO_EPOCHS"]
 
 #: The numbers of one explanation that change from epoch to epoch, in the order the
 #: page stores them for each edge and each epoch.
@@ -50,6 +55,10 @@ _STATIC_PARTS = ("what", "where", "source", "target", "activation", "loss", "fus
                  "learning_rate", "optimizer")
 # The most edge-epochs (drawn edges x epochs shown) a page holds: about 3 MB of HTML.
 _EDGE_EPOCH_BUDGET = 30_000
+#: What a page without recorded weights says where the slider would be.
+NO_EPOCHS = ("No weights per epoch were given (record them during training with the "
+             "WeightSnapshots callback and pass it to slopes.report), so there are no epochs to "
+             "scrub through: the page shows one set of weights.")
 
 
 @dataclass
@@ -96,6 +105,8 @@ def report(
     max_nodes: int = 10,
     max_epochs: int = 101,
     nodes: dict[int, list[int]] | None = None,
+    no_epochs: str | None = None,
+    final_label: str | None = None,
 ) -> Page:
     """Write the interactive page of ``net`` on row ``row`` of ``(X, y)``.
 
@@ -139,6 +150,12 @@ def report(
         always kept); big networks get fewer, so the file stays a few MB.
     nodes : dict of int to list of int, optional
         The nodes to draw in some columns, as in :func:`slopes.plot.draw_network`.
+    no_epochs : str, optional
+        What the page says instead of showing a slider when there is only
+        one set of weights to show (default: :data:`NO_EPOCHS`).
+    final_label : str, optional
+        The slider's name for ``net``'s own weights when they differ from
+        the last snapshot (default: "the network's weights now").
 
     Returns
     -------
@@ -166,7 +183,7 @@ def report(
                          f"rows are 0..{len(x_all) - 1}")
     x_row, y_row = x_all[row:row + 1], y_all[row:row + 1]
 
-    frames = _frames(net, snapshots)
+    frames = _frames(net, snapshots, final_label)
     final = net.trace(x_row, y_row, loss=loss_fn)
     from .plot import _chosen_nodes
 
@@ -181,6 +198,7 @@ def report(
 
     data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, step, names, shown,
                       edges, history, row, title)
+    data["no_epochs"] = NO_EPOCHS if no_epochs is None else str(no_epochs)
     page = Page(_fill_template(data, title or "slopes: a network, its values and slopes"))
     if path is not None:
         page.write(path)
@@ -216,7 +234,8 @@ def _rows(net: Network, X: object, y: object, loss_fn: Loss) -> tuple[np.ndarray
     return x, actual
 
 
-def _frames(net: Network, snapshots: Any) -> list[tuple[str, int | None, Network]]:
+def _frames(net: Network, snapshots: Any,
+            final_label: str | None = None) -> list[tuple[str, int | None, Network]]:
     """(label, epoch shown as in the logs or None, network with those weights) per epoch."""
     recorded = getattr(snapshots, "snapshots", snapshots) or []
     planned = None
@@ -239,6 +258,8 @@ def _frames(net: Network, snapshots: Any) -> list[tuple[str, int | None, Network
     if not frames or not all(np.array_equal(a, b) for a, b in
                              zip(frames[-1][2].parameters(), net.parameters(), strict=True)):
         label = "the network's weights now" if frames else "the network's weights"
+        if final_label is not None:
+            label = str(final_label)
         frames.append((label, None, net.copy()))
     return frames
 

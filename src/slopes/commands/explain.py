@@ -14,7 +14,11 @@ What it prints, for the row asked for:
   slope is folded into the loss's.
 
 It writes ``network.png`` (inputs named by their features, outputs by their
-classes) and, with ``--html page.html``, the interactive page.
+classes) and, with ``--html page.html``, the interactive page, whose slider
+scrubs through the epochs whose weights the model file recorded during
+training (``slopes train`` and ``slopes demo`` keep up to 20 of them; see
+:func:`slopes.callbacks.file_snapshots`). A file without them (from an older
+slopes, or of a network too big to record) gets a page that says so.
 """
 
 from __future__ import annotations
@@ -33,10 +37,14 @@ from .outputs import OutputFiles, print_written, read_table
 from .predict import load_for_tables
 from .report import class_probabilities
 
-__all__ = ["run_explain", "training_optimizer", "input_ranking", "DEFAULT_TOP"]
+__all__ = ["run_explain", "training_optimizer", "input_ranking", "DEFAULT_TOP", "NO_EPOCHS"]
 
 #: Inputs ranked, and weights listed per layer, unless --top says otherwise.
 DEFAULT_TOP = 10
+#: What the page says when the model file holds no weights per epoch.
+NO_EPOCHS = ("This model file holds no weights per epoch (it was written by an older slopes, "
+             "or its network is too big to record: slopes train keeps at most 8 MB of them), so "
+             "there are no epochs to scrub through: the page shows the saved weights.")
 
 
 def _cell(row: Any, column: str) -> str:
@@ -181,6 +189,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
         page = report(net, x, y, loss=loss, optimizer=optimizer, input_names=names,
                       output_names=output_names, history=model.history or None,
+                      snapshots=model.snapshots or None, no_epochs=NO_EPOCHS,
+                      final_label=_saved_label(model.training),
                       title=f"{Path(args.data).name}, row {args.row}: {Path(args.model).name}",
                       nodes={0: input_nodes} if len(names) > 10 else None)
     print_written(out.commit())
@@ -189,8 +199,23 @@ def run_explain(args: argparse.Namespace) -> int:
             page.write(html_path)
         except OSError as exc:
             raise CommandError(f"--html {html_path}: cannot write: {exc.strerror or exc}") from exc
-        print(f"Wrote {html_path} (open it in a browser: hover a weight to see its factors)")
+        last = model.snapshots[-1].epoch if model.snapshots else None
+        scrub = (f"; move the slider through the weights recorded during training, "
+                 f"{len(model.snapshots)} snapshots up to "
+                 f"{'before training' if last is None else f'epoch {last + 1}'}"
+                 if model.snapshots else
+                 "; the model file holds no weights per epoch, so there is no slider")
+        print(f"Wrote {html_path} (open it in a browser: hover a weight to see its factors"
+              f"{scrub})")
     return 0
+
+
+def _saved_label(training: dict[str, Any]) -> str:
+    """The page's name for the weights the model file holds (after its last snapshot)."""
+    best = training.get("best_epoch")
+    if isinstance(best, int) and not isinstance(best, bool) and best >= 0:
+        return f"the saved weights (of the best epoch, {best + 1})"
+    return "the saved weights"
 
 
 def _check_html_path(args: argparse.Namespace) -> Path | None:
