@@ -699,3 +699,16 @@ def test_huge_finite_inputs_are_accepted_without_a_numpy_warning(dtype):
     with pytest.raises(ValueError, match=r"^X contains 1 NaN or infinite value\(s\) \(first at "
                                          r"index \(0, 1\)\)"):
         check_X([[big, np.inf]], 2, np.dtype(dtype))
+
+
+def test_a_huge_finite_validation_row_is_scored_without_a_numpy_warning():
+    # What `slopes train` meets when a 1e200 row is drawn for validation: the training rows'
+    # scale makes it about 8.6e197 standard deviations, finite, and fit must stay quiet.
+    import warnings
+
+    net = small_net(output="sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = net.fit(X4, Y4, loss="binary_crossentropy", epochs=2, verbose=0,
+                          validation_data=([[8.6e197, 0.0]], [1.0]))
+    assert np.isfinite(history.history["val_loss"]).all()
