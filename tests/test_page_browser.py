@@ -2,20 +2,28 @@
 
 Hovering a weight shows the text ``Trace.explain`` gives for it, at the epoch
 the slider shows; moving the slider changes it; nothing is fetched from
-anywhere. Install the browser with ``apt-get install -y chromium`` (Playwright
+anywhere. The same holds for the page ``slopes explain --html`` writes from a
+model ``slopes train`` made (its slider scrubs the epochs the model file
+recorded); a model file without recorded epochs gets words, not a slider.
+Install the browser with ``apt-get install -y chromium`` (Playwright
 is in the dev extra; it drives that chromium, it downloads no browser of its
 own). Without chromium this module is skipped, saying so.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from slopes import Network
-from slopes.callbacks import WeightSnapshots
+from slopes.callbacks import WeightSnapshot, WeightSnapshots
+from slopes.io import load_model, save
 from slopes.page import report
 
 CHROMIUM = shutil.which("chromium")
@@ -186,3 +194,112 @@ def test_a_trace_page_has_no_slider_and_explains_the_trace(browser, tmp_path):
     assert page.locator("#title").inner_text() == "the last quiz"
     assert requests == [path.resolve().as_uri()] and errors == []
     page.close()
+
+
+# ------------------------------------------------- a page made by the command line
+ADMISSIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "admissions.csv"
+CLI_ROW = 7
+
+
+def slopes_command(*args):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-m", "slopes.cli", *map(str, args)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def cli_page(tmp_path_factory):
+    """``slopes train`` on the admissions table, then ``slopes explain --html`` on one row."""
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    root = tmp_path_factory.mktemp("cli-page")
+    data = ADMISSIONS
+    if not data.is_file():  # the copy slopes ships
+        from slopes.datasets import load_admissions
+
+        data = root / "admissions.csv"
+        load_admissions().to_csv(data, index=False)
+    # tanh: no hidden node is switched off, so every factor of a slope moves with the epochs.
+    slopes_command("train", data, "--target", "admit", "--categorical", "rank", "--hidden", "3",
+                   "--activation", "tanh", "--epochs", "60", "--seed", "0", "--out",
+                   root / "model")
+    model_path = root / "model" / "model.safetensors"
+    page = root / "page.html"
+    slopes_command("explain", model_path, data, "--row", CLI_ROW, "--out", root / "explain",
+                   "--html", page)
+    return load_model(model_path), data, page
+
+
+def cli_expected_text(model, data, snapshot, key):
+    """What ``Trace.explain`` says for weight ``key`` of the saved model with ``snapshot``'s
+    weights, on the row the page shows, with the optimizer the model was trained with."""
+    import pandas as pd
+
+    from slopes.commands.explain import training_optimizer
+
+    prep, net = model.preprocessing, model.network.copy()
+    for layer, w, b in zip(net.layers, snapshot.weights, snapshot.biases, strict=True):
+        layer.weights, layer.bias = w, b
+    row = pd.read_csv(data).iloc[[CLI_ROW]]
+    x = prep.transform(row, dtype=net.dtype)
+    y = prep.transform_target(row[prep.target])
+    trace = net.trace(x, y, loss=model.training["loss"])
+    layer, i, j = key.split(",")
+    return trace.explain(int(layer), i if i == "bias" else int(i), int(j),
+                         optimizer=training_optimizer(model.training),
+                         input_names=list(prep.feature_names), output_names=["admit=1"])
+
+
+def test_the_slider_of_a_page_slopes_explain_wrote_scrubs_the_recorded_epochs(browser, cli_page):
+    model, data, path = cli_page
+    snapshots = model.snapshots
+    assert len(snapshots) >= 4
+    page, requests, errors = open_page(browser, path)
+    assert page.locator("#controls").is_visible() and not page.locator("#epoch").is_disabled()
+    assert not page.locator("#no-epochs").is_visible()
+
+    key = "0,1,2"  # gpa into the third hidden node
+    hover(page, key)
+    seen = []
+    for frame in (1, len(snapshots) // 2, len(snapshots) - 1, 0):
+        page.locator("#epoch").evaluate(SET_EPOCH, frame)
+        epoch = snapshots[frame].epoch
+        label = "before training" if epoch is None else f"epoch {epoch + 1}"
+        assert page.locator("#epoch-label").inner_text().startswith(label)
+        shown = page.locator("#tooltip-text").inner_text()
+        assert shown == cli_expected_text(model, data, snapshots[frame], key)
+        seen.append(shown)
+    # The weight, the activation's and the loss's slopes, and the weight's slope change with
+    # the epochs (lines 0, 3, 4, 5; line 2, the input's value, is the row's own).
+    for n in (0, 3, 4, 5):
+        assert len({text.splitlines()[n] for text in seen}) == len(seen), n
+    assert requests == [path.resolve().as_uri()] and errors == []
+    page.close()
+
+
+def test_a_page_without_recorded_epochs_says_so_instead_of_a_slider(browser, cli_page,
+                                                                     tmp_path):
+    from slopes.commands.explain import NO_EPOCHS
+
+    model, data, _ = cli_page
+    old = tmp_path / "old.safetensors"  # a model file as an older slopes wrote it
+    save(model.network, old, model.preprocessing, model.training, model.history)
+    path = tmp_path / "page.html"
+    slopes_command("explain", old, data, "--row", CLI_ROW, "--out", tmp_path / "e", "--html",
+                   path)
+    page, requests, errors = open_page(browser, path)
+    assert not page.locator("#controls").is_visible()
+    assert page.locator("#no-epochs").inner_text() == NO_EPOCHS
+    hover(page, "0,1,2")
+    assert page.locator("#tooltip-text").inner_text() == cli_expected_text(
+        model, data, _saved_weights(model), "0,1,2")
+    assert requests == [path.resolve().as_uri()] and errors == []
+    page.close()
+
+
+def _saved_weights(model):
+    layers = model.network.layers
+    return WeightSnapshot(None, [layer.weights for layer in layers],
+                          [layer.bias for layer in layers])
