@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 
 test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+# Training speed against a NumPy loop, PyTorch (when installed: pip install torch==2.13.0)
+# and scikit-learn; writes benchmarks/results/train_mlp.{json,md}.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_mlp.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache slopes-demo
