@@ -272,3 +272,249 @@ def test_train_on_batch_bad_input_and_divergence() -> None:
     with pytest.raises(slopes.TrainingDiverged):
         big.train_on_batch(X * 1e200, y, learning_rate=1e10)
     assert all(np.array_equal(p, q) for p, q in zip(big.parameters(), before, strict=True))
+
+
+# ------------------------------------------------------------ slopes train --stream
+pd = pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from slopes import cli  # noqa: E402
+from slopes.commands import train_stream  # noqa: E402
+from slopes.commands.train_stream import row_hash, split_masks, stream_reason  # noqa: E402
+from slopes.preprocessing import TabularPreprocessor  # noqa: E402
+
+
+def run(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "slopes.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("slopes train: error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def _frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n).round(3)
+    x2 = rng.uniform(0, 10, size=n).round(2)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    size = rng.integers(1, 4, size=n)
+    score = 2 * x1 + (color == "red") - 0.2 * (x2 - 5) + 0.3 * size
+    return pd.DataFrame({"x1": x1, "x2": x2, "color": color, "size": size,
+                         "label": np.where(score > 0.5, "yes", "no"),
+                         "value": (3 * x1 + x2 + rng.normal(0, 0.1, n)).round(4)})
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("stream") / "rows.csv"
+    _frame().to_csv(path, index=False)
+    return path
+
+
+TRAIN = ("--target", "label", "--drop", "value", "--categorical", "size", "--hidden", "6",
+         "--epochs", "15", "--chunk-rows", "25", "--seed", "3")
+
+
+def test_stream_trains_in_chunks_and_predict_reads_the_model(csv: Path, tmp_path: Path) -> None:
+    result = run("train", csv, *TRAIN, "--stream", "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Streaming rows.csv (--stream): reading it in chunks of 25 rows" in out
+    assert "Read 200 rows in 8 chunk(s) of at most 25 rows" in out  # never the file whole
+    assert "chosen by a hash of the row number, seed 3" in out
+    assert "test  loss" in out and "majority class accuracy" in out
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["stream"] is True and metrics["test"]["accuracy"] > 0.6
+    rows = tmp_path / "rows.csv"
+    _frame().drop(columns="value").to_csv(rows, index=False)
+    predicted = run("predict", tmp_path / "m" / "model.safetensors", rows, "--out",
+                    tmp_path / "p.csv")
+    assert predicted.returncode == 0, predicted.stderr
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert (table["predicted_label"] == table["label"]).mean() > 0.7
+    assert {"probability_no", "probability_yes"} <= set(table.columns)
+
+
+def test_streamed_preprocessing_is_the_in_memory_one_on_the_training_rows(
+        csv: Path, tmp_path: Path) -> None:
+    result = run("train", csv, *TRAIN, "--stream", "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    stored = slopes.io.load_model(tmp_path / "m" / "model.safetensors").preprocessing
+    frame = _frame().drop(columns="value")
+    train, _, _ = split_masks(np.arange(len(frame)), 3, 0.1, 0.1)
+    memory = TabularPreprocessor(target="label", categorical=["size"], task="classify",
+                                 standardize_target=False).fit(frame[train])
+    a, b = stored.to_dict(), memory.to_dict()
+    for name, stats in b["numeric"].items():
+        for key in ("mean", "scale"):
+            assert a["numeric"][name][key] == pytest.approx(stats[key], rel=1e-12)
+    assert {k: v for k, v in a.items() if k != "numeric"} == \
+        {k: v for k, v in b.items() if k != "numeric"}
+
+
+def test_stream_regression_and_fill_missing(tmp_path: Path) -> None:
+    frame = _frame().drop(columns="label")
+    frame.loc[[7, 120], "x2"] = np.nan
+    frame.loc[[33], "color"] = np.nan
+    path = tmp_path / "reg.csv"
+    frame.to_csv(path, index=False)
+    result = run("train", path, "--target", "value", "--epochs", "40", "--chunk-rows", "30",
+                 "--stream", "--fill-missing", "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    assert "regression" in result.stdout and "training mean mse" in result.stdout
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["test"]["r2"] > 0.8
+    stored = slopes.io.load_model(tmp_path / "m" / "model.safetensors").preprocessing
+    assert "(missing)" in stored.categories["color"] and stored.standardize_target
+
+
+def test_the_hash_holdout_is_deterministic_and_near_the_fraction() -> None:
+    rows = np.arange(200_000)
+    train, val, test = split_masks(rows, 7, 0.1, 0.2)
+    assert test.mean() == pytest.approx(0.1, abs=0.003)
+    assert val.mean() == pytest.approx(0.2 * 0.9, abs=0.003)
+    assert not (train & test).any() and not (val & test).any() and (train | val | test).all()
+    again = split_masks(rows, 7, 0.1, 0.2)
+    assert all(np.array_equal(p, q) for p, q in zip((train, val, test), again, strict=True))
+    # Chunks do not matter: a row's part depends on its number and the seed only.
+    assert np.array_equal(row_hash(rows[1000:2000], 7), row_hash(rows, 7)[1000:2000])
+    other = split_masks(rows, 8, 0.1, 0.2)[2]
+    assert 0.005 < (other != test).mean() < 0.3
+
+
+def test_big_files_and_parquet_stream_by_themselves(tmp_path: Path) -> None:
+    import argparse
+
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.truncate(1_100_000_000)  # sparse: takes no disk
+    small = tmp_path / "small.csv"
+    small.write_text("a,b\n1,2\n")
+
+    def reason(path: Path, stream: bool = False) -> str | None:
+        return stream_reason(argparse.Namespace(data=str(path), stream=stream))
+
+    assert reason(big) == "1.1 GB, over the 1 GB threshold"
+    assert reason(small) is None
+    assert reason(small, stream=True) == "--stream"
+    assert reason(tmp_path / "x.parquet") == "a Parquet file"
+
+
+def test_parquet_streams(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed (slopes[all] adds it)")
+    path = tmp_path / "rows.parquet"
+    _frame().to_parquet(path)
+    result = run("train", path, *TRAIN, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    assert "Streaming rows.parquet (a Parquet file)" in result.stdout
+    assert "Read 200 rows in 8 chunk(s)" in result.stdout
+    csv = tmp_path / "rows.csv"
+    _frame().drop(columns="value").to_csv(csv, index=False)
+    predicted = run("predict", tmp_path / "m" / "model.safetensors", csv)
+    assert predicted.returncode == 0, predicted.stderr
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch, capsys) -> None:
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(b"PAR1")
+
+    def missing(module: str, purpose: str):
+        if module.startswith("pyarrow"):
+            raise ImportError("no pyarrow")
+        return __import__(module)
+
+    monkeypatch.setattr(train_stream, "require", missing)
+    code = cli.main(["train", str(path), "--target", "label", "--out", str(tmp_path / "m")])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"slopes train: error: {path}: reading .parquet files needs pyarrow, which "
+                   "is not installed; install it with: pip install 'slopes[all]'")
+
+
+def test_validation_rows_beyond_the_memory_cap_train(csv: Path, tmp_path: Path, monkeypatch,
+                                                    capsys) -> None:
+    monkeypatch.setattr(train_stream, "VALIDATION_BYTES", 8 * 9 * 10)  # 10 rows of 9 features
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    code = cli.main(["train", str(csv), *TRAIN, "--validation-split", "0.3", "--stream",
+                     "--out", str(tmp_path / "m")])
+    assert code == 0
+    out = capsys.readouterr().out
+    match = re.search(r"([\d,]+) rows to train on, ([\d,]+) for validation \(validation capped",
+                      out)
+    assert match, out
+    assert int(match.group(2)) <= 15
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["validation"]["rows"] == int(match.group(2))
+
+
+# --------------------------------------------------------------- bad files
+def _write(tmp_path: Path, frame: pd.DataFrame, name: str = "bad.csv") -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("change", "args", "message"), [
+    (lambda f: f, ("--target", "nope"),
+     "bad.csv: no column 'nope' to predict; the columns are: x1, x2, color, size, label, value"),
+    (lambda f: f.assign(x2=f.x2.astype(object).where(f.index != 47, "abc")),
+     ("--target", "label"),
+     "bad.csv: column 'x2' holds numbers except in 1 cell(s) (row 47: 'abc'); fix or empty "
+     "those cells, or list the column as categorical to one-hot encode it"),
+    (lambda f: f.assign(x1=f.x1.where(f.index != 61)), ("--target", "label"),
+     "bad.csv: missing values in column 'x1' (1 row, first row 61); fill or drop them, or "
+     "use --fill-missing"),
+    (lambda f: f.assign(label=f.label.where(~f.index.isin([5, 90]))), ("--target", "label"),
+     "bad.csv: the target column 'label' is empty in 2 row(s) (rows 5, 90); drop those rows "
+     "first"),
+    (lambda f: f.assign(x1=f.x1.where(f.index != 150, np.inf)), ("--target", "label"),
+     "bad.csv: column 'x1' row 150: expected a finite number, got inf"),
+    (lambda f: f.assign(value=f.value.astype(object).where(f.index != 3, "abc")),
+     ("--target", "value", "--task", "regress"),
+     "bad.csv: target column 'value' must hold numbers for regression, got 'abc' in row 3"),
+    (lambda f: f.assign(label="yes"), ("--target", "label", "--task", "classify"),
+     "bad.csv: target column 'label' has 1 class(es) in the training rows (yes); "
+     "classification needs at least 2"),
+    (lambda f: f, ("--target", "label", "--loss", "mse"),
+     "--loss mse is for regression, but 'label' is a classification target (2 classes)"),
+])
+def test_bad_input_stops_with_one_line(tmp_path: Path, change, args: tuple,
+                                       message: str) -> None:
+    path = _write(tmp_path, change(_frame()))
+    result = run("train", path, *args, "--stream", "--chunk-rows", "20", "--out",
+                 tmp_path / "m")
+    line = one_line_error(result)
+    assert message in line, line
+    assert not (tmp_path / "m").exists()
+
+
+def test_bad_csv_files(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.csv"
+    twice.write_text("a,a,label\n1,2,x\n")
+    out = ("--out", tmp_path / "m")
+    assert "the header names the column 'a' twice" in one_line_error(
+        run("train", twice, "--target", "label", "--stream", *out))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,label\n")
+    assert "has a header (a, label) but no data rows" in one_line_error(
+        run("train", empty, "--target", "label", "--stream", *out))
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,label\n" + "1,x\n" * 30 + "1,2,3\n")
+    assert "not a well-formed CSV file" in one_line_error(
+        run("train", ragged, "--target", "label", "--stream", "--chunk-rows", "10", *out))
+    assert "no such file" in one_line_error(
+        run("train", tmp_path / "none.csv", "--target", "label", "--stream", *out))
+    assert not (tmp_path / "m").exists()

@@ -91,7 +91,8 @@ def register(subparsers: Any) -> None:
                 "  slopes train admissions.csv --target admit --categorical rank --out model\n"
                 "  slopes train houses.csv --target price --task regress --hidden 16,16 "
                 "--epochs 300\n")
-    p.add_argument("data", metavar="DATA.csv", help="CSV file with a header line")
+    p.add_argument("data", metavar="DATA.csv", help="CSV file with a header line (or, "
+                   "streamed, a .parquet file)")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--task", choices=["classify", "regress"], default=None,
                    help="default: guessed from the target column")
@@ -138,6 +139,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--save-interrupted", action="store_true",
                    help="on Ctrl-C, still write the partly trained model (default: write "
                         "nothing and exit 130)")
+    p.add_argument("--stream", action="store_true",
+                   help="read the file in chunks instead of whole, for data bigger than "
+                        "memory (automatic for files over 1 GB and for .parquet files)")
+    p.add_argument("--chunk-rows", type=options.positive_int, default=None, metavar="N",
+                   help="rows per chunk when streaming (default 100,000)")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
 
     p = _parser(subparsers, "predict", "predict with a saved model",

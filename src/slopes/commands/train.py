@@ -183,7 +183,11 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
     from ..callbacks import EarlyStopping, file_snapshots
+    from .train_stream import run_train_stream, stream_reason
 
+    reason = stream_reason(args)
+    if reason is not None:  # bigger than memory, or asked: read it chunk by chunk
+        return run_train_stream(args, reason)
     out = OutputFiles(args.out)
     out.check()
     existing = out.existing(MODEL_FILE)
