@@ -126,16 +126,43 @@ def test_a_fused_output_is_explained_in_words_not_nan(data, capsys, tmp_path):
     code, out, _ = explain(capsys, model_path, path, "--row", 1, "--out", tmp_path / "e")
     assert code == 0
     assert "nan" not in out.lower()
-    weights = out.split("The weights with the largest slopes")[1]
-    rows = [line.split() for line in weights.splitlines() if re.match(r"\s+1\s", line)]
-    assert len(rows) == 6 and all(r[5] == "fused" for r in rows)  # activation_slope
     model = load_model(model_path)
     x = model.preprocessing.transform(frame[["size", "age", "city", "noise"]].iloc[[1]])
     p = model.network.predict(x)[0, 0]
     actual = 1.0 if frame["label"].iloc[1] == "yes" else 0.0
+    weights = out.split("The weights with the largest slopes")[1]
+    rows = [line.split() for line in weights.splitlines() if re.match(r"\s+1\s", line)]
+    # The sigmoid's own slope and the loss's slope at the output, taken apart in the table.
+    assert len(rows) == 6
+    assert all(r[5] == f"{p * (1 - p):.4g}" for r in rows)  # activation_slope
+    assert all(float(r[5]) * float(r[6]) == pytest.approx(p - actual, rel=1e-3) for r in rows)
     assert ("the slope of the loss at the input of the output node (label=yes) is predicted - "
             f"actual = {p:.4g} - {actual:g} = {p - actual:.4g}") in out
-    assert f"the sigmoid's slope p(1 - p) = {p * (1 - p):.4g}" in out
+    assert f"the sigmoid's slope p(1 - p) = {p * (1 - p):.4g} (activation_slope)" in out
+    assert "The table shows it taken apart" in out
+
+
+def test_a_saturated_sigmoid_reads_fused():
+    from slopes import Network
+    from slopes.commands.explain import _fused_words, _print_weights
+
+    net = Network.from_weights([np.array([[100.0]])], activation="sigmoid")
+    trace = net.trace([[10.0]], [0], loss="binary_crossentropy")
+    words = _fused_words(trace, "sigmoid", ["yes"])
+    assert words == (
+        'In the output layer, activation_slope reads "fused": the sigmoid and the binary '
+        "cross-entropy are computed as one, so the slope of the loss at the input of the output "
+        "node (yes) is predicted - actual = 1 - 0 = 1, its downstream_slope. The prediction is "
+        "0 or 1 to the last digit, so the sigmoid's slope p(1 - p) = 0 times the loss's slope "
+        "at the output, 4.504e+15, does not give it; computed in one step it never overflows.")
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        _print_weights(trace, None, None, 5, pd, ["x"], ["yes"])
+    row = printed.getvalue().splitlines()[-1].split()
+    assert row[:6] == ["0", "x", "yes", "100", "10", "fused"] and row[6] == "1"
 
 
 def test_the_update_is_the_trained_optimizers_step(data, capsys, tmp_path):

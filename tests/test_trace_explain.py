@@ -163,8 +163,48 @@ def test_fused_pair_explained_with_input_slope():
     assert f.input_slope[0] == pytest.approx(trace.predictions[0, 0] - 1)
     # Hidden layers still factor into three.
     assert trace.factors(0, 0, 0).fused is None
+    # The table takes the fused slope apart: the sigmoid's own slope p(1 - p) times the
+    # loss's slope at the output, whose product is the fused slope p - 1.
     rows = trace.table()
-    assert np.isnan(rows[rows["layer"] == 1]["activation_slope"]).all()
+    out = rows[rows["layer"] == 1]
+    p = trace.predictions[0, 0]
+    np.testing.assert_allclose(out["activation_slope"], p * (1 - p), rtol=1e-12)
+    np.testing.assert_allclose(out["downstream_slope"], trace.node_slopes[2][0, 0], rtol=1e-12)
+    np.testing.assert_allclose(out["node_value"] * out["activation_slope"]
+                               * out["downstream_slope"], out["slope"], rtol=1e-12)
+    np.testing.assert_allclose(out["activation_slope"] * out["downstream_slope"], p - 1,
+                               rtol=1e-12)
+
+
+def test_table_keeps_nan_where_the_slope_does_not_factor():
+    # A saturated sigmoid: p is 1 to the last digit, its own slope 0, the fused slope 1.
+    net = Network.from_weights([np.array([[100.0]])], activation="sigmoid")
+    trace = net.trace([[10.0]], [0], loss="binary_crossentropy")
+    assert trace.predictions[0, 0] == 1 and trace.weight_slopes[0][0, 0] == 10
+    row = trace.table().iloc[0]
+    assert np.isnan(row["activation_slope"]) and row["downstream_slope"] == 1
+    # A softmax with categorical cross-entropy: each output depends on every input.
+    net = Network.mlp([3, 2, 3], activation="tanh", output="softmax", seed=3)
+    trace = net.trace([[0.5, -1, 2]], [[0, 1, 0]], loss="categorical_crossentropy")
+    rows = trace.table()
+    out = rows[rows["layer"] == 1]
+    assert np.isnan(out["activation_slope"]).all()
+    np.testing.assert_allclose(out["downstream_slope"],
+                               trace.input_slopes[1][0, out["to"].to_numpy(int)])
+    assert not np.isnan(rows[rows["layer"] == 0]["activation_slope"]).any()
+
+
+def test_table_splits_a_fused_sigmoid_for_a_batch_and_in_float32():
+    for dtype, rtol in (("float64", 1e-12), ("float32", 1e-5)):
+        net = Network.mlp([3, 2, 1], activation="tanh", output="sigmoid", seed=3, dtype=dtype)
+        X = np.array([[0.5, -1, 2], [1, 2, 3]])
+        trace = net.trace(X, [1, 0], loss="binary_crossentropy")
+        out = trace.table()
+        out = out[out["layer"] == 1]
+        p = trace.predictions[:, 0].astype(float)
+        np.testing.assert_allclose(out["activation_slope"], np.mean(p * (1 - p)), rtol=rtol)
+        np.testing.assert_allclose(out["downstream_slope"], trace.node_slopes[2][:, 0].sum(),
+                                   rtol=rtol)
 
 
 def _network(draw, activations, loss):

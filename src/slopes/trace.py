@@ -427,11 +427,20 @@ class Trace:
         over the samples, ``downstream_slope`` is a sum over the samples (it
         already holds the loss's ``1/m``), and ``slope`` is exact (the sum of
         the per-sample products, as in ``weight_slopes``); their product equals
-        the slope only when the factors do not vary across samples. Where the
-        node's slope does not factor (fused output pairs, softmax; see
-        :class:`WeightFactors`), ``activation_slope`` is NaN and
-        ``downstream_slope`` is the slope at the node's input instead;
-        :meth:`explain` says why in words.
+        the slope only when the factors do not vary across samples.
+
+        A sigmoid output fused with binary cross-entropy computes the slope at
+        its input, ``(predicted - actual)/m``, in one step, but the factors
+        exist: ``activation_slope`` is the sigmoid's own slope ``p(1 - p)``
+        and ``downstream_slope`` the loss's slope at the output, and their
+        product is the fused slope (to rounding). Only where their product
+        is not the fused slope (``p`` is 0 or 1 to the last digit: the
+        sigmoid's slope is 0, and the loss's slope at the output infinite or
+        clipped), and wherever the slope truly does not
+        factor (a softmax: each output depends on every input, so its own
+        slope is no single number; see :class:`WeightFactors`),
+        ``activation_slope`` is NaN and ``downstream_slope`` is the slope at
+        the node's input instead; :meth:`explain` says why in words.
 
         Returns
         -------
@@ -447,7 +456,7 @@ class Trace:
             for j in range(layer.n_out):
                 for i in sources:
                     f = self.factors(k, i, j)
-                    if f.fused is None:
+                    if f.fused is None or _sigmoid_factors(f):
                         act = float(f.activation_slope.mean())
                         down = float(f.downstream_slope.sum())
                     else:
@@ -677,6 +686,23 @@ def explanation_template(fused: str | None, bias: bool, step: _Step | None = Non
         lines[2] = lines[2].replace("{value}", _BIAS_VALUE)
     lines.append(_PLAIN_STEP if step is None else step.line)
     return "\n".join(lines)
+
+
+def _sigmoid_factors(f: WeightFactors) -> bool:
+    """Whether a sigmoid fused with binary cross-entropy splits into its two factors here.
+
+    True when the sigmoid's slope and the loss's slope at the output are finite for every
+    sample and multiply to the fused slope at the node's input (to rounding); False for a
+    saturated sigmoid, whose slope is 0 while the fused slope is not.
+    """
+    if f.fused != "sigmoid + binary_crossentropy":
+        return False
+    act, down = f.activation_slope, f.downstream_slope
+    if not (np.isfinite(act).all() and np.isfinite(down).all()):
+        return False
+    tolerance = 1000 * np.finfo(np.result_type(act, down, np.float32)).eps
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.allclose(act * down, f.input_slope, rtol=tolerance, atol=0))
 
 
 def _lower_first(text: str) -> str:

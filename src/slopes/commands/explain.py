@@ -262,7 +262,9 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
                    "update"):
         cells[column] = [_g(float(v)) for v in shown[column]]
     if fused:
-        cells.loc[shown["layer"] == last, "activation_slope"] = "fused"
+        # Where the table could not split the fused slope (a softmax, a saturated sigmoid).
+        apart = shown["activation_slope"].isna() & (shown["layer"] == last)
+        cells.loc[apart, "activation_slope"] = "fused"
     first_layer = shown["layer"] == 0
     cells.loc[first_layer, "from"] = [i if i == "bias" else input_names[int(i)]
                                       for i in shown.loc[first_layer, "from"]]
@@ -277,20 +279,35 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
 
 
 def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
-    """Why the output layer's activation_slope reads "fused", with this row's numbers."""
+    """How the output layer's slopes come from the fused pair, with this row's numbers.
+
+    A sigmoid's two factors are in the table (``Trace.table``) unless the
+    prediction is 0 or 1 to the last digit; then, as for a softmax, its
+    activation_slope reads "fused".
+    """
+    from ..trace import _sigmoid_factors
+
     p = trace.predictions[0]
     actual = trace.actual[0]
     z_slope = trace.input_slopes[-1][0]
     if fused == "sigmoid":
-        a = float(p[0] * (1 - p[0]))
+        a = float(trace.factors(len(trace.network.layers) - 1, 0, 0).activation_slope[0])
         loss_slope = float(trace.node_slopes[-1][0, 0])
+        at_input = (f"the slope of the loss at the input of the output node ({output_names[0]}) "
+                    f"is predicted - actual = {p[0]:.4g} - {actual[0]:g} = "
+                    f"{float(z_slope[0]):.4g}")
+        if _sigmoid_factors(trace.factors(len(trace.network.layers) - 1, 0, 0)):
+            return (f"In the output layer, the sigmoid and the binary cross-entropy are "
+                    f"computed as one: {at_input}. The table shows it taken apart: the "
+                    f"sigmoid's slope p(1 - p) = {_g(a)} (activation_slope) times the loss's "
+                    f"slope at the output, {_g(loss_slope)} (downstream_slope), gives the same "
+                    "number; computed in one step it never overflows, even when p is 0 or 1 "
+                    "to the last digit.")
         return (f"In the output layer, activation_slope reads \"fused\": the sigmoid and the "
-                f"binary cross-entropy are computed as one, so the slope of the loss at the "
-                f"input of the output node ({output_names[0]}) is predicted - actual = "
-                f"{p[0]:.4g} - {actual[0]:g} = {float(z_slope[0]):.4g}, its downstream_slope. "
-                f"Taken apart, the sigmoid's slope p(1 - p) = {_g(a)} times the loss's slope at "
-                f"the output, {_g(loss_slope)}, gives the same number; computed in one step it "
-                "never overflows, even when p is 0 or 1 to the last digit.")
+                f"binary cross-entropy are computed as one, so {at_input}, its "
+                f"downstream_slope. The prediction is 0 or 1 to the last digit, so the "
+                f"sigmoid's slope p(1 - p) = {_g(a)} times the loss's slope at the output, "
+                f"{_g(loss_slope)}, does not give it; computed in one step it never overflows.")
     j = int(np.argmax(actual))
     return (f"In the output layer, activation_slope reads \"fused\": the softmax and the "
             f"categorical cross-entropy are computed as one, so the slope of the loss at the "
