@@ -321,4 +321,5 @@ def test_diverging_training_is_one_line_and_writes_nothing(files, tmp_path):
                  "--learning-rate", "1e6", "--epochs", "50", "--out", tmp_path / "d")
     line = one_line_error(result, "train")
     assert "training diverged at epoch" in line and "Try a lower learning rate" in line
+    assert "e.g. --learning-rate 100000 instead of 1e+06" in line  # the option's spelling
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())

@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, TrainingDiverged, ValueError, TypeError, OSError, ImportError) as exc:
         if args.debug:
             raise
-        print(f"slopes {args.command}: error: {exc}", file=sys.stderr)
+        message = str(exc)
+        if isinstance(exc, TrainingDiverged):  # the option, not the Python argument
+            message = message.replace("e.g. learning_rate=", "e.g. --learning-rate ")
+        print(f"slopes {args.command}: error: {message}", file=sys.stderr)
         return 1
 
 
