@@ -518,3 +518,17 @@ def test_bad_csv_files(tmp_path: Path) -> None:
     assert "no such file" in one_line_error(
         run("train", tmp_path / "none.csv", "--target", "label", "--stream", *out))
     assert not (tmp_path / "m").exists()
+
+
+def test_the_stream_benchmark_runs(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "benchmarks/stream.py", "--size-gb", "0.004", "--memory-mb", "2",
+         "--dir", str(tmp_path), "--json", str(tmp_path / "stream.json")],
+        capture_output=True, text=True, timeout=600, cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| path | file | rows | time | rows/s | peak memory | test accuracy |" in result.stdout
+    results = json.loads((tmp_path / "stream.json").read_text())
+    assert [r["label"] for r in results] == ["in memory", "--stream", "--stream"]
+    assert all(r["peak_mb"] > 0 and r["test_accuracy"] > 0.8 for r in results)
+    assert list(tmp_path.glob("slopes-stream-*")) == []  # the files are deleted

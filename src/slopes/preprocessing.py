@@ -318,7 +318,7 @@ class TabularPreprocessor:
     def _one_hot(self, name: str, column: Any) -> np.ndarray:
         pd = _pandas()
         known = self.categories[name]
-        keys = column.map(lambda v: MISSING_CATEGORY if _isna(v) else _key(v))
+        keys = _keys(column)
         unseen = ~keys.isin(known)
         if unseen.any():
             row = unseen.idxmax()
@@ -359,7 +359,7 @@ class TabularPreprocessor:
             )
         if self.task == "classify":
             lookup = {_key(c): i for i, c in enumerate(self.classes)}
-            keys = target.map(_key)
+            keys = _keys(target)
             unseen = ~keys.isin(list(lookup))
             if unseen.any():
                 row = unseen.idxmax()
@@ -388,7 +388,7 @@ class TabularPreprocessor:
             checks.append((self.target, [_key(c) for c in self.classes]))
         for name, known in checks:
             column = data[name]
-            keys = column.map(lambda v: MISSING_CATEGORY if _isna(v) else _key(v))
+            keys = _keys(column)
             for row in column.index[~keys.isin(known)]:
                 found.setdefault(row, f"{'class' if name == self.target else 'column'} "
                                       f"{name!r} = {_show(column[row])}")
@@ -589,6 +589,21 @@ def _show(value: object) -> str:
 
 def _isna(value: object) -> bool:
     return bool(_pandas().isna(value))
+
+
+def _keys(column: Any) -> Any:
+    """:func:`_key` of each cell of ``column`` (``MISSING_CATEGORY`` for a missing one).
+
+    Computed once per distinct value rather than once per cell (a column of
+    millions of rows has a few categories), except for a column of Python
+    objects, whose mixed types (``1`` and ``True`` are one dict entry) need
+    each cell apart.
+    """
+    if column.dtype == object:
+        return column.map(lambda v: MISSING_CATEGORY if _isna(v) else _key(v))
+    present = column.notna()
+    mapping = {value: _key(value) for value in _pandas().unique(column[present])}
+    return column.map(mapping).where(present, MISSING_CATEGORY)
 
 
 def _sort_key(key: str) -> tuple[int, float, str]:

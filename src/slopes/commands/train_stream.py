@@ -49,6 +49,7 @@ from ..preprocessing import (
     TabularPreprocessor,
     _is_numeric,
     _key,
+    _keys,
     _plain,
     _show,
     _sort_key,
@@ -361,7 +362,7 @@ class _Target:
             for value in pd.unique(filled):
                 self.distinct.setdefault(_key(value), value)
         if not self.too_many:
-            keys = filled[train[~missing]].map(_key)
+            keys = _keys(filled[train[~missing]])
             for key, count in keys.value_counts().items():
                 self.counts[key] = self.counts.get(key, 0) + int(count)
             for value in pd.unique(filled[train[~missing]]):
