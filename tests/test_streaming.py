@@ -224,6 +224,10 @@ def test_y_none_with_an_array_still_says_y_is_missing() -> None:
     X, _ = _data()
     with pytest.raises(TypeError, match="y must be an array of numbers, got None"):
         _net().fit(X, loss="binary_crossentropy", verbose=0)
+    with pytest.raises(TypeError, match=r"batch 0: expected a pair .*got a list of 4 \(fit "
+                                        r"was given no y, so it reads X as a stream of "
+                                        r"batches; to train on arrays, pass y too\)"):
+        _net().fit(X.tolist(), loss="binary_crossentropy", verbose=0)
 
 
 # ------------------------------------------------------------ train_on_batch

@@ -117,6 +117,9 @@ def check_batch(net: Network, loss_fn: Loss, item: object, b: int,
         raise TypeError(
             f"{what} {b}: expected a pair (X_batch, y_batch) or a triple (X_batch, y_batch, "
             f"sample_weight_batch), got {_describe(item)}"
+            + ("" if what != "batch" else
+               " (fit was given no y, so it reads X as a stream of batches; to train on "
+               "arrays, pass y too)")
         )
     try:
         x, _ = check_X(item[0], net.n_inputs, net.dtype)
