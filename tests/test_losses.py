@@ -286,3 +286,27 @@ def test_get_loss_unknown_name_lists_valid_names():
 def test_get_loss_wrong_type(bad):
     with pytest.raises(TypeError, match="loss must be a name or a Loss object, got"):
         get_loss(bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_far_out_logits_raise_nothing_even_when_numpy_raises_on_underflow(dtype):
+    # exp(-1e4) is 0 and 1 / (1 + exp(88.5)) subnormal: right answers, not errors.
+    from slopes.activations import get_activation
+
+    z = np.array([[1e4, -1e4, 800, -800, 0.0, 88.5, -88.5, 745, -745]], dtype).T
+    y = (np.arange(9) % 2).astype(dtype)[:, None]
+    bce, cce = get_loss("binary_crossentropy"), get_loss("categorical_crossentropy")
+    with np.errstate(all="raise"):
+        p = get_activation("sigmoid").value(z)
+        s = get_activation("softmax").value(z.T)
+        for target in (y, 1 - y):
+            for rows in (slice(None), slice(0, 5)):
+                value, predicted = bce.value_and_predicted(z[rows], target[rows])
+                assert np.isfinite(value)
+                assert np.isfinite(bce.logit_slope(predicted, target[rows])).all()
+        for k in range(3):
+            onehot = np.eye(9, dtype=dtype)[[k]]
+            value, predicted = cce.value_and_predicted(z.T, onehot)
+            assert np.isfinite(value)
+            assert np.isfinite(cce.logit_slope(predicted, onehot)).all()
+    assert p[0, 0] == 1 and p[1, 0] == 0 and s[0, 0] == 1 and s[0, 1] == 0

@@ -385,3 +385,77 @@ def test_history_plot_draws_a_figure(tmp_path):
     figure = history.plot()
     figure.savefig(tmp_path / "loss.png")
     assert (tmp_path / "loss.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: slopes.optimizers.SGD(learning_rate=1e6),
+    lambda: slopes.optimizers.SGD(learning_rate=1e6, momentum=0.9),
+    lambda: slopes.optimizers.Adam(learning_rate=1e200),
+])
+def test_a_refused_step_leaves_the_optimizer_state_as_it_was(optimizer):
+    # The step that diverges is refused: the weights stay, and so do the optimizer's
+    # step count and state (momentum buffers, Adam's moments), free of NaN.
+    import copy
+
+    X = np.random.default_rng(0).normal(size=(40, 2)) * 1e3
+    y = X @ np.array([3.0, -2.0]) * 1e3
+    net = slopes.Network.mlp([2, 8, 1], seed=0)
+    opt = optimizer()
+    states = []
+
+    class Record(slopes.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            states.append((opt.iterations, copy.deepcopy(opt.state)))
+
+    with pytest.raises(slopes.TrainingDiverged):
+        net.fit(X, y, optimizer=opt, epochs=500, batch_size=10, shuffle=False,
+                callbacks=[Record()], verbose=0)
+    iterations, state = states[-1] if states else (0, None)
+    assert opt.iterations == iterations
+    if state is None:
+        assert opt.state is None or all(not s for s in opt.state)
+    else:
+        for mine, kept in zip(opt.state, state, strict=True):
+            for key, value in kept.items():
+                np.testing.assert_array_equal(mine[key], value)
+                if isinstance(value, np.ndarray):
+                    assert np.isfinite(mine[key]).all()
+
+
+def _monitor_lines(capsys, monitor, logs_per_epoch):
+    run = FakeRun(None)
+    run.epochs = len(logs_per_epoch)
+    monitor.set_training(run)
+    monitor.on_train_begin({})
+    for epoch, logs in enumerate(logs_per_epoch):
+        monitor.on_epoch_end(epoch, logs)
+    return capsys.readouterr().out.splitlines()
+
+
+def test_loss_monitor_labels_and_warns_by_the_monitored_value(capsys):
+    from slopes.callbacks import LossMonitor
+
+    logs = [{"loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.7},
+            {"loss": 0.4, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.75}]
+    lines = _monitor_lines(capsys, LossMonitor(every=1, monitor="accuracy"), logs)
+    # Accuracy going down is the bad news; the companion is the validation accuracy.
+    assert lines == ["Train accuracy: 0.800000  Validation accuracy: 0.700000",
+                     "Train accuracy: 0.700000  Validation accuracy: 0.750000  "
+                     "WARNING - Accuracy Decreasing"]
+    lines = _monitor_lines(capsys, LossMonitor(every=1, monitor="val_loss"), logs)
+    assert lines == ["Validation loss: 0.600000",
+                     "Validation loss: 0.700000  WARNING - Loss Increasing"]
+    lines = _monitor_lines(capsys, LossMonitor(every=1, monitor="val_accuracy"), logs)
+    assert lines == ["Validation accuracy: 0.700000", "Validation accuracy: 0.750000"]
+    lines = _monitor_lines(capsys, LossMonitor(every=1), logs)
+    assert lines[-1] == "Train loss: 0.400000  Validation loss: 0.700000"
+
+
+def test_loss_monitor_names_a_value_the_training_does_not_log(capsys):
+    from slopes.callbacks import LossMonitor
+
+    with pytest.raises(ValueError, match=r"LossMonitor\(monitor='acuracy'\): no such value "
+                                         r"in the logs; this training logs 'loss', 'accuracy'"):
+        _monitor_lines(capsys, LossMonitor(monitor="acuracy"), [{"loss": 1.0, "accuracy": 0.5}])
+    with pytest.raises(ValueError, match="monitor must be the name of a logged value"):
+        LossMonitor(monitor="")

@@ -132,10 +132,12 @@ class Sigmoid(Activation):
 
     def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         e = np.negative(z, out=out)
-        with np.errstate(over="ignore"):
+        # exp(-z) overflows to inf for z below -88 (float32) and 1 / (1 + exp(-z)) then is
+        # 0; near there it is a subnormal number: both are the right values, not errors.
+        with np.errstate(over="ignore", under="ignore"):
             np.exp(e, out=e)
-        e += 1
-        return np.reciprocal(e, out=e)
+            e += 1
+            return np.reciprocal(e, out=e)
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return a * (1 - a)
@@ -167,8 +169,9 @@ class Softmax(Activation):
     def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         # exp never overflows; ufunc reductions called directly skip the methods' Python layer
         e = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
-        np.exp(e, out=e)
-        e /= np.add.reduce(e, axis=-1, keepdims=True)
+        with np.errstate(under="ignore"):  # exp of a far negative z - max is 0, as it should
+            np.exp(e, out=e)
+            e /= np.add.reduce(e, axis=-1, keepdims=True)
         return e
 
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:

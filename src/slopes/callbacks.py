@@ -184,6 +184,12 @@ class LossMonitor(Callback):
     Prints ``Train loss: <loss>`` (and ``Validation loss`` when there is one),
     adding ``WARNING - Loss Increasing`` when the loss went up since the last
     line printed, as the course's training loops do.
+
+    ``monitor`` follows another value of the logs instead: ``"val_loss"``
+    (printed as ``Validation loss``) or a metric such as ``"accuracy"``
+    (printed as ``Train accuracy``, next to ``Validation accuracy``). For a
+    value that should grow (accuracy, r2) the warning says ``Accuracy
+    Decreasing`` when it went down.
     """
 
     def __init__(self, every: int | None = None, monitor: str = "loss",
@@ -191,9 +197,20 @@ class LossMonitor(Callback):
         if every is not None and (isinstance(every, bool) or not isinstance(every, int)
                                   or every < 1):
             raise ValueError(f"every must be an int >= 1 or None, got {every!r}")
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor must be the name of a logged value such as 'loss', "
+                             f"'val_loss' or 'accuracy', got {monitor!r}")
         self.every = every
         self.monitor = monitor
         self.file = file
+        base = monitor[4:] if monitor.startswith("val_") else monitor
+        self._higher_is_better = "acc" in base or base == "r2"
+        words = base.replace("_", " ")
+        self._label = f"{'Validation' if monitor.startswith('val_') else 'Train'} {words}"
+        self._companion = None if monitor.startswith("val_") else f"val_{monitor}"
+        self._companion_label = f"Validation {words}"
+        change = "Decreasing" if self._higher_is_better else "Increasing"
+        self._warning = f"WARNING - {words[:1].upper()}{words[1:]} {change}"
 
     def on_train_begin(self, logs: Logs) -> None:
         self.last: float | None = None
@@ -202,13 +219,17 @@ class LossMonitor(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         if epoch % self._every != 0 and epoch != self.training.epochs - 1:
             return
+        if self.monitor not in logs:
+            known = ", ".join(repr(k) for k in logs if not k.startswith("_"))
+            raise ValueError(f"LossMonitor(monitor={self.monitor!r}): no such value in the "
+                             f"logs; this training logs {known}")
         value = float(logs[self.monitor])
-        label = "Train loss" if self.monitor == "loss" else self.monitor
-        line = f"{label}: {value:.6f}"
-        if f"val_{self.monitor}" in logs:
-            line += f"  Validation loss: {float(logs[f'val_{self.monitor}']):.6f}"
-        if self.last is not None and value > self.last:
-            line += "  WARNING - Loss Increasing"
+        line = f"{self._label}: {value:.6f}"
+        if self._companion in logs:
+            line += f"  {self._companion_label}: {float(logs[self._companion]):.6f}"
+        if self.last is not None and (value < self.last if self._higher_is_better
+                                      else value > self.last):
+            line += f"  {self._warning}"
         self.last = value
         print(line, file=self.file or sys.stdout, flush=True)
 

@@ -77,6 +77,17 @@ class Optimizer:
             )
         self.iterations += 1
 
+    def snapshot(self) -> tuple[int, list[dict] | None]:
+        """A copy of the step count and the state, for :meth:`restore` after a refused step."""
+        state = None if self.state is None else [
+            {key: value.copy() if isinstance(value, np.ndarray) else value
+             for key, value in entry.items()} for entry in self.state]
+        return self.iterations, state
+
+    def restore(self, snapshot: tuple[int, list[dict] | None]) -> None:
+        """Go back to a :meth:`snapshot`: the step it was taken before never happened."""
+        self.iterations, self.state = snapshot[0], snapshot[1]
+
     def step(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> None:
         """Apply one update in place: ``p -= update`` for every parameter."""
         for p, delta in zip(params, self.updates(params, slopes), strict=True):

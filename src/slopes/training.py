@@ -310,6 +310,7 @@ def _check_step(workspace: Workspace, opt: Optimizer, epoch: int, batch: int,
                                         strict=True)]
     if math.isfinite(batch_loss) and all(np.isfinite(p).all() for p in new_params):
         return
+    workspace.refuse(opt)  # the optimizer's state as before this step (Adam's moments...)
     net = workspace.net
     layer = _first_bad_layer(net)
     what = "slopes"

@@ -205,10 +205,14 @@ class Workspace:
         Otherwise (a non-finite loss or update, merely huge updates whose
         squares overflow, or huge weights) returns False, having changed no
         weight: the fit loop then checks each new weight and calls
-        :meth:`apply` or stops.
+        :meth:`apply`, or :meth:`refuse` and stops.
         """
         updates = self.updates
+        # The optimizer's state before this step (a plain SGD step only counts itself):
+        # a refused step must leave the optimizer as it was.
+        self._before = optimizer.iterations, optimizer.state
         if not optimizer.flat_updates(self.slopes, self.n_params, updates):
+            self._before = optimizer.snapshot()
             for view, update in zip(self.update_views,
                                     optimizer.updates(self.param_views, self.slope_views),
                                     strict=True):
@@ -218,6 +222,10 @@ class Workspace:
             return False
         np.subtract(self.parameters, updates, out=self.parameters)
         return True
+
+    def refuse(self, optimizer: Optimizer) -> None:
+        """Undo the optimizer's side of the last :meth:`update`, which was not applied."""
+        optimizer.restore(self._before)
 
     def apply(self) -> None:
         """``parameters -= updates``: every weight and bias of the network takes its step."""
