@@ -459,3 +459,19 @@ def test_loss_monitor_names_a_value_the_training_does_not_log(capsys):
         _monitor_lines(capsys, LossMonitor(monitor="acuracy"), [{"loss": 1.0, "accuracy": 0.5}])
     with pytest.raises(ValueError, match="monitor must be the name of a logged value"):
         LossMonitor(monitor="")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("output", "loss", "n_out"), [
+    ("sigmoid", "binary_crossentropy", 1), ("softmax", "categorical_crossentropy", 3)])
+def test_fit_raises_nothing_on_underflow_under_errstate_raise(dtype, output, loss, n_out):
+    # Confident outputs make exponentials underflow to 0: right values, not errors, even
+    # when the user asks NumPy to raise on every floating-point event.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2)) * 300
+    y = (X[:, 0] > 0).astype(int) if n_out == 1 else rng.integers(0, 3, size=30)
+    net = slopes.Network.mlp([2, 4, n_out], output=output, seed=0, dtype=dtype)
+    with np.errstate(all="raise"):
+        history = net.fit(X, y, loss=loss, optimizer="sgd", learning_rate=1.0, epochs=5,
+                          verbose=0)
+    assert np.isfinite(history.history["loss"]).all()

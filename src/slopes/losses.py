@@ -255,6 +255,12 @@ class BinaryCrossentropy(Loss):
         becomes ``-z``, which it equals to within ``exp(z)``, and ``p`` is
         about 1e-38 (1e-308) instead of 0. No overflow, no warning to silence.
         """
+        with np.errstate(under="ignore"):  # exp of a far negative number is 0: right, no error
+            return self._value_and_predicted(z, actual, sample_weight, out)
+
+    def _value_and_predicted(self, z: np.ndarray, actual: np.ndarray,
+                             sample_weight: np.ndarray | None = None,
+                             out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         cap = _EXP_CAP.get(z.dtype)
         if cap is None:
             z = np.asarray(z, dtype=np.float64)
@@ -264,37 +270,39 @@ class BinaryCrossentropy(Loss):
             # No exp can overflow: four fewer passes. Each term is log(d) + z - z y,
             # and the sum of z y is one dot product.
             d = np.negative(z, out=out)
-            with np.errstate(under="ignore"):  # exp(-z) of a large z is 0: right, no error
-                np.exp(d, out=d)
-                d += 1
-                terms = np.log(d)
-                terms += z
-                value = (float(np.add.reduce(terms, axis=None))
-                         - float(np.dot(z.ravel(), actual.ravel()))) / terms.size
-                return value, np.reciprocal(d, out=d)
+            np.exp(d, out=d)
+            d += 1
+            terms = np.log(d)
+            terms += z
+            value = (float(np.add.reduce(terms, axis=None))
+                     - float(np.dot(z.ravel(), actual.ravel()))) / terms.size
+            return value, np.reciprocal(d, out=d)
         d = np.negative(z, out=out)
         np.minimum(d, cap, out=d)
-        with np.errstate(under="ignore"):
-            np.exp(d, out=d)
+        np.exp(d, out=d)
         d += 1
         terms = np.log(d)
         np.maximum(terms, np.negative(z), out=terms)  # log(1 + exp(-z)), also past the cap
-        with np.errstate(under="ignore"):
-            z_not_y = z * actual
-            np.subtract(z, z_not_y, out=z_not_y)  # z (1 - y): exact for targets 0 and 1
-            terms += z_not_y
-            if sample_weight is None:
-                value = float(np.add.reduce(terms, axis=None)) / terms.size
-            else:
-                value = _weighted_mean(terms.mean(axis=1), sample_weight)
-            return value, np.reciprocal(d, out=d)
+        z_not_y = z * actual
+        np.subtract(z, z_not_y, out=z_not_y)  # z (1 - y): exact for targets 0 and 1
+        terms += z_not_y
+        if sample_weight is None:
+            value = float(np.add.reduce(terms, axis=None)) / terms.size
+        else:
+            value = _weighted_mean(terms.mean(axis=1), sample_weight)
+        return value, np.reciprocal(d, out=d)
 
     def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
                     sample_weight: np.ndarray | None = None,
                     out: np.ndarray | None = None) -> np.ndarray:
+        with np.errstate(under="ignore"):
+            return self._logit_slope(predicted, actual, sample_weight, out)
+
+    def _logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
+                     sample_weight: np.ndarray | None = None,
+                     out: np.ndarray | None = None) -> np.ndarray:
         slope = np.subtract(predicted, actual, out=out)
-        with np.errstate(under="ignore"):  # a tiny p - y over m may be 0 or subnormal
-            slope /= slope.size
+        slope /= slope.size
         return slope if sample_weight is None else _weigh_rows(slope, sample_weight)
 
 
@@ -361,12 +369,17 @@ class CategoricalCrossentropy(Loss):
         ``s = sum_j exp(z_j - top)``, and ``-sum_j y_j log p_j = sum_j y_j
         (top + log s - z_j)``: no ``log(0)``, no overflow.
         """
+        with np.errstate(under="ignore"):  # exp of a far negative z - top is 0, as it should
+            return self._value_and_predicted(z, actual, sample_weight, out)
+
+    def _value_and_predicted(self, z: np.ndarray, actual: np.ndarray,
+                             sample_weight: np.ndarray | None = None,
+                             out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         top = np.maximum.reduce(z, axis=1)
         e = np.subtract(z, top[:, None], out=out)
-        with np.errstate(under="ignore"):  # exp of a far negative z - top is 0, as it should
-            np.exp(e, out=e)
-            sums = np.matmul(e, _ones(z.shape[1], e.dtype))  # each row's sum, in one BLAS call
-            e /= sums[:, None]  # the softmax
+        np.exp(e, out=e)
+        sums = np.matmul(e, _ones(z.shape[1], e.dtype))  # each row's sum, in one BLAS call
+        e /= sums[:, None]  # the softmax
         log_sum = np.log(sums, out=sums)
         log_sum += top
         minus_log_p = np.subtract(log_sum[:, None], z)
@@ -378,10 +391,15 @@ class CategoricalCrossentropy(Loss):
     def logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
                     sample_weight: np.ndarray | None = None,
                     out: np.ndarray | None = None) -> np.ndarray:
+        with np.errstate(under="ignore"):  # a tiny p - y over m may be 0 or subnormal
+            return self._logit_slope(predicted, actual, sample_weight, out)
+
+    def _logit_slope(self, predicted: np.ndarray, actual: np.ndarray,
+                     sample_weight: np.ndarray | None = None,
+                     out: np.ndarray | None = None) -> np.ndarray:
         # Exact for rows of y that sum to 1 (one-hot or label-smoothed targets).
         slope = np.subtract(predicted, actual, out=out)
-        with np.errstate(under="ignore"):  # a tiny p - y over m may be 0 or subnormal
-            slope /= slope.shape[0]
+        slope /= slope.shape[0]
         return slope if sample_weight is None else _weigh_rows(slope, sample_weight)
 
 

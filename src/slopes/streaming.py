@@ -282,7 +282,7 @@ def fit_stream(
 
     workspace: Workspace | None = None
     try:
-        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore"):
+        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for cb in all_callbacks:
                 cb.on_train_begin({})
             for epoch in range(epochs):
@@ -414,7 +414,7 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
     history = History(params={"loss": loss_fn.name, "optimizer": opt.name, **opt.config()})
     workspace = Workspace(net, loss_fn, x.shape[0])
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             batch_loss, _ = _train_step(workspace, opt, x, actual, 0, step, history, weights)
     finally:
         workspace.release()

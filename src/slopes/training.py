@@ -219,7 +219,7 @@ def fit(
         batches = None if shuffle else [
             (xs[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
         # Overflow is detected and reported as TrainingDiverged, not as NumPy warnings.
-        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore"):
+        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for cb in all_callbacks:
                 cb.on_train_begin({})
             for epoch in range(epochs):

@@ -128,7 +128,8 @@ class Workspace:
         self._backward = [_with_out(layer.activation.backward) for layer in self.layers]
         self.fused = loss_fn.fused_activation is not None
         if self.fused:
-            self._logit_slope = _with_out(loss_fn.logit_slope)
+            self._value_and_predicted = _quiet(loss_fn, "value_and_predicted")
+            self._logit_slope = _with_out(_quiet(loss_fn, "logit_slope"))
 
     # ------------------------------------------------------------------ one batch
     def forward_backward(self, x: np.ndarray, actual: np.ndarray,
@@ -156,7 +157,7 @@ class Workspace:
             if k == last and self.fused:  # the output activation comes with the loss
                 if not folded:
                     zs[k] = layer.node_inputs(values[k], zs_out[k])
-                loss, values[k + 1] = loss_fn.value_and_predicted(
+                loss, values[k + 1] = self._value_and_predicted(
                     zs[k], actual, sample_weight, out=values_out[k])
                 z_slope = self._logit_slope(values[k + 1], actual, **weighted,
                                             out=slopes_out[k])
@@ -342,6 +343,22 @@ class Workspace:
             for k, buffers in enumerate(self._buffers[:-1])] + [None]
         views = self._by_rows[m] = (zs, values, slopes, backward, fed)
         return views
+
+
+def _quiet(loss_fn: Loss, name: str) -> Callable:
+    """The loss's method ``name`` without its own ``np.errstate``, when it has such a twin.
+
+    The fused losses wrap their work in ``np.errstate(under="ignore")`` (an
+    exponential that underflows to 0 is the right value), which costs about a
+    microsecond per call; the fit loop ignores underflow itself, so it calls
+    their ``_name`` twin. A subclass that overrides the method itself gets its own.
+    """
+    for cls in type(loss_fn).__mro__:
+        if name in vars(cls):
+            if "_" + name in vars(cls):
+                return getattr(loss_fn, "_" + name)
+            break
+    return getattr(loss_fn, name)
 
 
 def _with_out(method: Callable) -> Callable:
