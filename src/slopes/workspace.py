@@ -53,6 +53,14 @@ class Workspace:
     :meth:`release` undoes it. See the module's notes.
     """
 
+    #: Layers with at most this many inputs fold their bias into their weights. The
+    #: bias costs a pass over the layer's node inputs and one over their slopes, a
+    #: large part of the work when the products are small, and nothing measurable
+    #: when each node sums hundreds of inputs; there the odd width n_in + 1 and the
+    #: copy of x with a column of ones cost more than they save (measured with
+    #: benchmarks/train_mlp.py: tiny and small gain, medium and large lose).
+    fold_inputs = 64
+
     def __init__(self, net: Network, loss_fn: Loss, batch_rows: int) -> None:
         self.net = net
         self.layers = list(net.layers)
@@ -270,7 +278,8 @@ class Workspace:
         kind = type(layer)
         plain = (kind.forward is Dense.forward and kind.backward is Dense.backward
                  and kind.node_inputs is Dense.node_inputs)
-        if not (plain and layer.has_bias and self._forward_out[k]
+        if not (plain and layer.has_bias and layer.n_in <= self.fold_inputs
+                and self._forward_out[k]
                 and (k == 0 or self._forward_out[k - 1])
                 and len({id(lay) for lay in self.layers}) == len(self.layers)):
             return None
