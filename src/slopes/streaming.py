@@ -14,9 +14,9 @@ sample_weight_batch)`` of arrays, ``X_batch`` (m, n_features), ``y_batch``
 (m, n_outputs) or (m,), ``sample_weight_batch`` (m,). Every batch is checked
 as ``fit`` checks arrays, and an error names the batch (counted from 0).
 The batches are trained in the order they come (``shuffle`` does not apply:
-shuffle inside your stream), each as one step of the optimizer, with the
-fit loop's own arrays (:class:`~slopes.workspace.Workspace`) and its own step
-(:func:`slopes.training._train_step`): the same batches in the same order give
+shuffle inside your stream), each as one step of the optimizer, by the
+fit loop arrays use (:func:`slopes.training.train_epochs`, with its
+:class:`~slopes.workspace.Workspace` and its step): the same batches in the same order give
 the same weights as ``fit`` on the arrays with ``shuffle=False``. History,
 callbacks (EarlyStopping...), ``validation_data`` (arrays, or a stream too)
 and :class:`~slopes.errors.TrainingDiverged` work as they do for arrays.
@@ -27,17 +27,15 @@ network keeps between calls.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .callbacks import Callback, History, ProgressBar, TrainingRun
+from .callbacks import Callback, History
 from .losses import Loss, get_loss
-from .metrics import get_metrics
 from .optimizers import Optimizer, get_optimizer
-from .validation import check_bool, check_callbacks, check_positive_int, check_seed, check_X
+from .validation import check_X
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -241,12 +239,10 @@ def fit_stream(
     -------
     History
     """
-    from .training import _evaluate, _progress_callback, _stop_on_ctrl_c, _train_step
+    from .training import Workspaces, _evaluate, check_settings, train_epochs
 
-    loss_fn = get_loss(loss)
-    net.check_loss_fits(loss_fn)
-    opt = get_optimizer(optimizer, learning_rate)
-    epochs = check_positive_int("epochs", epochs)
+    loss_fn, opt, epochs, metric_fns, callbacks = check_settings(
+        net, loss, optimizer, learning_rate, epochs, metrics, callbacks, shuffle, seed, verbose)
     if batch_size is not None:
         raise ValueError(f"batch_size={batch_size!r} applies to arrays, not to a stream of "
                          "batches: they are trained as they come; cut them to the size you want")
@@ -257,107 +253,39 @@ def fit_stream(
     if validation_split:
         raise ValueError(f"validation_split={validation_split!r} needs arrays to split; with a "
                          "stream of batches give validation_data (arrays or a stream) instead")
-    metric_fns = get_metrics(metrics)
-    callbacks = check_callbacks(callbacks)
-    check_bool("shuffle", shuffle)
-    check_seed(seed)
-    verbose_ok = (verbose == "auto" if isinstance(verbose, str)
-                  else isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
-    if not verbose_ok:
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
     source = _epoch_source(batches, epochs, "the data")
     val_source, val_arrays = _validation(net, loss_fn, validation_data, epochs)
+    given = [0]  # the items the current epoch's stream gave, trained or not
 
-    history = History(params={
-        "loss": loss_fn.name, "optimizer": opt.name, **opt.config(), "epochs": epochs,
-        "batch_size": None, "shuffle": False, "validation_split": 0.0,
-        "metrics": list(metric_fns), "seed": seed if isinstance(seed, int) else None,
-        "stream": True,
-    })
-    run = TrainingRun(network=net, epochs=epochs, history=history)
-    progress = _progress_callback(verbose)
-    all_callbacks = callbacks + ([progress] if progress is not None else [])
-    for cb in all_callbacks:
-        cb.set_training(run)
+    def epoch_batches(epoch: int) -> Iterator[tuple]:
+        iterator = source(epoch)
+        given[0] = 0
+        try:
+            for b, item in enumerate(iterator):
+                given[0] += 1
+                checked = check_batch(net, loss_fn, item, b)
+                if checked is not None:  # None: every row weighs 0
+                    xb, yb, wb = checked
+                    yield b, xb, yb, wb, xb.shape[0] if wb is None else float(wb.sum())
+        finally:
+            _close(iterator)
 
-    workspace: Workspace | None = None
-    try:
-        with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            for cb in all_callbacks:
-                cb.on_train_begin({})
-            for epoch in range(epochs):
-                for cb in all_callbacks:
-                    cb.on_epoch_begin(epoch, {})
-                loss_total = mass = 0.0
-                metric_totals = dict.fromkeys(metric_fns, 0.0)
-                used = given = 0
-                finished = False
-                iterator = source(epoch)
-                try:
-                    for b, item in enumerate(iterator):
-                        given += 1
-                        checked = check_batch(net, loss_fn, item, b)
-                        if checked is None:
-                            continue
-                        xb, yb, wb = checked
-                        size = xb.shape[0]
-                        if workspace is None or size > workspace.batch_rows or (
-                                all_callbacks and not workspace.in_sync()):
-                            # The first batch, a bigger one, or arrays a callback replaced.
-                            if workspace is not None:
-                                workspace.release()
-                                workspace = None
-                            workspace = Workspace(net, loss_fn, size)
-                        batch_loss, predicted = _train_step(workspace, opt, xb, yb,
-                                                            epoch, b, history, wb)
-                        batch_mass = size if wb is None else float(wb.sum())
-                        used += size
-                        mass += batch_mass
-                        loss_total += batch_loss * batch_mass
-                        for name, fn in metric_fns.items():
-                            metric_totals[name] += fn(predicted, yb) * size
-                        for cb in all_callbacks:
-                            cb.on_batch_end(b, {"batch": b, "size": size, "loss": batch_loss})
-                        if run.interrupted:
-                            break
-                    else:
-                        finished = True
-                finally:
-                    _close(iterator)
-                if not finished:
-                    break  # Ctrl-C: a partial epoch is not recorded
-                if used == 0:
-                    raise ValueError(
-                        f"the data gave no batches in epoch {epoch}" if given == 0 else
-                        f"every batch of epoch {epoch} weighs 0; at least one sample weight "
-                        "must be positive"
-                    )
-                logs = {"loss": loss_total / mass}
-                for name, total in metric_totals.items():
-                    logs[name] = total / used
-                if val_arrays is not None:
-                    logs.update(_evaluate(net, loss_fn, metric_fns, *val_arrays))
-                elif val_source is not None:
-                    logs.update(_evaluate_stream(net, loss_fn, metric_fns, val_source(epoch)))
-                for key, value in logs.items():
-                    history.history.setdefault(key, []).append(value)
-                history.epoch.append(epoch)
-                for cb in all_callbacks:
-                    cb.on_epoch_end(epoch, logs)
-                if run.stop_training:
-                    break
-            history.interrupted = run.interrupted
-            if run.interrupted and verbose != 0:
-                print(f"Training interrupted (Ctrl-C) after {len(history.epoch)} epoch(s); "
-                      "the network keeps the weights it had then.", file=sys.stderr)
-            for cb in all_callbacks:
-                cb.on_train_end({})
-    finally:
-        if workspace is not None:
-            workspace.release()
-        if isinstance(progress, ProgressBar):
-            progress.close()
-    return history
+    def validate(epoch: int) -> dict[str, float]:
+        if val_arrays is not None:
+            return _evaluate(net, loss_fn, metric_fns, *val_arrays)
+        if val_source is not None:
+            return _evaluate_stream(net, loss_fn, metric_fns, val_source(epoch))
+        return {}
+
+    def no_batches(epoch: int) -> str:
+        if given[0] == 0:
+            return f"the data gave no batches in epoch {epoch}"
+        return (f"every batch of epoch {epoch} weighs 0; at least one sample weight must be "
+                "positive")
+
+    return train_epochs(net, loss_fn, opt, epochs, metric_fns, callbacks, seed, verbose,
+                        {"stream": True}, Workspaces(net, loss_fn), epoch_batches, validate,
+                        no_batches)
 
 
 def train_on_batch(net: Network, X: object, y: object, sample_weight: object = None, *,

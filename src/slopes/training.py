@@ -13,7 +13,7 @@ import math
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -157,21 +157,11 @@ def fit(
                               validation_split=validation_split, metrics=metrics,
                               callbacks=callbacks, seed=seed, verbose=verbose,
                               sample_weight=sample_weight)
-    loss_fn = get_loss(loss)
-    net.check_loss_fits(loss_fn)
-    opt = get_optimizer(optimizer, learning_rate)
-    epochs = check_positive_int("epochs", epochs)
+    loss_fn, opt, epochs, metric_fns, callbacks = check_settings(
+        net, loss, optimizer, learning_rate, epochs, metrics, callbacks, shuffle, seed, verbose)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
-    metric_fns = get_metrics(metrics)
-    callbacks = check_callbacks(callbacks)
-    shuffle = check_bool("shuffle", shuffle)
-    check_seed(seed)
-    # By type first: comparing an array with the tuple raises NumPy's "ambiguous" error.
-    verbose_ok = (verbose == "auto" if isinstance(verbose, str)
-                  else isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
-    if not verbose_ok:
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    shuffle = bool(shuffle)
 
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = net.check_targets(y, x.shape[0], loss_fn)
@@ -195,29 +185,122 @@ def fit(
             )
     rng = make_rng(seed)
 
+    n = x.shape[0]
+    slices = batch_slices(n, batch_size)
+    # The network's parameters live in the workspace's flat arrays until it is released.
+    workspaces = Workspaces(net, loss_fn, n if batch_size is None else min(batch_size, n))
+    # Unshuffled batches are the same views every epoch: cut them once, from [x, 1] when
+    # the first layer folds its bias into its weights (two products fewer per batch) and
+    # the copy of x costs at most 64 MB.
+    xs = workspaces.current.with_ones(x) if not shuffle and x.nbytes <= 2**26 else x
+    fixed = None if shuffle else [
+        (xs[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
+
+    def batches(epoch: int) -> Iterator[tuple]:
+        order = rng.permutation(n) if shuffle else None
+        for b, sl in enumerate(slices):
+            if order is None:  # views, no copies
+                xb, yb, wb = fixed[b]
+            else:  # gathered by index into the workspace's buffers
+                xb, yb, wb = workspaces.current.gather(order[sl], x, actual, weights)
+            if wb is None:
+                yield b, xb, yb, None, xb.shape[0]
+            else:
+                mass = float(wb.sum())
+                if mass:  # a batch whose every row weighs 0 is as if it were not there
+                    yield b, xb, yb, wb, mass
+
+    def validate(epoch: int) -> dict[str, float]:
+        if x_val is None:
+            return {}
+        return _evaluate(net, loss_fn, metric_fns, x_val, y_val, w_val)
+
+    params = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
+    return train_epochs(net, loss_fn, opt, epochs, metric_fns, callbacks, seed, verbose, params,
+                        workspaces, batches, validate)
+
+
+def check_settings(net: Network, loss: str | Loss, optimizer: str | Optimizer,
+                   learning_rate: float | None, epochs: int, metrics: Sequence[str],
+                   callbacks: Sequence[Callback], shuffle: bool, seed: object,
+                   verbose: int | str) -> tuple[Loss, Optimizer, int, dict, list[Callback]]:
+    """The settings every fit checks, arrays or streams: ``(loss, optimizer, epochs, metrics,
+    callbacks)`` as the loop uses them; a bad one raises an error naming it."""
+    loss_fn = get_loss(loss)
+    net.check_loss_fits(loss_fn)
+    opt = get_optimizer(optimizer, learning_rate)
+    epochs = check_positive_int("epochs", epochs)
+    metric_fns = get_metrics(metrics)
+    callbacks = check_callbacks(callbacks)
+    check_bool("shuffle", shuffle)
+    check_seed(seed)
+    # By type first: comparing an array with the tuple raises NumPy's "ambiguous" error.
+    verbose_ok = (verbose == "auto" if isinstance(verbose, str)
+                  else isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
+    if not verbose_ok:
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return loss_fn, opt, epochs, metric_fns, callbacks
+
+
+class Workspaces:
+    """The fit loop's :class:`Workspace`, made anew when a batch needs another one.
+
+    ``current`` is None until the first batch when no ``rows`` are given.
+    """
+
+    def __init__(self, net: Network, loss_fn: Loss, rows: int | None = None) -> None:
+        self.net, self.loss_fn = net, loss_fn
+        self.current: Workspace | None = None if rows is None else Workspace(net, loss_fn, rows)
+
+    def for_batch(self, rows: int, watch: bool) -> Workspace:
+        """The workspace for a batch of ``rows`` rows.
+
+        A new one when there is none yet, when the batch has more rows than
+        its buffers, or (``watch``: callbacks run) when a callback gave a
+        layer new arrays: those are trained from then on.
+        """
+        workspace = self.current
+        if workspace is None or rows > workspace.batch_rows or (watch and not workspace.in_sync()):
+            rows = rows if workspace is None else max(rows, workspace.batch_rows)
+            self.release()
+            workspace = self.current = Workspace(self.net, self.loss_fn, rows)
+        return workspace
+
+    def release(self) -> None:
+        """Give the layers back their own arrays (see :meth:`Workspace.release`)."""
+        if self.current is not None:
+            self.current.release()
+            self.current = None
+
+
+def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metric_fns: dict,
+                 callbacks: list[Callback], seed: object, verbose: int | str,
+                 params: dict, workspaces: Workspaces,
+                 batches: Callable[[int], Iterator[tuple]],
+                 validate: Callable[[int], dict[str, float]],
+                 no_batches: Callable[[int], str] | None = None) -> History:
+    """The fit loop, for arrays and streams alike: epochs of batches, callbacks, history.
+
+    ``batches(epoch)`` yields ``(b, X_batch, y_batch, sample_weight_batch or
+    None, mass)`` for the batches to train, checked already, ``mass`` being
+    the batch's rows or the sum of its sample weights (the weight of its loss
+    in the epoch's loss); ``validate(epoch)`` returns the validation logs.
+    ``params`` adds to the history's params. An epoch with no batch raises
+    ``ValueError(no_batches(epoch))``. Always releases ``workspaces``.
+    """
     history = History(params={
         "loss": loss_fn.name, "optimizer": opt.name, **opt.config(), "epochs": epochs,
-        "batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split,
+        "batch_size": None, "shuffle": False, "validation_split": 0.0,
         "metrics": list(metric_fns), "seed": seed if isinstance(seed, int) else None,
+        **params,
     })
     run = TrainingRun(network=net, epochs=epochs, history=history)
     progress = _progress_callback(verbose)
     all_callbacks = callbacks + ([progress] if progress is not None else [])
     for cb in all_callbacks:
         cb.set_training(run)
-
-    n = x.shape[0]
-    slices = batch_slices(n, batch_size)
-    workspace = None
+    watch = bool(all_callbacks)
     try:
-        # The network's parameters live in the workspace's flat arrays until release().
-        workspace = Workspace(net, loss_fn, n if batch_size is None else min(batch_size, n))
-        # Unshuffled batches are the same views every epoch: cut them once, from [x, 1]
-        # when the first layer folds its bias into its weights (two products fewer per
-        # batch) and the copy of x costs at most 64 MB.
-        xs = workspace.with_ones(x) if not shuffle and x.nbytes <= 2**26 else x
-        batches = None if shuffle else [
-            (xs[sl], actual[sl], None if weights is None else weights[sl]) for sl in slices]
         # Overflow is detected and reported as TrainingDiverged, not as NumPy warnings.
         with _stop_on_ctrl_c(run), np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for cb in all_callbacks:
@@ -225,48 +308,40 @@ def fit(
             for epoch in range(epochs):
                 for cb in all_callbacks:
                     cb.on_epoch_begin(epoch, {})
-                order = rng.permutation(n) if shuffle else None
                 # Plain variables, not a dict: with one batch per epoch this bookkeeping
                 # costs as much as a small network's arithmetic.
-                loss_total = 0.0
+                loss_total = mass = 0.0  # mass: the trained batches' sizes or sample weights
                 metric_totals = dict.fromkeys(metric_fns, 0.0)
-                seen = used = 0
-                mass = 0.0  # the trained batches' weight: their sizes, or their sample weights
-                for b, sl in enumerate(slices):
-                    if order is None:  # views, no copies
-                        xb, yb, wb = batches[b]
-                    else:  # gathered by index into the workspace's buffers
-                        xb, yb, wb = workspace.gather(order[sl], x, actual, weights)
-                    size = xb.shape[0]
-                    seen += size
-                    if weights is None:
-                        batch_mass = size
+                used = 0
+                finished = False
+                epoch_batches = batches(epoch)
+                try:
+                    for b, xb, yb, wb, batch_mass in epoch_batches:
+                        if run.interrupted:
+                            break  # a partial epoch is not recorded
+                        size = xb.shape[0]
+                        batch_loss, predicted = _train_step(workspaces.for_batch(size, watch),
+                                                            opt, xb, yb, epoch, b, history, wb)
+                        used += size
+                        mass += batch_mass
+                        loss_total += batch_loss * batch_mass
+                        for name, fn in metric_fns.items():
+                            metric_totals[name] += fn(predicted, yb) * size
+                        for cb in all_callbacks:
+                            cb.on_batch_end(b, {"batch": b, "size": size, "loss": batch_loss})
                     else:
-                        batch_mass = float(wb.sum())
-                        if batch_mass == 0:
-                            continue  # every row weighs 0: as if the batch were not there
-                    if all_callbacks and not workspace.in_sync():
-                        # A callback gave a layer new arrays: train those from here on.
-                        workspace.release()
-                        workspace = Workspace(net, loss_fn, workspace.batch_rows)
-                    batch_loss, predicted = _train_step(workspace, opt, xb, yb,
-                                                        epoch, b, history, wb)
-                    used += size
-                    mass += batch_mass
-                    loss_total += batch_loss * batch_mass
-                    for name, fn in metric_fns.items():
-                        metric_totals[name] += fn(predicted, yb) * size
-                    for cb in all_callbacks:
-                        cb.on_batch_end(b, {"batch": b, "size": size, "loss": batch_loss})
-                    if run.interrupted:
-                        break
-                if run.interrupted and seen < n:
-                    break  # a partial epoch is not recorded
+                        finished = True
+                finally:
+                    epoch_batches.close()  # a stream's file or iterator closes with it
+                if not finished:
+                    break
+                if used == 0:
+                    raise ValueError(no_batches(epoch) if no_batches is not None
+                                     else f"no batch to train in epoch {epoch}")
                 logs = {"loss": loss_total / mass}
                 for name, total in metric_totals.items():
                     logs[name] = total / used
-                if x_val is not None:
-                    logs.update(_evaluate(net, loss_fn, metric_fns, x_val, y_val, w_val))
+                logs.update(validate(epoch))
                 for key, value in logs.items():
                     history.history.setdefault(key, []).append(value)
                 history.epoch.append(epoch)
@@ -281,8 +356,7 @@ def fit(
             for cb in all_callbacks:
                 cb.on_train_end({})
     finally:
-        if workspace is not None:
-            workspace.release()
+        workspaces.release()
         if isinstance(progress, ProgressBar):
             progress.close()
     return history
