@@ -10,6 +10,7 @@ regression on the same preprocessed inputs.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import warnings
 from typing import Any
 
@@ -18,7 +19,31 @@ import numpy as np
 from ..metrics import mean_absolute_error, mean_squared_error
 
 __all__ = ["class_probabilities", "classification_scores", "regression_scores", "describe",
-           "baselines", "describe_baselines"]
+           "baselines", "describe_baselines", "report_training"]
+
+
+def report_training(history: Any, stopper: Any, epochs: int, save_interrupted: bool
+                    ) -> int | None:
+    """What ``slopes train`` prints once training ends; 130 when it must write nothing.
+
+    An interrupted run (Ctrl-C) writes nothing unless ``--save-interrupted``
+    was given: the exit status 130 is returned. Otherwise prints the best
+    epoch ``stopper`` (an EarlyStopping, or None) kept, or how many of
+    ``epochs`` ran when fewer did, and returns None.
+    """
+    if history.interrupted and not save_interrupted:
+        print(f"slopes train: interrupted after {len(history.epoch)} epoch(s); nothing was "
+              f"written. Add --save-interrupted to keep a partly trained model.",
+              file=sys.stderr)
+        return 130
+    ran = len(history.epoch)
+    if stopper is not None and stopper.best_epoch is not None:
+        why = "stopped early" if stopper.stopped_epoch is not None else "ran all epochs"
+        print(f"Best val_loss {stopper.best:.4f} at epoch {stopper.best_epoch + 1} of {ran} "
+              f"({why}); the weights of that epoch are kept.")
+    elif ran < epochs:
+        print(f"Stopped after {ran} of {epochs} epochs.")
+    return None
 
 
 def class_probabilities(net_output: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from .report import (
     describe,
     describe_baselines,
     regression_scores,
+    report_training,
 )
 
 __all__ = ["run_train", "check_train_options", "CLASSIFY_LOSSES", "REGRESS_LOSSES",
@@ -276,18 +277,9 @@ def run_train(args: argparse.Namespace) -> int:
                       metrics=["accuracy"] if task == "classify" else ["mae"],
                       callbacks=[c for c in (stopper, snapshots) if c], seed=args.seed,
                       verbose="auto")
-    if history.interrupted and not args.save_interrupted:
-        print(f"slopes train: interrupted after {len(history.epoch)} epoch(s); nothing was "
-              f"written. Add --save-interrupted to keep a partly trained model.",
-              file=sys.stderr)
-        return 130
-    ran = len(history.epoch)
-    if stopper is not None and stopper.best_epoch is not None:
-        why = "stopped early" if stopper.stopped_epoch is not None else "ran all epochs"
-        print(f"Best val_loss {stopper.best:.4f} at epoch {stopper.best_epoch + 1} of {ran} "
-              f"({why}); the weights of that epoch are kept.")
-    elif ran < args.epochs:
-        print(f"Stopped after {ran} of {args.epochs} epochs.")
+    code = report_training(history, stopper, args.epochs, args.save_interrupted)
+    if code is not None:
+        return code
 
     # 4. Scores next to baselines fitted on the same training rows.
     def scores(X_: np.ndarray, y_: np.ndarray) -> dict[str, Any]:

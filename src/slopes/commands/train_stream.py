@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,7 +55,7 @@ from ..preprocessing import (
     pd_to_numeric,
 )
 from .outputs import OutputFiles, _header, pictures, print_written, to_json, training_settings
-from .report import class_probabilities, describe
+from .report import class_probabilities, describe, report_training
 
 __all__ = ["run_train_stream", "stream_reason", "row_hash", "split_masks", "ChunkReader",
            "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS", "VALIDATION_BYTES"]
@@ -669,18 +668,9 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                       verbose="auto")
     if skipped["validation"]:
         _warn_unseen(_warn, skipped["validation"], "validation")
-    if history.interrupted and not args.save_interrupted:
-        print(f"slopes train: interrupted after {len(history.epoch)} epoch(s); nothing was "
-              f"written. Add --save-interrupted to keep a partly trained model.",
-              file=sys.stderr)
-        return 130
-    ran = len(history.epoch)
-    if stopper is not None and stopper.best_epoch is not None:
-        why = "stopped early" if stopper.stopped_epoch is not None else "ran all epochs"
-        print(f"Best val_loss {stopper.best:.4f} at epoch {stopper.best_epoch + 1} of {ran} "
-              f"({why}); the weights of that epoch are kept.")
-    elif ran < args.epochs:
-        print(f"Stopped after {ran} of {args.epochs} epochs.")
+    code = report_training(history, stopper, args.epochs, args.save_interrupted)
+    if code is not None:
+        return code
 
     # 4. Scores in one more pass, next to the most common class (or the mean).
     majority = None
