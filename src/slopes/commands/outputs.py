@@ -8,11 +8,12 @@ file normally gets (the umask), never the 0600 of a temporary file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,32 @@ def _header(path: Path) -> list[str]:
     return [name.strip() for name in row] if row else []
 
 
+@contextlib.contextmanager
+def csv_errors(path: Path, pd: Any) -> Iterator[None]:
+    """pandas' errors while reading the CSV file ``path`` as one-line :class:`CommandError`.
+
+    A first row longer than the header is only a warning in pandas: here it
+    is an error too.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            yield
+    except pd.errors.ParserWarning as exc:
+        raise CommandError(f"{path}: not a well-formed CSV file: a data row has more fields "
+                           "than the header") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CommandError(f"{path}: the file is empty; expected a header line and data "
+                           "rows") from exc
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        for noise in ("Error tokenizing data. ", "C error: "):
+            detail = detail.replace(noise, "")
+        raise CommandError(f"{path}: not a well-formed CSV file: {detail}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not a text CSV file ({exc.reason})") from exc
+
+
 def read_table(path: str | os.PathLike[str]) -> Any:
     """Read a CSV file with pandas; every problem is a one-line ``CommandError``.
 
@@ -112,24 +139,8 @@ def read_table(path: str | os.PathLike[str]) -> Any:
             raise CommandError(f"{path}: the header names the column {name!r} twice (columns "
                                f"{seen[name]} and {position}); column names must be unique")
         seen[name] = position
-    try:
-        with warnings.catch_warnings():
-            # A first row longer than the header is only a warning in pandas: make it an error.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            data = pd.read_csv(path, skipinitialspace=True, index_col=False)
-    except pd.errors.ParserWarning as exc:
-        raise CommandError(f"{path}: not a well-formed CSV file: a data row has more fields "
-                           "than the header") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise CommandError(f"{path}: the file is empty; expected a header line and data "
-                           "rows") from exc
-    except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        for noise in ("Error tokenizing data. ", "C error: "):
-            detail = detail.replace(noise, "")
-        raise CommandError(f"{path}: not a well-formed CSV file: {detail}") from exc
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{path}: not a text CSV file ({exc.reason})") from exc
+    with csv_errors(path, pd):
+        data = pd.read_csv(path, skipinitialspace=True, index_col=False)
     data.columns = [str(c).strip() for c in data.columns]
     if len(data) == 0:
         raise CommandError(f"{path}: has a header ({', '.join(map(str, data.columns))}) but "

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,15 @@ from ..preprocessing import (
     _sort_key,
     pd_to_numeric,
 )
-from .outputs import OutputFiles, _header, pictures, print_written, to_json, training_settings
+from .outputs import (
+    OutputFiles,
+    _header,
+    csv_errors,
+    pictures,
+    print_written,
+    to_json,
+    training_settings,
+)
 from .report import class_probabilities, describe, report_training
 
 __all__ = ["run_train_stream", "stream_reason", "row_hash", "split_masks", "ChunkReader",
@@ -180,30 +187,15 @@ class ChunkReader:
         if self.parquet:
             yield from self._parquet_chunks(pd, columns)
             return
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                # All the columns, as read_table reads them: with usecols pandas would not
-                # notice a row with more fields than the header.
-                reader = pd.read_csv(self.path, chunksize=self.chunk_rows, index_col=False,
-                                     skipinitialspace=True)
-                with reader:
-                    for chunk in reader:
-                        chunk.columns = [str(c).strip() for c in chunk.columns]
-                        yield chunk[columns]
-        except pd.errors.ParserWarning as exc:
-            raise CommandError(f"{self.path}: not a well-formed CSV file: a data row has more "
-                               "fields than the header") from exc
-        except pd.errors.EmptyDataError as exc:
-            raise CommandError(f"{self.path}: the file is empty; expected a header line and "
-                               "data rows") from exc
-        except pd.errors.ParserError as exc:
-            detail = str(exc).strip().splitlines()[-1]
-            for noise in ("Error tokenizing data. ", "C error: "):
-                detail = detail.replace(noise, "")
-            raise CommandError(f"{self.path}: not a well-formed CSV file: {detail}") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{self.path}: not a text CSV file ({exc.reason})") from exc
+        with csv_errors(self.path, pd):
+            # All the columns, as read_table reads them: with usecols pandas would not
+            # notice a row with more fields than the header.
+            reader = pd.read_csv(self.path, chunksize=self.chunk_rows, index_col=False,
+                                 skipinitialspace=True)
+            with reader:
+                for chunk in reader:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    yield chunk[columns]
 
     def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:
         start = 0
