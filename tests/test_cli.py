@@ -183,6 +183,26 @@ def test_predict_writes_class_and_probabilities(model, files, tmp_path):
     assert np.allclose(table["probability_no"] + table["probability_yes"], 1, atol=1e-5)
 
 
+def test_the_folder_train_wrote_stands_for_its_model_file(model, files, tmp_path):
+    # `slopes train --out DIR` says "Wrote model.safetensors ... to DIR/": DIR works too.
+    folder = model.parent
+    by_folder = run("predict", folder, files["new"])
+    by_file = run("predict", model, files["new"])
+    assert by_folder.returncode == 0, by_folder.stderr
+    assert by_folder.stdout == by_file.stdout
+    # The output refuses to overwrite the model file found in the folder.
+    result = run("predict", folder, files["new"], "--out", model)
+    assert result.returncode == 1 and "is the model file" in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in (["predict", empty, files["new"]], ["explain", empty, files["new"], "--row",
+                                                        "0"], ["export", empty, "--onnx", "x"]):
+        result = run(*command)
+        assert result.returncode == 2, result.stderr
+        assert (f"argument MODEL: {empty} is a folder without a model.safetensors; expected a "
+                "model file, or the folder `slopes train --out` wrote it in") in result.stderr
+
+
 def test_explain_prints_table_and_draws(model, files, tmp_path):
     result = run("explain", model, files["classify"], "--row", "2", "--out", tmp_path / "e")
     assert result.returncode == 0, result.stderr

@@ -152,7 +152,8 @@ def register(subparsers: Any) -> None:
                 "may be there or not).\nWrites the rows with predicted_<target> and, for "
                 "classification, probability_<class>\nfor each class.",
                 "  slopes predict slopes-model/model.safetensors new.csv --out predictions.csv\n")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("model", metavar="MODEL", type=options.model_file,
+                   help="a model.safetensors file, or the folder slopes train wrote it in")
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="CSV file to write (default: print to stdout)")
@@ -168,7 +169,8 @@ def register(subparsers: Any) -> None:
                 "  slopes explain slopes-demo/model.safetensors admissions.csv --row 0\n"
                 "  slopes explain model.safetensors data.csv --row 3 --top 5 --layer 0 "
                 "--html page.html\n")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("model", metavar="MODEL", type=options.model_file,
+                   help="a model.safetensors file, or the folder slopes train wrote it in")
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--row", type=options.row_number, required=True, metavar="N",
                    help="the row to explain (0 is the first data row)")
@@ -186,7 +188,8 @@ def register(subparsers: Any) -> None:
 
     p = _parser(subparsers, "export", "write a saved model as an ONNX file",
                 EXPORT_DESCRIPTION, EXPORT_EXAMPLE)
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors file")
+    p.add_argument("model", metavar="MODEL", type=options.model_file,
+                   help="a model.safetensors file, or the folder slopes train wrote it in")
     p.add_argument("--onnx", required=True, metavar="FILE",
                    help="the ONNX file to write (replaced if it exists)")
     p.set_defaults(func=run_export)

@@ -10,9 +10,14 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 __all__ = ["positive_int", "positive_float", "fraction", "seed", "hidden_sizes", "column_list",
-           "row_number", "choice", "MAX_LAYER_SIZE", "MAX_HIDDEN_WEIGHTS"]
+           "row_number", "choice", "model_file", "MODEL_FILE", "MAX_LAYER_SIZE",
+           "MAX_HIDDEN_WEIGHTS"]
+
+# The model file `slopes train --out DIR` and `slopes demo --out DIR` write in DIR.
+MODEL_FILE = "model.safetensors"
 
 # Layer sizes past these would exhaust memory (or take days) long before they
 # trained anything on a table: 65,536 nodes, 10^8 weights between hidden layers.
@@ -20,6 +25,21 @@ MAX_LAYER_SIZE = 65_536
 MAX_HIDDEN_WEIGHTS = 100_000_000
 # NumPy seeds a generator from any non-negative int; 2**32 - 1 keeps seeds portable.
 MAX_SEED = 2**32 - 1
+
+
+def model_file(text: str) -> str:
+    """A model file, or a folder `slopes train --out DIR` wrote: DIR/model.safetensors.
+
+    Anything else is returned as given: loading it names what is wrong.
+    """
+    path = Path(text)
+    if path.is_dir():
+        if (path / MODEL_FILE).is_file():
+            return str(path / MODEL_FILE)
+        raise argparse.ArgumentTypeError(
+            f"{text} is a folder without a {MODEL_FILE}; expected a model file, or the folder "
+            "`slopes train --out` wrote it in")
+    return text
 
 
 def positive_int(text: str) -> int:
