@@ -85,9 +85,9 @@ def test_elementwise_slope_matches_central_difference(name, seed):
     a = act.value(z)
     numeric = central_difference(act.value, z)
     np.testing.assert_allclose(act.slope(z, a), numeric, rtol=1e-6, atol=1e-9)
-    # backward of an element-wise activation is a_slope * f'(z)
-    a_slope = rng.normal(size=z.shape)
-    np.testing.assert_allclose(act.backward(z, a, a_slope), a_slope * numeric,
+    # backward of an element-wise activation is node_slope * f'(z)
+    node_slope = rng.normal(size=z.shape)
+    np.testing.assert_allclose(act.backward(z, a, node_slope), node_slope * numeric,
                                rtol=1e-6, atol=1e-9)
 
 

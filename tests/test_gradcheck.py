@@ -178,8 +178,8 @@ class OffSigmoid(Sigmoid):
 class DiagonalSoftmax(Softmax):
     """Softmax backward using only the Jacobian's diagonal: a classic mistake."""
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray) -> np.ndarray:
-        return a_slope * self.slope(z, a)
+    def backward(self, z: np.ndarray, a: np.ndarray, node_slope: np.ndarray) -> np.ndarray:
+        return node_slope * self.slope(z, a)
 
 
 class OffMSE(MSE):

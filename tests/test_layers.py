@@ -53,14 +53,14 @@ def test_dense_backward_shapes_and_formulas():
     rng = np.random.default_rng(0)
     layer = Dense(3, 2, seed=0)
     x = rng.normal(size=(4, 3))
-    z_slope = rng.normal(size=(4, 2))
-    w_slope, b_slope, x_slope = layer.backward(x, z_slope)
-    np.testing.assert_allclose(w_slope, x.T @ z_slope)
-    np.testing.assert_allclose(b_slope, z_slope.sum(axis=0))
-    np.testing.assert_allclose(x_slope, z_slope @ layer.weights.T)
-    assert layer.backward(x, z_slope, need_x_slope=False)[2] is None
+    input_slope = rng.normal(size=(4, 2))
+    w_slope, b_slope, node_slope = layer.backward(x, input_slope)
+    np.testing.assert_allclose(w_slope, x.T @ input_slope)
+    np.testing.assert_allclose(b_slope, input_slope.sum(axis=0))
+    np.testing.assert_allclose(node_slope, input_slope @ layer.weights.T)
+    assert layer.backward(x, input_slope, need_node_slope=False)[2] is None
     no_bias = Dense(3, 2, bias=False, seed=0)
-    assert no_bias.backward(x, z_slope)[1] is None
+    assert no_bias.backward(x, input_slope)[1] is None
 
 
 def test_dense_activation_by_name_or_object():
@@ -132,8 +132,8 @@ def test_float32_layer_keeps_float32_through_forward_and_backward(activation):
     x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     z, a = layer.forward(x)
     assert z.dtype == np.float32 and a.dtype == np.float32
-    w_slope, b_slope, x_slope = layer.backward(x, np.ones_like(z))
-    assert w_slope.dtype == b_slope.dtype == x_slope.dtype == np.float32
+    w_slope, b_slope, node_slope = layer.backward(x, np.ones_like(z))
+    assert w_slope.dtype == b_slope.dtype == node_slope.dtype == np.float32
 
 
 def test_float32_layer_computes_in_float32_for_float64_input():

@@ -221,7 +221,7 @@ def _mixed_network(n_out: int, output: str) -> slopes.Network:
 @pytest.mark.parametrize(("output", "loss"), OUTPUTS)
 @pytest.mark.parametrize("build", ["mlp", "mixed"])
 def test_bias_folded_into_the_weights_gives_the_same_numbers(output, loss, build):
-    # [x, 1] @ [[W], [b]] is x @ W + b, and [x, 1].T @ z_slope holds the weight slopes
+    # [x, 1] @ [[W], [b]] is x @ W + b, and [x, 1].T @ input_slope holds the weight slopes
     # with the bias slopes as a last row: the same numbers as forward and backward.
     n_out = 1 if loss == "binary_crossentropy" else 3
     net = (slopes.Network.mlp([3, 4, 5, n_out], activation="relu", output=output, seed=1)

@@ -7,7 +7,7 @@ that node; the course multiplies it into every weight's slope.
 Every activation works on arrays of shape ``(n_samples, n_nodes)`` and keeps
 their dtype. ``value`` and ``backward`` take an optional ``out``, an array of
 the result's shape and dtype that the result may be written into (the fit loop
-passes preallocated buffers; ``out`` may be ``a_slope`` itself). Always use the
+passes preallocated buffers; ``out`` may be ``node_slope`` itself). Always use the
 array they return: an activation may return another one (identity returns
 ``z`` itself).
 """
@@ -46,14 +46,18 @@ class Activation:
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+    def backward(self, z: np.ndarray, a: np.ndarray, node_slope: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
-        """Slope of the loss at ``z`` given the slope of the loss at ``a``.
+        """The input slope ``dL/dz`` from the node slope ``dL/da``, both (n_samples, n_nodes).
 
-        For element-wise activations this is ``a_slope * f'(z)``; softmax,
-        whose every output depends on every input, overrides it.
+        slopes uses one name for each derivative: a node's *node slope* is the
+        slope of the loss at its output ``a`` (``dL/da``, ``Trace.node_slopes``),
+        its *input slope* the slope at its input ``z`` (``dL/dz``,
+        ``Trace.input_slopes``). For element-wise activations
+        ``input_slope = node_slope * f'(z)``; softmax, whose every output
+        depends on every input, overrides it.
         """
-        return np.multiply(a_slope, self.slope(z, a), out=out)
+        return np.multiply(node_slope, self.slope(z, a), out=out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -76,9 +80,9 @@ class Identity(Activation):
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return np.ones_like(z)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+    def backward(self, z: np.ndarray, a: np.ndarray, node_slope: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
-        return a_slope  # times a slope of 1
+        return node_slope  # times a slope of 1
 
 
 class Relu(Activation):
@@ -92,9 +96,9 @@ class Relu(Activation):
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+    def backward(self, z: np.ndarray, a: np.ndarray, node_slope: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
-        return np.multiply(a_slope, z > 0, out=out)  # the bool mask keeps a_slope's dtype
+        return np.multiply(node_slope, z > 0, out=out)  # the bool mask keeps node_slope's dtype
 
 
 class LeakyRelu(Activation):
@@ -161,7 +165,7 @@ class Softmax(Activation):
     Its slope is a matrix per sample, ``da_j/dz_i = a_j (delta_ij - a_i)``.
     ``slope`` returns the diagonal ``a_j (1 - a_j)`` (what one node sees of its
     own input); ``backward`` applies the whole matrix:
-    ``z_slope = a * (a_slope - sum_j a_slope_j a_j)``.
+    ``input_slope = a * (node_slope - sum_j node_slope_j a_j)``.
     """
 
     name = "softmax"
@@ -177,12 +181,12 @@ class Softmax(Activation):
     def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return a * (1 - a)
 
-    def backward(self, z: np.ndarray, a: np.ndarray, a_slope: np.ndarray,
+    def backward(self, z: np.ndarray, a: np.ndarray, node_slope: np.ndarray,
                  out: np.ndarray | None = None) -> np.ndarray:
-        weighted = (a_slope * a).sum(axis=-1, keepdims=True)  # before out overwrites a_slope
-        z_slope = np.subtract(a_slope, weighted, out=out)
-        z_slope *= a
-        return z_slope
+        weighted = (node_slope * a).sum(axis=-1, keepdims=True)  # before out overwrites node_slope
+        input_slope = np.subtract(node_slope, weighted, out=out)
+        input_slope *= a
+        return input_slope
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

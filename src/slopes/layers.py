@@ -182,36 +182,37 @@ class Dense:
         return z, self.activation.value(z, out=out[1])
 
     def backward(
-        self, x: np.ndarray, z_slope: np.ndarray, need_x_slope: bool = True,
+        self, x: np.ndarray, input_slope: np.ndarray, need_node_slope: bool = True,
         out: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Slopes of the weights, the bias and the feeding nodes.
 
-        Given ``z_slope = dL/dz`` (n_samples, n_out), the slope of weight
+        Given ``input_slope = dL/dz`` (n_samples, n_out), the slope of weight
         ``(i, j)`` sums over the samples the value of node ``i`` feeding it
         times the slope at the node ``j`` it feeds::
 
-            weight_slopes = x.T @ z_slope          # (n_in, n_out)
-            bias_slopes = ones @ z_slope           # (n_out,): the sum over the samples
-            x_slope = z_slope @ weights.T          # (n_samples, n_in)
+            weight_slopes = x.T @ input_slope          # (n_in, n_out)
+            bias_slopes = ones @ input_slope           # (n_out,): the sum over the samples
+            node_slope = input_slope @ weights.T          # (n_samples, n_in)
 
         The slope of a feeding node is the sum over the weights leaving it.
         ``out`` is None or three arrays (or None) to write the three slopes into.
         """
         w_out, b_out, x_out = (None, None, None) if out is None else out
-        weight_slopes = np.matmul(x.T, z_slope, out=w_out)
+        weight_slopes = np.matmul(x.T, input_slope, out=w_out)
         bias_slopes = None
         if self._bias is not None:
             # The sum over the samples as a product with ones: one BLAS call, several
-            # times faster than z_slope.sum(axis=0) when the layer has few nodes.
-            bias_slopes = np.matmul(_ones(z_slope.shape[0], z_slope.dtype), z_slope, out=b_out)
-        x_slope = None
-        if need_x_slope:
+            # times faster than input_slope.sum(axis=0) when the layer has few nodes.
+            ones = _ones(input_slope.shape[0], input_slope.dtype)
+            bias_slopes = np.matmul(ones, input_slope, out=b_out)
+        node_slope = None
+        if need_node_slope:
             if self.n_out == 1:  # an outer product: a multiplication, no BLAS call
-                x_slope = np.multiply(z_slope, self._weights.T, out=x_out)
+                node_slope = np.multiply(input_slope, self._weights.T, out=x_out)
             else:
-                x_slope = np.matmul(z_slope, self._weights.T, out=x_out)
-        return weight_slopes, bias_slopes, x_slope
+                node_slope = np.matmul(input_slope, self._weights.T, out=x_out)
+        return weight_slopes, bias_slopes, node_slope
 
     def astype(self, dtype: object) -> Dense:
         """A copy of the layer whose parameters and computations use ``dtype``."""

@@ -323,20 +323,20 @@ class Network:
             # The slope at the output itself is only for people to read.
             if for_trace:
                 node_slopes[n] = loss_fn.slope(out, actual, **weighted)
-            z_slope = loss_fn.logit_slope(out, actual, **weighted)
+            input_slope = loss_fn.logit_slope(out, actual, **weighted)
         else:
             node_slopes[n] = loss_fn.slope(out, actual, **weighted)
-            z_slope = self.layers[-1].activation.backward(zs[-1], out, node_slopes[n])
+            input_slope = self.layers[-1].activation.backward(zs[-1], out, node_slopes[n])
         for k in range(n - 1, -1, -1):
             layer = self.layers[k]
-            input_slopes[k] = z_slope
+            input_slopes[k] = input_slope
             need_x = k > 0 or for_trace
-            w_slopes[k], b_slopes[k], x_slope = layer.backward(values[k], z_slope, need_x)
+            w_slopes[k], b_slopes[k], node_slope = layer.backward(values[k], input_slope, need_x)
             layer.weight_slopes, layer.bias_slopes = w_slopes[k], b_slopes[k]
-            node_slopes[k] = x_slope
+            node_slopes[k] = node_slope
             if k > 0:
                 prev = self.layers[k - 1]
-                z_slope = prev.activation.backward(zs[k - 1], values[k], x_slope)
+                input_slope = prev.activation.backward(zs[k - 1], values[k], node_slope)
         return node_slopes, input_slopes, w_slopes, b_slopes
 
     def loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,

@@ -318,9 +318,9 @@ class Trace:
         value_slope = np.zeros_like(self.node_values[-1])
         value_slope[:, output] = 1
         for k in range(len(layers) - 1, -1, -1):
-            z_slope = layers[k].activation.backward(self.node_inputs[k], self.node_values[k + 1],
-                                                    value_slope)
-            value_slope = z_slope @ weights[k].T
+            input_slope = layers[k].activation.backward(
+                self.node_inputs[k], self.node_values[k + 1], value_slope)
+            value_slope = input_slope @ weights[k].T
         return value_slope
 
     def _changes(self, step: _Step) -> list[tuple[np.ndarray, np.ndarray | None]]:

@@ -115,7 +115,7 @@ class Workspace:
         # one (n_in + 1, n_out) array, the weights with the bias as a last row. Its nodes
         # fed by [x, 1] (the node values with a column of ones) then compute
         # z = [x, 1] @ [[W], [b]] = x @ W + b in one product, and the product
-        # [x, 1].T @ z_slope holds the weight slopes and, as its last row, the bias
+        # [x, 1].T @ input_slope holds the weight slopes and, as its last row, the bias
         # slopes: two BLAS calls instead of four, which is most of a small network's time.
         self._stacked = [self._stack(k) for k in range(len(self.layers))]
         # Node inputs, node values and slopes, one (batch_rows, n_out) array each per layer;
@@ -167,7 +167,7 @@ class Workspace:
                     zs[k] = layer.node_inputs(values[k], zs_out[k])
                 loss, values[k + 1] = self._value_and_predicted(
                     zs[k], actual, sample_weight, out=values_out[k])
-                z_slope = self._logit_slope(values[k + 1], actual, **weighted,
+                input_slope = self._logit_slope(values[k + 1], actual, **weighted,
                                             out=slopes_out[k])
             else:
                 if folded:
@@ -184,23 +184,26 @@ class Workspace:
         if not self.fused:
             loss = loss_fn.value(predicted, actual, **weighted)
             node_slope = loss_fn.slope(predicted, actual, **weighted)
-            z_slope = self._backward[last](zs[last], predicted, node_slope, out=slopes_out[last])
+            input_slope = self._backward[last](zs[last], predicted, node_slope,
+                                               out=slopes_out[last])
         for k in range(last, -1, -1):
             layer = layers[k]
             out = backward_out[k]  # (weight slopes, bias slopes, slopes of the feeding nodes)
             if stacked[k] is not None and fed[k] is not None:
-                # [x, 1].T @ z_slope: the weight slopes, and the bias slopes as a last row.
-                np.matmul(fed[k].T, z_slope, out=stacked[k][1])
-                x_slope = None
+                # [x, 1].T @ input_slope: the weight slopes, and the bias slopes as a last row.
+                np.matmul(fed[k].T, input_slope, out=stacked[k][1])
+                node_slope = None
                 if k:
                     weights_t = self._held[k][0].T  # (n_out, n_in)
                     product = np.multiply if layer.n_out == 1 else np.matmul
-                    x_slope = product(z_slope, weights_t, out=out[2])
+                    node_slope = product(input_slope, weights_t, out=out[2])
             else:
-                x_slope = layer.backward(values[k], z_slope, k > 0, out)[2]
+                node_slope = layer.backward(values[k], input_slope, k > 0, out)[2]
             layer.weight_slopes, layer.bias_slopes = out[0], out[1]
             if k:
-                z_slope = self._backward[k - 1](zs[k - 1], values[k], x_slope, out=x_slope)
+                # The node slopes of layer k - 1 become its input slopes, in place.
+                input_slope = self._backward[k - 1](zs[k - 1], values[k], node_slope,
+                                                    out=node_slope)
         return loss, predicted
 
     def update(self, optimizer: Optimizer, loss: float) -> bool:

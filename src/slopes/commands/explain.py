@@ -289,13 +289,13 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
 
     p = trace.predictions[0]
     actual = trace.actual[0]
-    z_slope = trace.input_slopes[-1][0]
+    input_slope = trace.input_slopes[-1][0]
     if fused == "sigmoid":
         a = float(trace.factors(len(trace.network.layers) - 1, 0, 0).activation_slope[0])
         loss_slope = float(trace.node_slopes[-1][0, 0])
         at_input = (f"the slope of the loss at the input of the output node ({output_names[0]}) "
                     f"is predicted - actual = {p[0]:.4g} - {actual[0]:g} = "
-                    f"{float(z_slope[0]):.4g}")
+                    f"{float(input_slope[0]):.4g}")
         if _sigmoid_factors(trace.factors(len(trace.network.layers) - 1, 0, 0)):
             return (f"In the output layer, the sigmoid and the binary cross-entropy are "
                     f"computed as one: {at_input}. The table shows it taken apart: the "
@@ -312,6 +312,7 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
     return (f"In the output layer, activation_slope reads \"fused\": the softmax and the "
             f"categorical cross-entropy are computed as one, so the slope of the loss at the "
             f"input of each output node is its probability minus 1 for the actual class "
-            f"({output_names[j]}: {p[j]:.4g} - 1 = {float(z_slope[j]):.4g}) and its probability "
+            f"({output_names[j]}: {p[j]:.4g} - 1 = {float(input_slope[j]):.4g}) and its "
+            "probability "
             "for the others; that is its downstream_slope. A softmax node's own slope is not "
             "one number (each output depends on every input), so it is not shown apart.")
