@@ -541,3 +541,32 @@ def test_bad_option_values_in_other_commands(capsys, command, args, message):
     code, _, err = cli(capsys, command, *args)
     assert code == 2
     assert message in err
+
+
+def test_held_out_and_predicted_rows_far_outside_the_training_range_are_named(capsys, tmp_path):
+    # A held-out row 1e6 standard deviations out is scored, but not without a word: its
+    # prediction is an extrapolation that can swamp the score early stopping watches.
+    frame = table()
+    fit = fit_rows(frame, "label")
+    held_out = [r for r in frame.index if r not in fit.index]
+    far_row = held_out[0]
+    frame.loc[far_row, "x"] = 1e6
+    path = write_csv(tmp_path, frame)
+    code, out, err = cli(capsys, "train", path, "--target", "label", *FAST,
+                         "--out", tmp_path / "m")
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if "far outside" in line]
+    assert len(warnings) == 1
+    assert ("row(s) lie far outside the training rows' range, so their predictions are "
+            "extrapolations that weigh on the ") in warnings[0]
+    assert f"(row {far_row}: column 'x' = 1000000.0 (" in warnings[0]
+    assert "standard deviations from the training mean))" in warnings[0]
+    # slopes predict says the same of the rows it is given.
+    code, out, err = cli(capsys, "predict", tmp_path / "m", path, "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    assert err.startswith("warning: 1 row(s) lie far outside the training rows' range, so "
+                          f"their predictions are extrapolations (row {far_row}: column 'x' = "
+                          "1000000.0 (")
+    # Rows within the range get no warning.
+    code, out, err = cli(capsys, "predict", tmp_path / "m", write_csv(tmp_path, table(), "ok.csv"))
+    assert code == 0 and "far outside" not in err

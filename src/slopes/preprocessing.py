@@ -394,6 +394,31 @@ class TabularPreprocessor:
                                       f"{name!r} = {_show(column[row])}")
         return found
 
+    def far_out(self, data: Any, X: np.ndarray, limit: float = 100.0) -> dict[Any, str]:
+        """Rows whose numbers lie far outside the fitting rows' range.
+
+        ``X`` is ``transform(data)``: a standardized value past ``limit``
+        (default 100) standard deviations from the fitting rows' mean is
+        nothing the network learned from, and its prediction an
+        extrapolation. Returns ``{row: "column 'gre' = 1e+200 (3.1e+197
+        standard deviations from the training mean)"}`` for each such row
+        (its farthest value), so a caller can say which rows they were.
+        """
+        self._check_fitted()
+        names = self.feature_names
+        numeric = [k for k, name in enumerate(names) if name in self.numeric]
+        if not numeric or len(X) == 0:
+            return {}
+        distance = np.abs(np.asarray(X[:, numeric], dtype=np.float64))
+        rows = np.flatnonzero(distance.max(axis=1) > limit)
+        found: dict[Any, str] = {}
+        for r in rows:
+            k = numeric[int(distance[r].argmax())]
+            name, row = names[k], data.index[r]
+            found[row] = (f"column {name!r} = {_show(data[name].iloc[r])} "
+                          f"({distance[r].max():.2g} standard deviations from the training mean)")
+        return found
+
     def inverse_target(self, values: np.ndarray) -> np.ndarray:
         """Regression predictions back in the target's units."""
         return np.asarray(values) * self.target_scale + self.target_mean

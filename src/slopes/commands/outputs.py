@@ -23,7 +23,7 @@ from .._optional import require
 from ..errors import CommandError
 
 __all__ = ["OutputFiles", "read_table", "to_json", "training_settings", "print_written",
-           "same_file", "ROWS_NOTE"]
+           "some_rows", "same_file", "ROWS_NOTE"]
 
 ROWS_NOTE = "Rows are numbered from 0: row 0 is the first line after the header."
 
@@ -91,6 +91,12 @@ def _header(path: Path) -> list[str]:
     except csv.Error:
         return []  # pandas reports the malformed line below
     return [name.strip() for name in row] if row else []
+
+
+def some_rows(found: dict) -> str:
+    """The first three ``{row: what}`` entries of ``found``, and how many more there are."""
+    shown = "; ".join(f"row {r}: {what}" for r, what in list(found.items())[:3])
+    return shown + (f" and {len(found) - 3} more" if len(found) > 3 else "")
 
 
 @contextlib.contextmanager

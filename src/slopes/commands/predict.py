@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import CommandError
 from ..io import SavedModel, load_model, write_atomic
-from .outputs import read_table, same_file
+from .outputs import read_table, same_file, some_rows
 from .report import class_probabilities
 
 __all__ = ["run_predict", "load_for_tables"]
@@ -47,6 +47,10 @@ def run_predict(args: argparse.Namespace) -> int:
         X = prep.transform(data, dtype=net.dtype)
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
+    far = prep.far_out(data, X)
+    if far:
+        print(f"warning: {len(far)} row(s) lie far outside the training rows' range, so their "
+              f"predictions are extrapolations ({some_rows(far)})", file=sys.stderr)
     output = net.predict(X)
     result = data.copy()
     target = prep.target or "target"

@@ -33,7 +33,15 @@ from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor, check_mostly_numeric, guess_task, id_like_columns
-from .outputs import OutputFiles, pictures, print_written, read_table, to_json, training_settings
+from .outputs import (
+    OutputFiles,
+    pictures,
+    print_written,
+    read_table,
+    some_rows,
+    to_json,
+    training_settings,
+)
 from .report import (
     baselines,
     classification_scores,
@@ -169,15 +177,18 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
     """``(X, y, rows kept)`` for held-out rows, leaving out those with never-seen values."""
     unseen = prep.unseen(rows)
     if unseen:
-        shown = "; ".join(f"row {r}: {what}" for r, what in list(unseen.items())[:3])
-        more = f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""
         _warn(f"{len(unseen)} {name} row(s) hold values the training rows never had, so they "
-              f"are left out of the {name} score ({shown}{more})")
+              f"are left out of the {name} score ({some_rows(unseen)})")
         rows = rows.drop(index=list(unseen))
     if len(rows) == 0:
         return np.zeros((0, prep.n_features), dtype), np.zeros(0), rows
     X = prep.transform(rows, dtype=dtype)
     y = prep.transform_target(rows[prep.target], dtype=dtype)
+    far = prep.far_out(rows, X)
+    if far:
+        _warn(f"{len(far)} {name} row(s) lie far outside the training rows' range, so their "
+              f"predictions are extrapolations that weigh on the {name} score "
+              f"({some_rows(far)})")
     return X, y, rows
 
 
