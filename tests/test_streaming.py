@@ -536,3 +536,17 @@ def test_the_stream_benchmark_runs(tmp_path: Path) -> None:
     assert [r["label"] for r in results] == ["in memory", "--stream", "--stream"]
     assert all(r["peak_mb"] > 0 and r["test_accuracy"] > 0.8 for r in results)
     assert list(tmp_path.glob("slopes-stream-*")) == []  # the files are deleted
+
+
+def test_stream_names_held_out_rows_far_outside_the_training_range(tmp_path: Path) -> None:
+    frame = _frame()
+    _, _, test = split_masks(np.arange(len(frame)), 3, 0.1, 0.1)
+    far_row = int(np.flatnonzero(test)[0])
+    frame.loc[far_row, "x1"] = 1e6
+    path = tmp_path / "far.csv"
+    frame.to_csv(path, index=False)
+    result = run("train", path, *TRAIN, "--stream", "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: 1 test row(s) lie far outside the training rows' range, so their "
+            f"predictions are extrapolations that weigh on the test score (row {far_row}: "
+            "column 'x1' = 1000000.0 (") in result.stderr

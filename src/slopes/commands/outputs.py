@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from .._optional import require
 from ..errors import CommandError
 
 __all__ = ["OutputFiles", "read_table", "to_json", "training_settings", "print_written",
-           "some_rows", "same_file", "ROWS_NOTE"]
+           "some_rows", "same_file", "warn", "ROWS_NOTE"]
 
 ROWS_NOTE = "Rows are numbered from 0: row 0 is the first line after the header."
 
@@ -91,6 +92,11 @@ def _header(path: Path) -> list[str]:
     except csv.Error:
         return []  # pandas reports the malformed line below
     return [name.strip() for name in row] if row else []
+
+
+def warn(message: str) -> None:
+    """``warning: message`` on stderr: something the user should know, not an error."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def some_rows(found: dict) -> str:

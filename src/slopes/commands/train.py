@@ -23,7 +23,6 @@ Nothing is written until everything worked; Ctrl-C writes nothing unless
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from .outputs import (
     some_rows,
     to_json,
     training_settings,
+    warn,
 )
 from .report import (
     baselines,
@@ -132,10 +132,6 @@ def _check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str
     return loss
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
 # ---------------------------------------------------------------------- split
 def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +173,7 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
     """``(X, y, rows kept)`` for held-out rows, leaving out those with never-seen values."""
     unseen = prep.unseen(rows)
     if unseen:
-        _warn(f"{len(unseen)} {name} row(s) hold values the training rows never had, so they "
+        warn(f"{len(unseen)} {name} row(s) hold values the training rows never had, so they "
               f"are left out of the {name} score ({some_rows(unseen)})")
         rows = rows.drop(index=list(unseen))
     if len(rows) == 0:
@@ -186,7 +182,7 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
     y = prep.transform_target(rows[prep.target], dtype=dtype)
     far = prep.far_out(rows, X)
     if far:
-        _warn(f"{len(far)} {name} row(s) lie far outside the training rows' range, so their "
+        warn(f"{len(far)} {name} row(s) lie far outside the training rows' range, so their "
               f"predictions are extrapolations that weigh on the {name} score "
               f"({some_rows(far)})")
     return X, y, rows
@@ -225,7 +221,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
     for name in id_like_columns(data, features):
-        _warn(f"column {name!r} has a different value in every row, like an ID; it cannot "
+        warn(f"column {name!r} has a different value in every row, like an ID; it cannot "
               f"help predict new rows and lets the network memorize these; leave it out "
               f"with --drop {name}")
 

@@ -59,8 +59,10 @@ from .outputs import (
     csv_errors,
     pictures,
     print_written,
+    some_rows,
     to_json,
     training_settings,
+    warn,
 )
 from .report import class_probabilities, describe, report_training
 
@@ -531,7 +533,7 @@ class _Scores:
 def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     """``slopes train`` reading ``args.data`` chunk by chunk; see the module's notes."""
     from ..callbacks import EarlyStopping, file_snapshots
-    from .train import _check_loss, _select_columns, _warn
+    from .train import _check_loss, _select_columns
 
     pd = require("pandas", "reading CSV files")
     out = OutputFiles(args.out)
@@ -606,6 +608,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     # 3. Train, a pass over the file per epoch; validation rows kept from the first pass.
     val_chunks: list[tuple[np.ndarray, np.ndarray]] = []
     skipped: dict[str, list] = {"validation": [], "test": []}
+    far: dict[str, dict] = {"validation": {}, "test": {}}
 
     def held_out(rows: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         unseen = prep.unseen(rows)
@@ -614,8 +617,9 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
             rows = rows.drop(index=list(unseen))
         if len(rows) == 0:
             return np.zeros((0, prep.n_features), dtype), np.zeros(0, dtype)
-        return (prep.transform(rows, dtype=dtype),
-                prep.transform_target(rows[args.target], dtype=dtype))
+        X = prep.transform(rows, dtype=dtype)
+        far[name].update(prep.far_out(rows, X))
+        return X, prep.transform_target(rows[args.target], dtype=dtype)
 
     def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         rng = np.random.default_rng([seed, epoch])
@@ -658,8 +662,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                       metrics=["accuracy"] if task == "classify" else ["mae"],
                       callbacks=[c for c in (stopper, snapshots) if c], seed=seed,
                       verbose="auto")
-    if skipped["validation"]:
-        _warn_unseen(_warn, skipped["validation"], "validation")
+    _warn_held_out(skipped, far, "validation")
     code = report_training(history, stopper, args.epochs, args.save_interrupted)
     if code is not None:
         return code
@@ -692,8 +695,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                     first_test = (X[:1], y[:1], "a test row")
         except ValueError as exc:
             raise CommandError(f"{args.data}: {exc}") from exc
-    if skipped["test"]:
-        _warn_unseen(_warn, skipped["test"], "test")
+    _warn_held_out(skipped, far, "test")
     metrics: dict[str, Any] = {"task": task, "stream": True, "train": train_scores.result()}
     print(describe("train", metrics["train"]))
     if val_chunks:
@@ -736,8 +738,12 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     return 0
 
 
-def _warn_unseen(warn: Callable[[str], None], found: list, name: str) -> None:
-    shown = "; ".join(f"row {r}: {what}" for r, what in found[:3])
-    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-    warn(f"{len(found)} {name} row(s) hold values the training rows never had, so they are "
-         f"left out of the {name} score ({shown}{more})")
+def _warn_held_out(skipped: dict[str, list], far: dict[str, dict], name: str) -> None:
+    """Warn of the ``name`` rows left out (never-seen values) or far outside the range."""
+    if skipped[name]:
+        warn(f"{len(skipped[name])} {name} row(s) hold values the training rows never had, so "
+              f"they are left out of the {name} score ({some_rows(dict(skipped[name]))})")
+    if far[name]:
+        warn(f"{len(far[name])} {name} row(s) lie far outside the training rows' range, so "
+              f"their predictions are extrapolations that weigh on the {name} score "
+              f"({some_rows(far[name])})")
