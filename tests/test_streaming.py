@@ -289,8 +289,9 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from slopes import cli  # noqa: E402
-from slopes.commands import train_stream  # noqa: E402
-from slopes.commands.train_stream import row_hash, split_masks, stream_reason  # noqa: E402
+from slopes.commands import chunks, train_stream  # noqa: E402
+from slopes.commands.chunks import row_hash, split_masks  # noqa: E402
+from slopes.commands.train_stream import stream_reason  # noqa: E402
 from slopes.preprocessing import TabularPreprocessor  # noqa: E402
 
 
@@ -440,7 +441,7 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch, ca
             raise ImportError("no pyarrow")
         return __import__(module)
 
-    monkeypatch.setattr(train_stream, "require", missing)
+    monkeypatch.setattr(chunks, "require", missing)
     code = cli.main(["train", str(path), "--target", "label", "--out", str(tmp_path / "m")])
     assert code == 1
     err = capsys.readouterr().err.strip()

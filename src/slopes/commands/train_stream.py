@@ -6,11 +6,11 @@ The file is read in chunks of ``--chunk-rows`` rows (pandas
 size. It follows the steps of the in-memory ``slopes train``:
 
 1. every row is put in the test, validation or training part by a seeded
-   hash of its row number (:func:`row_hash`): deterministic for a given
+   hash of its row number (:func:`.chunks.row_hash`): deterministic for a given
    ``--seed``, about ``--test-size`` of the rows held out for testing and
    ``--validation-split`` of the others for validation, with no list of rows
    kept in memory;
-2. one pass over the file learns the preprocessing (means, scales,
+2. one pass over the file (:mod:`.stream_prep`) learns the preprocessing (means, scales,
    categories, classes, the target's scale) from the training rows only,
    and checks every row as the in-memory path does (missing values, stray
    text in numeric columns, infinities), stopping with one line naming the
@@ -31,8 +31,7 @@ size. It follows the steps of the in-memory ``slopes train``:
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +42,13 @@ from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import (
-    MISSING_CATEGORY,
     TabularPreprocessor,
-    _is_numeric,
     _key,
-    _keys,
-    _plain,
-    _show,
     _sort_key,
-    pd_to_numeric,
 )
+from .chunks import ChunkReader, split_masks
 from .outputs import (
     OutputFiles,
-    _header,
-    csv_errors,
     pictures,
     print_written,
     some_rows,
@@ -65,9 +57,10 @@ from .outputs import (
     warn,
 )
 from .report import class_probabilities, describe, report_training
+from .stream_prep import Moments, learn_preprocessing, preprocessor
 
-__all__ = ["run_train_stream", "stream_reason", "row_hash", "split_masks", "ChunkReader",
-           "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS", "VALIDATION_BYTES"]
+__all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS",
+           "VALIDATION_BYTES"]
 
 #: Files bigger than this (1 GB) are streamed even without ``--stream``.
 STREAM_THRESHOLD_BYTES = 1_000_000_000
@@ -75,8 +68,6 @@ STREAM_THRESHOLD_BYTES = 1_000_000_000
 DEFAULT_CHUNK_ROWS = 100_000
 #: The most memory the validation rows, preprocessed, may take (64 MiB).
 VALIDATION_BYTES = 64 * 2**20
-#: The most categories a column (or classes a target) may have when streaming.
-MAX_CATEGORIES = 1_000
 MODEL_FILE = "model.safetensors"
 
 
@@ -96,385 +87,6 @@ def stream_reason(args: argparse.Namespace) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------------- split
-def row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
-    """A number in [0, 1) for each row number, fixed by ``seed`` (splitmix64 of both).
-
-    Parameters
-    ----------
-    rows : array of int (n,)
-        Row numbers (row 0 is the first line after the header).
-    seed : int
-
-    Returns
-    -------
-    array of float64 (n,)
-        Uniformly spread: about a fraction ``f`` of any rows has a value below ``f``.
-    """
-    with np.errstate(over="ignore"):
-        z = np.asarray(rows, dtype=np.uint64) + np.uint64(
-            (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
-def split_masks(rows: np.ndarray, seed: int, test_size: float, validation: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Boolean masks ``(train, validation, test)`` for row numbers ``rows`` (n,).
-
-    Test rows have ``row_hash < test_size``; validation rows the next band,
-    of width ``validation * (1 - test_size)`` (that fraction of the others).
-    """
-    u = row_hash(rows, seed)
-    test = u < test_size
-    val = ~test & (u < test_size + validation * (1 - test_size))
-    return ~(test | val), val, test
-
-
-# ---------------------------------------------------------------------- reading
-class ChunkReader:
-    """The rows of a CSV or Parquet file, chunk by chunk, indexed by their row numbers.
-
-    Parameters
-    ----------
-    path : path
-        A CSV file with a header line, or a ``.parquet`` file.
-    chunk_rows : int
-        The most rows in one chunk.
-    """
-
-    def __init__(self, path: str | Path, chunk_rows: int) -> None:
-        self.path = Path(path)
-        self.chunk_rows = chunk_rows
-        self.parquet = self.path.suffix.lower() == ".parquet"
-        if not self.path.exists():
-            raise CommandError(f"{self.path}: no such file")
-        if self.path.is_dir():
-            raise CommandError(f"{self.path}: is a directory, expected a CSV file")
-        if self.parquet:
-            try:
-                self._pq = require("pyarrow.parquet", "reading .parquet files")
-            except ImportError as exc:
-                raise CommandError(f"{self.path}: reading .parquet files needs pyarrow, which "
-                                   "is not installed; install it with: pip install "
-                                   "'slopes[all]'") from exc
-        self.columns = self._columns()
-
-    def _columns(self) -> list[str]:
-        if self.parquet:
-            try:
-                names = list(self._pq.ParquetFile(self.path).schema_arrow.names)
-            except Exception as exc:  # pyarrow raises its own types for bad files
-                raise CommandError(f"{self.path}: not a readable Parquet file "
-                                   f"({str(exc).splitlines()[0]})") from exc
-        else:
-            names = _header(self.path)
-            if not names:
-                raise CommandError(f"{self.path}: the file is empty; expected a header line "
-                                   "and data rows")
-        seen: dict[str, int] = {}
-        for position, name in enumerate(names, start=1):
-            if name in seen:
-                raise CommandError(f"{self.path}: the header names the column {name!r} twice "
-                                   f"(columns {seen[name]} and {position}); column names must "
-                                   "be unique")
-            seen[name] = position
-        return names
-
-    def chunks(self, columns: list[str]) -> Iterator[Any]:
-        """DataFrames of at most ``chunk_rows`` rows holding ``columns``; index = row numbers."""
-        pd = require("pandas", "reading CSV files")
-        if self.parquet:
-            yield from self._parquet_chunks(pd, columns)
-            return
-        with csv_errors(self.path, pd):
-            # All the columns, as read_table reads them: with usecols pandas would not
-            # notice a row with more fields than the header.
-            reader = pd.read_csv(self.path, chunksize=self.chunk_rows, index_col=False,
-                                 skipinitialspace=True)
-            with reader:
-                for chunk in reader:
-                    chunk.columns = [str(c).strip() for c in chunk.columns]
-                    yield chunk[columns]
-
-    def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:
-        start = 0
-        file = self._pq.ParquetFile(self.path)
-        try:
-            for batch in file.iter_batches(batch_size=self.chunk_rows, columns=columns):
-                frame = batch.to_pandas()
-                frame.index = pd.RangeIndex(start, start + len(frame))
-                start += len(frame)
-                yield frame
-        finally:
-            file.close()
-
-
-# ---------------------------------------------------------------------- pass 0
-class _Moments:
-    """Count, mean and sum of squared deviations, merged chunk by chunk (Chan et al.)."""
-
-    def __init__(self) -> None:
-        self.n, self.mean, self.m2 = 0, 0.0, 0.0
-
-    def add(self, values: np.ndarray) -> None:
-        n = values.size
-        if n == 0:
-            return
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = float(values.mean())
-            m2 = float(((values - mean) ** 2).sum())
-            total = self.n + n
-            delta = mean - self.mean
-            self.mean += delta * n / total
-            self.m2 += m2 + delta * delta * self.n * n / total
-        self.n = total
-
-    @property
-    def std(self) -> float:
-        return math.sqrt(self.m2 / self.n) if self.n and self.m2 >= 0 else 0.0
-
-
-class _Column:
-    """What the first pass learns about one feature column."""
-
-    def __init__(self, name: str, categorical: bool) -> None:
-        self.name = name
-        self.categorical = categorical
-        self.text = False          # some chunk held text or booleans
-        self.boolean = False
-        self.filled = 0            # filled cells, all rows
-        self.bad: list[tuple[int, Any]] = []  # cells that are not numbers: (row, value)
-        self.n_bad = 0
-        self.moments = _Moments()  # numbers of the training rows
-        self.keys: set[str] | None = set()  # categories of the training rows
-        self.missing_rows: list[int] = []
-        self.n_missing = 0
-
-    def add(self, column: Any, train: np.ndarray, fill_missing: bool) -> None:
-        pd = require("pandas", "reading CSV files")
-        missing = column.isna().to_numpy()
-        if missing.any():
-            self.n_missing += int(missing.sum())
-            if len(self.missing_rows) < 5:
-                self.missing_rows += column.index[missing][:5].tolist()
-        self.filled += int((~missing).sum())
-        if pd.api.types.is_bool_dtype(column) or (
-                column.dtype == object and column.dropna().map(type).eq(bool).all()
-                and (~missing).any()):
-            self.boolean = True
-        if self.keys is not None:
-            values = pd.unique(column[train & ~missing])
-            if len(values) > MAX_CATEGORIES:
-                self.keys = None  # a numeric column, or too many categories to one-hot
-            else:
-                self.keys.update(_key(value) for value in values)
-                if len(self.keys) > MAX_CATEGORIES:
-                    self.keys = None
-        if self.categorical or self.boolean:
-            return
-        if _is_numeric(column):
-            values = column.to_numpy(float)
-        else:
-            self.text = True
-            numbers = pd_to_numeric(column)
-            bad = (numbers.isna() & column.notna()).to_numpy()
-            if bad.any():
-                self.n_bad += int(bad.sum())
-                if len(self.bad) < 3:
-                    self.bad += list(column[bad].items())[:3 - len(self.bad)]
-            values = numbers.to_numpy(float)
-        infinite = np.isinf(values)
-        if infinite.any():
-            row = column.index[int(np.argmax(infinite))]
-            raise ValueError(f"column {self.name!r} row {row}: expected a finite number, "
-                             f"got {_show(column[row])}")
-        kept = values[train]
-        self.moments.add(kept[~np.isnan(kept)])
-
-    def finish(self, fill_missing: bool) -> tuple[str, Any]:
-        """``("numeric", {"mean", "scale"})`` or ``("categorical", [categories])``."""
-        if not self.categorical and not self.boolean:
-            if self.n_bad and self.n_bad <= 0.5 * self.filled:
-                shown = ", ".join(f"row {r}: {_show(v)}" for r, v in self.bad)
-                more = f" and {self.n_bad - 3} more" if self.n_bad > 3 else ""
-                raise ValueError(
-                    f"column {self.name!r} holds numbers except in {self.n_bad} cell(s) "
-                    f"({shown}{more}); fix or empty those cells, or list the column as "
-                    "categorical to one-hot encode it")
-            if not self.n_bad:
-                m = self.moments
-                if m.n == 0:
-                    return "numeric", {"mean": 0.0, "scale": 1.0}
-                mean, scale = m.mean, m.std
-                if not (math.isfinite(mean) and math.isfinite(scale)):
-                    raise ValueError(
-                        f"column {self.name!r} holds numbers too large to standardize; "
-                        "rescale the column (say, to other units) first")
-                return "numeric", {"mean": mean, "scale": scale if scale > 0 else 1.0}
-        if self.keys is None:
-            raise ValueError(
-                f"column {self.name!r} has more than {MAX_CATEGORIES:,} categories in the "
-                f"training rows; --stream one-hot encodes at most {MAX_CATEGORIES:,}; leave it "
-                f"out with --drop {self.name}")
-        keys = set(self.keys)
-        if fill_missing:
-            keys.add(MISSING_CATEGORY)
-        if not keys:
-            keys.add(MISSING_CATEGORY)
-        return "categorical", sorted(keys, key=_sort_key)
-
-
-class _Target:
-    """What the first pass learns about the target column."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.numeric = True         # every filled value is a number (not a boolean)
-        self.whole = True
-        self.distinct: dict[str, Any] = {}   # at most 11 keys, all rows, for guessing the task
-        self.labels: dict[str, Any] = {}     # training rows' classes, key -> label
-        self.counts: dict[str, int] = {}
-        self.too_many = False
-        self.first_text: tuple[int, Any] | None = None
-        self.moments = _Moments()   # training rows, for regression
-        self.missing_rows: list[int] = []
-        self.n_missing = 0
-
-    def add(self, column: Any, train: np.ndarray) -> None:
-        pd = require("pandas", "reading CSV files")
-        missing = column.isna().to_numpy()
-        if missing.any():
-            self.n_missing += int(missing.sum())
-            if len(self.missing_rows) < 5:
-                self.missing_rows += column.index[missing][:5].tolist()
-        filled = column[~missing]
-        if len(self.distinct) <= 10:
-            for value in pd.unique(filled):
-                self.distinct.setdefault(_key(value), value)
-        if not self.too_many:
-            keys = _keys(filled[train[~missing]])
-            for key, count in keys.value_counts().items():
-                self.counts[key] = self.counts.get(key, 0) + int(count)
-            for value in pd.unique(filled[train[~missing]]):
-                self.labels.setdefault(_key(value), _plain(value))
-            if len(self.labels) > MAX_CATEGORIES:
-                self.too_many = True
-        if pd.api.types.is_bool_dtype(column) or not _is_numeric(filled):
-            numbers = pd_to_numeric(filled)
-            if pd.api.types.is_bool_dtype(filled) or numbers.isna().any():
-                if self.numeric:
-                    bad = filled[numbers.isna()] if numbers.isna().any() else filled
-                    self.first_text = (bad.index[0], bad.iloc[0])
-                self.numeric = False
-                return
-            values = numbers.to_numpy(float)
-        else:
-            values = filled.to_numpy(float)
-        if self.whole and not np.all(np.mod(values, 1) == 0):
-            self.whole = False
-        self.moments.add(values[train[~missing]])
-
-    def task(self) -> str:
-        """``guess_task``'s answer over every row of the file."""
-        if not self.numeric:
-            return "classify"
-        return "classify" if self.whole and len(self.distinct) <= 10 else "regress"
-
-
-def _rows(rows: list[int], total: int) -> str:
-    shown = ", ".join(map(str, rows[:5]))
-    return shown + (f" and {total - 5} more" if total > 5 else "")
-
-
-def _learn(reader: ChunkReader, features: list[str], args: argparse.Namespace,
-           masks: Callable[[Any], tuple]) -> dict[str, Any]:
-    """The first pass: the preprocessing's parameters, row counts, class counts."""
-    columns = {name: _Column(name, name in (args.categorical or [])) for name in features}
-    target = _Target(args.target)
-    counts = {"rows": 0, "train": 0, "validation": 0, "test": 0, "chunks": 0}
-    for chunk in reader.chunks([*features, args.target]):
-        train, val, test = masks(chunk.index)
-        counts["rows"] += len(chunk)
-        counts["chunks"] += 1
-        counts["train"] += int(train.sum())
-        counts["validation"] += int(val.sum())
-        counts["test"] += int(test.sum())
-        try:
-            for name, column in columns.items():
-                column.add(chunk[name], train, args.fill_missing)
-        except ValueError as exc:
-            raise CommandError(f"{args.data}: {exc}") from exc
-        target.add(chunk[args.target], train)
-    if counts["rows"] == 0:
-        raise CommandError(f"{args.data}: has a header ({', '.join(reader.columns)}) but no "
-                           "data rows")
-    if target.n_missing:
-        raise CommandError(f"{args.data}: the target column {args.target!r} is empty in "
-                           f"{target.n_missing} row(s) (rows "
-                           f"{_rows(target.missing_rows, target.n_missing)}); drop those "
-                           "rows first")
-    if not args.fill_missing:
-        bad = [c for c in columns.values() if c.n_missing]
-        if bad:
-            where = ", ".join(f"{c.name!r} ({c.n_missing} row{'s' if c.n_missing != 1 else ''}"
-                              f", first row {c.missing_rows[0]})" for c in bad)
-            raise CommandError(f"{args.data}: missing values in column {where}; fill or drop "
-                               "them, or use --fill-missing")
-    if counts["train"] == 0:
-        raise CommandError(f"{args.data}: none of its {counts['rows']} rows is left to train "
-                           "on after --test-size and --validation-split; lower them")
-    numeric, categories = {}, {}
-    try:
-        for name, column in columns.items():
-            kind, learned = column.finish(args.fill_missing)
-            (numeric if kind == "numeric" else categories)[name] = learned
-    except ValueError as exc:
-        raise CommandError(f"{args.data}: {exc}") from exc
-    return {"columns": columns, "target": target, "counts": counts, "numeric": numeric,
-            "categories": categories}
-
-
-def _preprocessor(learned: dict[str, Any], features: list[str], task: str,
-                  args: argparse.Namespace) -> TabularPreprocessor:
-    target: _Target = learned["target"]
-    params: dict[str, Any] = {
-        "type": "TabularPreprocessor", "target": args.target, "task": task,
-        "columns": features, "numeric": learned["numeric"],
-        "categories": learned["categories"], "categorical": list(args.categorical or []),
-        "classes": None, "standardize_target": task == "regress", "target_mean": 0.0,
-        "target_scale": 1.0, "fill_missing": bool(args.fill_missing),
-    }
-    if task == "classify":
-        if target.too_many:
-            raise CommandError(f"{args.data}: the target {args.target!r} has more than "
-                               f"{MAX_CATEGORIES:,} classes in the training rows; use --task "
-                               "regress if it is a number")
-        labels = target.labels
-        if len(labels) < 2:
-            raise CommandError(f"{args.data}: target column {args.target!r} has {len(labels)} "
-                               f"class(es) in the training rows ({', '.join(labels) or 'none'})"
-                               "; classification needs at least 2")
-        params["classes"] = [labels[k] for k in sorted(labels, key=_sort_key)]
-    else:
-        if not target.numeric:
-            row, value = target.first_text
-            raise CommandError(f"{args.data}: target column {args.target!r} must hold numbers "
-                               f"for regression, got {_show(value)} in row {row}")
-        m = target.moments
-        if not (math.isfinite(m.mean) and math.isfinite(m.std)):
-            raise CommandError(f"{args.data}: column {args.target!r} holds numbers too large "
-                               "to standardize; rescale the column (say, to other units) first")
-        params["target_mean"] = m.mean
-        params["target_scale"] = m.std if m.std > 0 else 1.0
-    try:
-        return TabularPreprocessor.from_dict(params)
-    except ValueError as exc:
-        raise CommandError(f"{args.data}: {exc}") from exc
-
-
 # ---------------------------------------------------------------------- scores
 class _Scores:
     """Loss, accuracy or mse/mae/r2 of rows seen chunk by chunk."""
@@ -485,7 +97,7 @@ class _Scores:
         self.loss_total = 0.0
         self.right = 0
         self.sq = self.abs = 0.0
-        self.actual = _Moments()
+        self.actual = Moments()
         self.majority_right = 0
         self.mean_sq = 0.0
 
@@ -554,7 +166,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         return split_masks(np.asarray(index), seed, args.test_size, validation)
 
     # 1-2. The split by hash and the preprocessing, in one pass.
-    learned = _learn(reader, features, args, masks)
+    learned = learn_preprocessing(reader, features, args, masks)
     counts, target = learned["counts"], learned["target"]
     task = args.task
     if task is None:
@@ -565,7 +177,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         print(f"Guessed the task from the target column {args.target!r} ({detail}): "
               f"{'classification' if task == 'classify' else 'regression'}. "
               "Use --task to choose.")
-    prep = _preprocessor(learned, features, task, args)
+    prep = preprocessor(learned, features, task, args)
     n_classes = len(prep.classes) if task == "classify" else 0
     loss = _check_loss(args.loss, task, n_classes, args.target)
     dtype = np.dtype(np.float64)

@@ -1,0 +1,138 @@
+"""Reading a table chunk by chunk, and a split of its rows that needs no list of rows.
+
+:class:`ChunkReader` gives a CSV file (pandas ``read_csv(chunksize=...)``) or
+a Parquet file (pyarrow's ``ParquetFile.iter_batches``) as DataFrames of at
+most ``chunk_rows`` rows, indexed by row number, never the file whole.
+:func:`split_masks` puts each row in the training, validation or test part by
+a seeded hash of its row number (:func:`row_hash`): the same row always lands
+in the same part for a given seed, whatever the chunk it comes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._optional import require
+from ..errors import CommandError
+from .outputs import _header, csv_errors
+
+__all__ = ["ChunkReader", "row_hash", "split_masks"]
+
+
+def row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
+    """A number in [0, 1) for each row number, fixed by ``seed`` (splitmix64 of both).
+
+    Parameters
+    ----------
+    rows : array of int (n,)
+        Row numbers (row 0 is the first line after the header).
+    seed : int
+
+    Returns
+    -------
+    array of float64 (n,)
+        Uniformly spread: about a fraction ``f`` of any rows has a value below ``f``.
+    """
+    with np.errstate(over="ignore"):
+        z = np.asarray(rows, dtype=np.uint64) + np.uint64(
+            (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def split_masks(rows: np.ndarray, seed: int, test_size: float, validation: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks ``(train, validation, test)`` for row numbers ``rows`` (n,).
+
+    Test rows have ``row_hash < test_size``; validation rows the next band,
+    of width ``validation * (1 - test_size)`` (that fraction of the others).
+    """
+    u = row_hash(rows, seed)
+    test = u < test_size
+    val = ~test & (u < test_size + validation * (1 - test_size))
+    return ~(test | val), val, test
+
+
+# ---------------------------------------------------------------------- reading
+class ChunkReader:
+    """The rows of a CSV or Parquet file, chunk by chunk, indexed by their row numbers.
+
+    Parameters
+    ----------
+    path : path
+        A CSV file with a header line, or a ``.parquet`` file.
+    chunk_rows : int
+        The most rows in one chunk.
+    """
+
+    def __init__(self, path: str | Path, chunk_rows: int) -> None:
+        self.path = Path(path)
+        self.chunk_rows = chunk_rows
+        self.parquet = self.path.suffix.lower() == ".parquet"
+        if not self.path.exists():
+            raise CommandError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise CommandError(f"{self.path}: is a directory, expected a CSV file")
+        if self.parquet:
+            try:
+                self._pq = require("pyarrow.parquet", "reading .parquet files")
+            except ImportError as exc:
+                raise CommandError(f"{self.path}: reading .parquet files needs pyarrow, which "
+                                   "is not installed; install it with: pip install "
+                                   "'slopes[all]'") from exc
+        self.columns = self._columns()
+
+    def _columns(self) -> list[str]:
+        if self.parquet:
+            try:
+                names = list(self._pq.ParquetFile(self.path).schema_arrow.names)
+            except Exception as exc:  # pyarrow raises its own types for bad files
+                raise CommandError(f"{self.path}: not a readable Parquet file "
+                                   f"({str(exc).splitlines()[0]})") from exc
+        else:
+            names = _header(self.path)
+            if not names:
+                raise CommandError(f"{self.path}: the file is empty; expected a header line "
+                                   "and data rows")
+        seen: dict[str, int] = {}
+        for position, name in enumerate(names, start=1):
+            if name in seen:
+                raise CommandError(f"{self.path}: the header names the column {name!r} twice "
+                                   f"(columns {seen[name]} and {position}); column names must "
+                                   "be unique")
+            seen[name] = position
+        return names
+
+    def chunks(self, columns: list[str]) -> Iterator[Any]:
+        """DataFrames of at most ``chunk_rows`` rows holding ``columns``; index = row numbers."""
+        pd = require("pandas", "reading CSV files")
+        if self.parquet:
+            yield from self._parquet_chunks(pd, columns)
+            return
+        with csv_errors(self.path, pd):
+            # All the columns, as read_table reads them: with usecols pandas would not
+            # notice a row with more fields than the header.
+            reader = pd.read_csv(self.path, chunksize=self.chunk_rows, index_col=False,
+                                 skipinitialspace=True)
+            with reader:
+                for chunk in reader:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    yield chunk[columns]
+
+    def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:
+        start = 0
+        file = self._pq.ParquetFile(self.path)
+        try:
+            for batch in file.iter_batches(batch_size=self.chunk_rows, columns=columns):
+                frame = batch.to_pandas()
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                yield frame
+        finally:
+            file.close()
