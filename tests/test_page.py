@@ -194,3 +194,14 @@ def test_a_diverged_network_still_gets_a_page(recwarn):
     net.layers[0].weights[0, 0] = np.inf
     data = page_data(report(net, np.ones((2, 2)), np.zeros(2)))
     assert None in data["frames"][0]["weights"]  # JSON's null, which the script draws as nan
+
+
+def test_the_row_and_the_outputs_are_named_as_given(trained):
+    net, X, y, snapshots, history = trained
+    data = page_data(report(net, X, y, history=snapshots, row=5, output_names=["yes"],
+                            row_name="Row 12 of data.csv"))
+    assert data["row_name"] == "Row 12 of data.csv"
+    assert data["actual"] == f"yes {y[5]:g}"
+    assert all(frame["prediction"].startswith("yes ") for frame in data["frames"])
+    plain = page_data(report(net, X, y, row=5))
+    assert plain["row_name"] == "Row 5" and not plain["frames"][0]["prediction"].startswith("yes")

@@ -107,6 +107,7 @@ def report(
     nodes: dict[int, list[int]] | None = None,
     no_epochs: str | None = None,
     final_label: str | None = None,
+    row_name: str | None = None,
 ) -> Page:
     """Write the interactive page of ``net`` on row ``row`` of ``(X, y)``.
 
@@ -156,6 +157,9 @@ def report(
     final_label : str, optional
         The slider's name for ``net``'s own weights when they differ from
         the last snapshot (default: "the network's weights now").
+    row_name : str, optional
+        What the page calls the row it explains (default: ``"Row <row>"``),
+        say ``"Row 3 of data.csv"`` when ``X`` holds that one row.
 
     Returns
     -------
@@ -199,6 +203,7 @@ def report(
     data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, step, names, shown,
                       edges, history, row, title)
     data["no_epochs"] = NO_EPOCHS if no_epochs is None else str(no_epochs)
+    data["row_name"] = f"Row {row}" if row_name is None else str(row_name)
     page = Page(_fill_template(data, title or "slopes: a network, its values and slopes"))
     if path is not None:
         page.write(path)
@@ -279,6 +284,13 @@ def _short(x: float) -> str:
     return _fmt(x)
 
 
+def _named(values: np.ndarray, names: list[str] | None) -> str:
+    """``"name 0.97"`` for each output value (or the bare values without names)."""
+    if names is None:
+        return ", ".join(_short(v) for v in values)
+    return ", ".join(f"{name} {_short(v)}" for name, v in zip(names, values, strict=True))
+
+
 def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
                x_all: np.ndarray, y_all: np.ndarray, loss_fn: Loss, step: _Step,
                names: _Names, shown: list[list[int]], edges: list[tuple[int, Any, int]],
@@ -305,7 +317,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
                        for level in range(n_layers + 1)],
             "weights": [_finite(_edge_weight(trace, e)) for e in edges],
             "parts": parts,
-            "prediction": ", ".join(_short(v) for v in trace.predictions[0]),
+            "prediction": _named(trace.predictions[0], names.outputs),
             "loss": f"{trace.loss:.6g}",
             "loss_all": (f"{frame_net.evaluate(x_all, y_all, loss=loss_fn):.6g}"
                          if len(x_all) > 1 else None),
@@ -339,7 +351,8 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     if isinstance(values, dict):
         curves = {str(k): [float(v) if math.isfinite(v) else None for v in vals]
                   for k, vals in values.items() if "loss" in str(k) and len(vals)}
-    actual = ", ".join(_short(v) for v in np.ravel(y_row[0]))
+    actual = _named(np.ravel(y_row[0]), names.outputs if np.size(y_row[0]) == net.n_outputs
+                    else None)
     return {
         "title": title or "",
         "row": row,

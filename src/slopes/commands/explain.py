@@ -192,6 +192,7 @@ def run_explain(args: argparse.Namespace) -> int:
                       snapshots=model.snapshots or None, no_epochs=NO_EPOCHS,
                       final_label=_saved_label(model.training),
                       title=f"{Path(args.data).name}, row {args.row}: {Path(args.model).name}",
+                      row_name=f"Row {args.row} of {Path(args.data).name}",
                       nodes={0: input_nodes} if len(names) > 10 else None)
     print_written(out.commit())
     if page is not None:
