@@ -94,10 +94,14 @@ def test_non_finite_weights_rejected(bad):
     before = layer.weights.copy()
     w = np.ones((2, 2))
     w[1, 0] = bad
-    with pytest.raises(ValueError, match="weights contains NaN or infinite values"):
+    shown = f"{bad}"  # nan, inf or -inf
+    with pytest.raises(ValueError, match=rf"^weights contains 1 NaN or infinite value\(s\), the "
+                                         rf"first {shown} at weights\[1, 0\]; expected finite "
+                                         "numbers$"):
         layer.weights = w
     np.testing.assert_array_equal(layer.weights, before)
-    with pytest.raises(ValueError, match="bias contains NaN or infinite values"):
+    with pytest.raises(ValueError, match=rf"^bias contains 1 NaN or infinite value\(s\), the "
+                                         rf"first {shown} at bias\[1\]; expected finite"):
         layer.bias = [0.0, bad]
 
 

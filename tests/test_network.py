@@ -463,7 +463,9 @@ def test_mixed_dtypes_rejected():
 def test_empty_and_non_dense_layers_rejected():
     with pytest.raises(ValueError, match="a Network needs at least one layer"):
         Network([])
-    with pytest.raises(TypeError, match=r"layers\[1\] must be a Dense layer, got str"):
+    with pytest.raises(TypeError, match=r"^layers\[1\] must be a Dense layer, got 'dense' \(str\); "
+                                        r"an activation goes inside its layer: "
+                                        r"Dense\(n_in, n_out, activation='relu'\)$"):
         Network([Dense(2, 2), "dense"])
 
 

@@ -136,8 +136,12 @@ class Dense:
             raise TypeError(f"{name} must be numeric, got {value!r}") from exc
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, but this layer expects {shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values")
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            index = ", ".join(map(str, where))
+            raise ValueError(f"{name} contains {int(bad.sum())} NaN or infinite value(s), the "
+                             f"first {arr[where]} at {name}[{index}]; expected finite numbers")
         return arr
 
     @property

@@ -53,8 +53,9 @@ def _to_float_array(name: str, data: object, dtype: np.dtype) -> np.ndarray:
         try:
             arr = arr.astype(dtype)
         except (TypeError, ValueError) as exc:
+            what = {"U": "text", "S": "bytes"}.get(arr.dtype.kind, "Python objects")
             raise TypeError(
-                f"{name} must contain numbers only, got values of dtype {arr.dtype} "
+                f"{name} must contain numbers only, got {what} "
                 f"({_first_non_numeric(arr)!r} is not a number)"
             ) from exc
     elif arr.dtype.kind == "c":
