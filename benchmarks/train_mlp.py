@@ -442,8 +442,9 @@ def targets(results: dict) -> list[dict]:
 def markdown(results: dict) -> str:
     m = results["machine"]
     names = {"numpy loop": "NumPy loop", "torch": "PyTorch", "scikit-learn": "scikit-learn"}
-    present = [lib for lib in names if any(lib in r["libraries"]
-                                           for r in results["configs"].values())]
+    missing = results.get("not_installed", [])
+    present = [lib for lib in names if lib in missing or any(
+        lib in r["libraries"] for r in results["configs"].values())]
     peak = results["matmul_gflops"]
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}; Python {m['python']}, "
@@ -463,7 +464,8 @@ def markdown(results: dict) -> str:
     ]
     for name, res in results["configs"].items():
         c, libs = res["config"], res["libraries"]
-        cells = [f"{libs[lib]['slopes_speedup']:.2f}x" if lib in libs else "-" for lib in present]
+        cells = [f"{libs[lib]['slopes_speedup']:.2f}x" if lib in libs
+                 else "not installed" if lib in missing else "-" for lib in present]
         gflops = libs["slopes"]["gflops"]
         lines.append(f"| {name} | {'-'.join(map(str, c['sizes']))} | {c['samples']:,} | "
                      f"{c['batch']} | {c['epochs']} | " + " | ".join(cells)
@@ -475,6 +477,7 @@ def markdown(results: dict) -> str:
             mem = "-" if e["peak_memory_mib"] is None else f"{e['peak_memory_mib']:.1f}"
             lines.append(f"| {name} | {names.get(library, library)} | "
                          f"{e['samples_per_second']:,.0f} | {e['gflops']:.2f} | {mem} |")
+        lines += [f"| {name} | {names[lib]} | not installed | - | - |" for lib in missing]
     imported = results.get("import")
     if imported is not None:
         loaded = ", ".join(imported["optional_modules_loaded"]) or "none of pandas, " \
@@ -521,7 +524,9 @@ def main() -> None:
     libraries = installed(["slopes", *[s for s in dict.fromkeys(asked) if s != "slopes"]])
     repeat = 1 if args.quick else args.repeat
     command = " ".join(["benchmarks/train_mlp.py", *sys.argv[1:]])
+    missing = [lib for lib in dict.fromkeys(asked) if lib not in libraries]
     results = {"machine": machine(libraries), "command": command, "repeat": repeat,
+               "not_installed": missing,
                "quick": args.quick, "learning_rate": LEARNING_RATE,
                "matmul_gflops": matmul_peak(repeat=3 if args.quick else 9),
                "import": import_time(repeat=1 if args.quick else 7), "configs": {}}

@@ -56,3 +56,21 @@ def test_compare_sklearn_refuses_zero_epochs():
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2
     assert "--epochs and --repeat must be at least 1, got 0 and 3" in result.stderr
+
+
+def test_train_mlp_says_not_installed_for_a_missing_library(tmp_path):
+    # PyTorch is optional: without it its rows say so instead of vanishing.
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            "sys.argv = ['train_mlp.py', '--quick', '--configs', 'tiny', '--libraries', "
+            f"'numpy,torch', '--no-memory', '--out', {str(tmp_path)!r}]; "
+            "runpy.run_path('benchmarks/train_mlp.py', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "(torch is not installed: skipped)" in result.stderr
+    table = (tmp_path / "train_mlp.md").read_text()
+    assert "| vs NumPy loop | vs PyTorch |" in table
+    assert "| tiny | PyTorch | not installed | - | - |" in table
+    results = json.loads((tmp_path / "train_mlp.json").read_text())
+    assert results["not_installed"] == ["torch"]
+    assert "torch" not in results["configs"]["tiny"]["libraries"]
