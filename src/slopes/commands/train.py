@@ -132,6 +132,33 @@ def _check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str
     return loss
 
 
+def build_network(prep: TabularPreprocessor, task: str, loss: str, args: argparse.Namespace,
+                  seed: int) -> Network:
+    """The network ``slopes train`` fits, said in one line on stdout.
+
+    ``--hidden`` layers of ``--activation``, and an identity output
+    (regression), one sigmoid node (binary cross-entropy) or a softmax node
+    per class; He initialization for relu layers, Glorot for the others.
+    """
+    n_classes = len(prep.classes) if task == "classify" else 0
+    if task == "regress":
+        n_out, output = 1, "identity"
+    elif loss == "binary_crossentropy":
+        n_out, output = 1, "sigmoid"
+    else:
+        n_out, output = n_classes, "softmax"
+    sizes = [prep.n_features, *args.hidden, n_out]
+    init = "he_normal" if args.activation in ("relu", "leaky_relu") else "glorot_uniform"
+    net = Network.mlp(sizes, activation=args.activation, output=output, bias=True,
+                      init=init, seed=seed)
+    what = (f"{n_classes} classes ({', '.join(map(str, prep.classes))})"
+            if task == "classify" else f"a number (standardized: mean {prep.target_mean:.4g}, "
+                                       f"scale {prep.target_scale:.4g})")
+    print(f"Network {'-'.join(map(str, sizes))} ({args.activation} hidden, {output} output), "
+          f"loss {loss}, optimizer {args.optimizer}; predicting {what}.")
+    return net
+
+
 # ---------------------------------------------------------------------- split
 def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -250,21 +277,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
 
-    if task == "regress":
-        n_out, output = 1, "identity"
-    elif loss == "binary_crossentropy":
-        n_out, output = 1, "sigmoid"
-    else:
-        n_out, output = n_classes, "softmax"
-    sizes = [prep.n_features, *args.hidden, n_out]
-    init = "he_normal" if args.activation in ("relu", "leaky_relu") else "glorot_uniform"
-    net = Network.mlp(sizes, activation=args.activation, output=output, bias=True,
-                      init=init, seed=args.seed)
-    what = (f"{n_classes} classes ({', '.join(map(str, prep.classes))})"
-            if task == "classify" else f"a number (standardized: mean {prep.target_mean:.4g}, "
-                                       f"scale {prep.target_scale:.4g})")
-    print(f"Network {'-'.join(map(str, sizes))} ({args.activation} hidden, {output} output), "
-          f"loss {loss}, optimizer {args.optimizer}; predicting {what}.")
+    net = build_network(prep, task, loss, args, args.seed)
     print(f"{len(y)} rows to train on, {len(y_val)} for validation, {len(y_test)} held out "
           f"for testing (seed {args.seed}); the preprocessing was learned from the "
           f"{len(y)} training rows only.")

@@ -145,7 +145,7 @@ class _Scores:
 def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     """``slopes train`` reading ``args.data`` chunk by chunk; see the module's notes."""
     from ..callbacks import EarlyStopping, file_snapshots
-    from .train import _check_loss, _select_columns
+    from .train import _check_loss, _select_columns, build_network
 
     pd = require("pandas", "reading CSV files")
     out = OutputFiles(args.out)
@@ -191,21 +191,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     print(f"Read {counts['rows']:,} rows in {counts['chunks']:,} chunk(s) of at most "
           f"{chunk_rows:,} rows to learn the preprocessing.")
 
-    if task == "regress":
-        n_out, output = 1, "identity"
-    elif loss == "binary_crossentropy":
-        n_out, output = 1, "sigmoid"
-    else:
-        n_out, output = n_classes, "softmax"
-    sizes = [prep.n_features, *args.hidden, n_out]
-    init = "he_normal" if args.activation in ("relu", "leaky_relu") else "glorot_uniform"
-    net = Network.mlp(sizes, activation=args.activation, output=output, bias=True,
-                      init=init, seed=seed)
-    what = (f"{n_classes} classes ({', '.join(map(str, prep.classes))})"
-            if task == "classify" else f"a number (standardized: mean {prep.target_mean:.4g}, "
-                                       f"scale {prep.target_scale:.4g})")
-    print(f"Network {'-'.join(map(str, sizes))} ({args.activation} hidden, {output} output), "
-          f"loss {loss}, optimizer {args.optimizer}; predicting {what}.")
+    net = build_network(prep, task, loss, args, seed)
     n_train = counts["train"]
     expected_val = counts["validation"]
     if note:
