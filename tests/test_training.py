@@ -417,6 +417,8 @@ def test_a_refused_step_leaves_the_optimizer_state_as_it_was(optimizer):
     else:
         for mine, kept in zip(opt.state, state, strict=True):
             for key, value in kept.items():
+                if key.startswith("spare_"):
+                    continue  # scratch arrays the next step computes into
                 np.testing.assert_array_equal(mine[key], value)
                 if isinstance(value, np.ndarray):
                     assert np.isfinite(mine[key]).all()

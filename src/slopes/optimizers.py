@@ -78,15 +78,30 @@ class Optimizer:
         self.iterations += 1
 
     def snapshot(self) -> tuple[int, list[dict] | None]:
-        """A copy of the step count and the state, for :meth:`restore` after a refused step."""
-        state = None if self.state is None else [
-            {key: value.copy() if isinstance(value, np.ndarray) else value
-             for key, value in entry.items()} for entry in self.state]
-        return self.iterations, state
+        """The step count and the state, for :meth:`restore` after a refused step.
+
+        A shallow copy, which costs nothing per number: the rules never change
+        an array of the state in place, they write the new values into a
+        spare array and swap the two (:meth:`_keep`), so the arrays a snapshot
+        holds keep their values. A rule of one's own that changes its state
+        arrays in place is not undone by :meth:`restore`.
+        """
+        return self.iterations, None if self.state is None else [dict(s) for s in self.state]
 
     def restore(self, snapshot: tuple[int, list[dict] | None]) -> None:
         """Go back to a :meth:`snapshot`: the step it was taken before never happened."""
-        self.iterations, self.state = snapshot[0], snapshot[1]
+        self.iterations, self.state = snapshot
+
+    @staticmethod
+    def _spare(state: dict, key: str, like: np.ndarray) -> np.ndarray:
+        """An array to compute the new ``state[key]`` into, leaving the current one as it is."""
+        spare = state.get("spare_" + key)
+        return np.empty_like(like) if spare is None else spare
+
+    @staticmethod
+    def _keep(state: dict, key: str, new: np.ndarray) -> None:
+        """``state[key] = new``; the array it replaces becomes the spare for the next step."""
+        state["spare_" + key], state[key] = state.get(key), new
 
     def step(self, params: list[np.ndarray], slopes: list[np.ndarray]) -> None:
         """Apply one update in place: ``p -= update`` for every parameter."""
@@ -141,13 +156,13 @@ class SGD(Optimizer):
         if self.weight_decay:
             g = g + dt(self.weight_decay) * p
         if self.momentum:
+            buf = self._spare(state, "momentum_buffer", g)
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = g.copy()
+                np.copyto(buf, g)
             else:
-                buf = state["momentum_buffer"]
-                buf *= dt(self.momentum)
+                np.multiply(state["momentum_buffer"], dt(self.momentum), out=buf)
                 buf += g
-            buf = state["momentum_buffer"]
+            self._keep(state, "momentum_buffer", buf)
             g = g + dt(self.momentum) * buf if self.nesterov else buf
         return dt(self.learning_rate) * g
 
@@ -184,11 +199,13 @@ class Adam(Optimizer):
             state["t"] = 0
         state["t"] += 1
         t = state["t"]
-        m, v = state["m"], state["v"]
-        m *= dt(self.beta1)
+        # Into the spares, then swapped in: the current moments stay for a snapshot.
+        m = np.multiply(state["m"], dt(self.beta1), out=self._spare(state, "m", p))
         m += dt(1 - self.beta1) * g
-        v *= dt(self.beta2)
+        v = np.multiply(state["v"], dt(self.beta2), out=self._spare(state, "v", p))
         v += dt(1 - self.beta2) * g * g
+        self._keep(state, "m", m)
+        self._keep(state, "v", v)
         denom = np.sqrt(v) / dt(math.sqrt(1 - self.beta2**t)) + dt(self.eps)
         return dt(self.learning_rate / (1 - self.beta1**t)) * m / denom
 
