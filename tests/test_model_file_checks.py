@@ -19,16 +19,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetensors import safe_open
-from safetensors.numpy import save as st_save
 
 import slopes
+from model_file_parts import read_parts, write_parts
 from slopes.io import (
     MAX_JSON_DEPTH,
     MAX_METADATA_CHARS,
     FileWriteError,
     ModelFileError,
-    _checksum,
     load_model,
     save,
     write_atomic,
@@ -56,36 +54,26 @@ def _model(tmp_path: Path, sizes=(3, 4, 1), output="sigmoid", prep=None, trainin
     return save(net, tmp_path / name, preprocessing=prep, training=training, history=history)
 
 
-def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    with safe_open(str(path), framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata())
-
-
-def _write(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """Write a model file with a checksum that matches, so the checks after it are reached."""
-    metadata = dict(metadata)
-    metadata["checksum"] = _checksum(tensors, metadata)
-    path.write_bytes(st_save(tensors, metadata=metadata))
 
 
 def _set_text(path: Path, key: str, text: str | None) -> None:
     """Replace (or with None remove) one raw metadata entry."""
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     if text is None:
         metadata.pop(key, None)
     else:
         metadata[key] = text
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
 
 
 def _edit(path: Path, key: str, change) -> None:
     """Apply ``change`` to the parsed JSON entry ``key``: it changes it in place or, when it
     returns a :class:`Replace`, replaces it."""
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     value = json.loads(metadata[key])
     result = change(value)
     metadata[key] = json.dumps(result.value if isinstance(result, Replace) else value)
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
 
 
 class Replace:
@@ -550,7 +538,7 @@ def _valid_files(directory: Path) -> list[tuple[dict, dict]]:
     net = slopes.Network([slopes.Dense(2, 2, activation=slopes.activations.LeakyRelu(0.1)),
                           slopes.Dense(2, 1, activation="sigmoid", bias=False)])
     files.append(save(net, directory / "plain.safetensors"))
-    return [_read(path) for path in files]
+    return [read_parts(path) for path in files]
 
 
 @pytest.fixture(scope="module")
@@ -587,7 +575,7 @@ def test_mutated_metadata_loads_or_raises_model_file_error(valid_files, data):
                 container[place] = data.draw(_HUGE if action == "huge" else _JSON)
         metadata[key] = json.dumps(value)
     path = directory / "fuzzed.safetensors"
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     try:
         model = load_model(path)
     except ModelFileError as exc:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors import safe_open
 from safetensors.numpy import save as st_save
 
 import slopes
+from model_file_parts import read_parts, write_parts
 from slopes.callbacks import (
     FILE_SNAPSHOT_BYTES,
     FILE_SNAPSHOTS,
@@ -31,7 +31,7 @@ from slopes.callbacks import (
     WeightSnapshots,
     file_snapshots,
 )
-from slopes.io import ModelFileError, _checksum, load_model, model_bytes, save
+from slopes.io import ModelFileError, load_model, model_bytes, save
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMISSIONS = ROOT.parent / "shared" / "data" / "admissions.csv"
@@ -56,16 +56,6 @@ def _saved(tmp_path: Path, epochs: int = 12) -> Path:
     return save(net, tmp_path / "m.safetensors", history=history, snapshots=snaps)
 
 
-def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    with safe_open(str(path), framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata())
-
-
-def _write(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """Write a model file with a checksum that matches, so the checks after it are reached."""
-    metadata = dict(metadata)
-    metadata["checksum"] = _checksum(tensors, metadata)
-    path.write_bytes(st_save(tensors, metadata=metadata))
 
 
 def _fails(path: Path, message: str) -> ModelFileError:
@@ -76,9 +66,9 @@ def _fails(path: Path, message: str) -> ModelFileError:
 
 
 def _set_epochs(path: Path, epochs: object) -> None:
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     metadata["snapshots"] = json.dumps({"epochs": epochs})
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
 
 
 # ------------------------------------------------------------ writing, reading
@@ -92,7 +82,7 @@ def test_snapshots_come_back_as_they_were_recorded(tmp_path):
         for a, b in zip(loaded.weights + loaded.biases, recorded.weights + recorded.biases,
                         strict=True):
             assert a.dtype == net.dtype and np.array_equal(a, b)
-    _, metadata = _read(path)
+    _, metadata = read_parts(path)
     assert json.loads(metadata["snapshots"]) == {"epochs": list(range(13))}
     # The network itself is the trained one, not a snapshot's.
     assert np.array_equal(model.network.layers[0].weights, net.layers[0].weights)
@@ -115,11 +105,11 @@ def test_plain_weight_snapshots_and_float32_are_stored_too(tmp_path):
 def test_files_without_snapshots_load_as_before(tmp_path):
     net, history, _ = _trained(3)
     path = save(net, tmp_path / "m.safetensors", history=history)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     assert "snapshots" not in metadata and not any(k.startswith("snapshots.") for k in tensors)
     assert load_model(path).snapshots == []
     empty = save(net, tmp_path / "empty.safetensors", history=history, snapshots=[])
-    assert _read(empty)[1] == metadata
+    assert read_parts(empty)[1] == metadata
 
 
 # -------------------------------------------------------------- the file rule
@@ -239,17 +229,17 @@ def test_epochs_must_be_increasing_whole_numbers_within_the_history(tmp_path, ep
 ])
 def test_the_snapshots_entry_must_be_an_object_with_epochs(tmp_path, entry, message):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     metadata["snapshots"] = entry
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, message)
 
 
 def test_an_epoch_listed_without_its_tensors(tmp_path):
     path = _saved(tmp_path, epochs=12)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     del tensors["snapshots.4.layers.1.bias"]
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, r"tensor 'snapshots.4.layers.1.bias' is missing \(the snapshots metadata "
                  r"lists its epoch\)")
 
@@ -264,17 +254,17 @@ def test_tensors_of_an_epoch_not_listed(tmp_path):
 
 def test_a_tensor_of_a_layer_the_network_has_not(tmp_path):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     tensors["snapshots.0.layers.2.weights"] = np.zeros((1, 1))
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, r"unexpected tensor\(s\) snapshots.0.layers.2.weights \(not of an epoch")
 
 
 def test_snapshot_tensors_without_the_metadata_entry(tmp_path):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     del metadata["snapshots"]
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, r"unexpected tensor\(s\) snapshots.0.layers.0.bias, .* \.\.\. \(snapshot "
                  r"tensors without a 'snapshots' metadata entry\)")
 
@@ -291,24 +281,24 @@ def test_snapshot_tensors_without_the_metadata_entry(tmp_path):
 ])
 def test_snapshot_tensors_must_match_the_network(tmp_path, replacement, message):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     tensors["snapshots.6.layers.0.weights"] = replacement
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, message)
 
 
 @pytest.mark.parametrize("history", [{}, {"val_loss": [0.5] * 12}])
 def test_snapshots_need_the_loss_history(tmp_path, history):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     metadata["history"] = json.dumps(history)
-    _write(path, tensors, metadata)
+    write_parts(path, tensors, metadata)
     _fails(path, "has snapshots but its history has no 'loss' to say how many epochs ran")
 
 
 def test_a_changed_snapshot_breaks_the_checksum(tmp_path):
     path = _saved(tmp_path)
-    tensors, metadata = _read(path)
+    tensors, metadata = read_parts(path)
     tensors["snapshots.3.layers.0.weights"] = tensors["snapshots.3.layers.0.weights"] + 1
     path.write_bytes(st_save(tensors, metadata=metadata))  # the old checksum
     _fails(path, "checksum mismatch")

@@ -308,11 +308,7 @@ class TabularPreprocessor:
         values = numbers_.to_numpy(float)
         if self.fill_missing and fill:
             values = np.where(np.isnan(values), self.numeric[name]["mean"], values)
-        infinite = ~np.isfinite(values) & ~np.isnan(values)
-        if infinite.any():
-            row = column.index[int(np.argmax(infinite))]
-            raise ValueError(f"column {name!r} row {row}: expected a finite number, "
-                             f"got {_show(column[row])}")
+        check_no_infinity(name, column, values)
         return values
 
     def _one_hot(self, name: str, column: Any) -> np.ndarray:
@@ -678,14 +674,19 @@ def _check_mostly_numeric(name: str, column: Any) -> None:
     )
 
 
-def _standardizer(name: str, column: Any) -> dict[str, float]:
-    """``{"mean", "scale"}`` of a numeric column (NaN ignored), finite or a ``ValueError``."""
-    values = column.to_numpy(float)
+def check_no_infinity(name: str, column: Any, values: np.ndarray) -> None:
+    """A ``ValueError`` naming the first row where ``values`` (``column`` as floats) is infinite."""
     infinite = np.isinf(values)
     if infinite.any():
         row = column.index[int(np.argmax(infinite))]
         raise ValueError(f"column {name!r} row {row}: expected a finite number, "
                          f"got {_show(column[row])}")
+
+
+def _standardizer(name: str, column: Any) -> dict[str, float]:
+    """``{"mean", "scale"}`` of a numeric column (NaN ignored), finite or a ``ValueError``."""
+    values = column.to_numpy(float)
+    check_no_infinity(name, column, values)
     filled = values[~np.isnan(values)]
     if filled.size == 0:
         return {"mean": 0.0, "scale": 1.0}

@@ -28,6 +28,7 @@ from ..preprocessing import (
     _plain,
     _show,
     _sort_key,
+    check_no_infinity,
     pd_to_numeric,
 )
 from .chunks import ChunkReader
@@ -111,11 +112,7 @@ class _Column:
                 if len(self.bad) < 3:
                     self.bad += list(column[bad].items())[:3 - len(self.bad)]
             values = numbers.to_numpy(float)
-        infinite = np.isinf(values)
-        if infinite.any():
-            row = column.index[int(np.argmax(infinite))]
-            raise ValueError(f"column {self.name!r} row {row}: expected a finite number, "
-                             f"got {_show(column[row])}")
+        check_no_infinity(self.name, column, values)
         kept = values[train]
         self.moments.add(kept[~np.isnan(kept)])
 
