@@ -827,6 +827,11 @@ def _check_history(path: Path, history: Any) -> None:
                                            f"got {_show(value)} at epoch {epoch}")
 
 
+def _some(names: list[str]) -> str:
+    """The first six ``names``, and `` ...`` when there are more."""
+    return ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+
+
 def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray],
                net: Network, history: dict[str, Any]) -> list[WeightSnapshot]:
     """The weights recorded during training, checked against the network and the history."""
@@ -835,9 +840,8 @@ def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np
     names = sorted(name for name in tensors if name.startswith(_SNAPSHOT_PREFIX))
     if "snapshots" not in metadata:
         if names:
-            raise ModelFileError(path, f"unexpected tensor(s) {', '.join(names[:6])}"
-                                       f"{' ...' if len(names) > 6 else ''} (snapshot tensors "
-                                       "without a 'snapshots' metadata entry)")
+            raise ModelFileError(path, f"unexpected tensor(s) {_some(names)} (snapshot "
+                                       "tensors without a 'snapshots' metadata entry)")
         return []
     entry = _metadata_json(path, metadata, "snapshots")
     if not isinstance(entry, dict) or set(entry) != {"epochs"}:
@@ -882,9 +886,8 @@ def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np
             raise ModelFileError(path, f"tensor {name!r} holds NaN or infinite values")
     extra = [name for name in names if name not in expected]
     if extra:
-        raise ModelFileError(path, f"unexpected tensor(s) {', '.join(extra[:6])}"
-                                   f"{' ...' if len(extra) > 6 else ''} (not of an epoch the "
-                                   "snapshots metadata lists, or not of a layer)")
+        raise ModelFileError(path, f"unexpected tensor(s) {_some(extra)} (not of an epoch "
+                                   "the snapshots metadata lists, or not of a layer)")
     recorded = []
     for epoch in epochs:
         recorded.append(WeightSnapshot(
