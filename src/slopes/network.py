@@ -493,10 +493,23 @@ class Network:
         -------
         float
         """
+        from .optimizers import Optimizer, get_optimizer
         from .streaming import train_on_batch
 
-        return train_on_batch(self, X, y, sample_weight, optimizer=optimizer,
-                              learning_rate=learning_rate, loss=loss)
+        if isinstance(optimizer, Optimizer):
+            opt = get_optimizer(optimizer, learning_rate)  # refuses a second learning rate
+        else:
+            # One optimizer per name and learning rate, kept while they stay the same.
+            key = (optimizer.strip().lower() if isinstance(optimizer, str) else optimizer,
+                   learning_rate)
+            kept = getattr(self, "_batch_optimizer", None)
+            if kept is None or kept[0] != key:
+                kept = self._batch_optimizer = (key, get_optimizer(optimizer, learning_rate))
+            opt = kept[1]
+        step = getattr(self, "_batch_steps", 0)
+        value = train_on_batch(self, X, y, sample_weight, optimizer=opt, loss=loss, batch=step)
+        self._batch_steps = step + 1
+        return value
 
     @property
     def batch_optimizer(self) -> Optimizer | None:

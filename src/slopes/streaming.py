@@ -21,8 +21,8 @@ the same weights as ``fit`` on the arrays with ``shuffle=False``. History,
 callbacks (EarlyStopping...), ``validation_data`` (arrays, or a stream too)
 and :class:`~slopes.errors.TrainingDiverged` work as they do for arrays.
 
-:func:`train_on_batch` is one such step, on one batch, with an optimizer the
-network keeps between calls.
+:func:`train_on_batch` is one such step, on one batch
+(:meth:`Network.train_on_batch` keeps the optimizer between calls).
 """
 
 from __future__ import annotations
@@ -290,16 +290,14 @@ def fit_stream(
 
 def train_on_batch(net: Network, X: object, y: object, sample_weight: object = None, *,
                    optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
-                   loss: str | Loss = "mse") -> float:
-    """One step of the optimizer on one batch; returns the batch's loss before the step.
+                   loss: str | Loss = "mse", batch: int = 0) -> float:
+    """One step of ``optimizer`` on one batch; returns the batch's loss before the step.
 
     The same step as ``fit(X, y, batch_size=None, epochs=1, shuffle=False)``
-    takes. An optimizer given by name is built once and kept on the network
-    (``net.batch_optimizer``), so its state (momentum, Adam's moments and
-    step count) carries from one call to the next as long as the name and
-    ``learning_rate`` stay the same; :meth:`Network.reset_optimizer` (or
-    another name or learning rate) starts a fresh one. An Optimizer object
-    keeps its own state.
+    takes. An Optimizer object keeps its state (momentum, Adam's moments)
+    from one call to the next; a name builds a fresh one each time.
+    :meth:`Network.train_on_batch` keeps one for the network. ``batch``
+    numbers the step in a :class:`~slopes.errors.TrainingDiverged` message.
 
     Parameters
     ----------
@@ -308,6 +306,8 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
     sample_weight : array (m,) or None
     optimizer, learning_rate, loss
         As for :func:`slopes.training.fit`.
+    batch : int
+        The step's number, for messages.
 
     Returns
     -------
@@ -324,27 +324,16 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
 
     loss_fn = get_loss(loss)
     net.check_loss_fits(loss_fn)
-    if isinstance(optimizer, Optimizer):
-        opt = get_optimizer(optimizer, learning_rate)
-    else:
-        key = (optimizer.strip().lower() if isinstance(optimizer, str) else optimizer,
-               learning_rate)
-        kept = getattr(net, "_batch_optimizer", None)
-        if kept is None or kept[0] != key:
-            kept = (key, get_optimizer(optimizer, learning_rate))
-            net._batch_optimizer = kept
-        opt = kept[1]
+    opt = get_optimizer(optimizer, learning_rate)
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = net.check_targets(y, x.shape[0], loss_fn)
     weights = (None if sample_weight is None
                else check_sample_weight(sample_weight, x.shape[0], net.dtype))
-    step = getattr(net, "_batch_steps", 0)
     history = History(params={"loss": loss_fn.name, "optimizer": opt.name, **opt.config()})
     workspace = Workspace(net, loss_fn, x.shape[0])
     try:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            batch_loss, _ = _train_step(workspace, opt, x, actual, 0, step, history, weights)
+            batch_loss, _ = _train_step(workspace, opt, x, actual, 0, batch, history, weights)
     finally:
         workspace.release()
-    net._batch_steps = step + 1
     return float(batch_loss)
