@@ -55,11 +55,6 @@ class Network:
         layers = check_layers(layers)
         if not layers:
             raise ValueError("a Network needs at least one layer, got an empty list")
-        for k, layer in enumerate(layers):
-            if not isinstance(layer, Dense):
-                raise TypeError(f"layers[{k}] must be a Dense layer, got {short_repr(layer)} "
-                                f"({type(layer).__name__}); an activation goes inside its "
-                                f"layer: Dense(n_in, n_out, activation='relu')")
         for k in range(len(layers) - 1):
             if layers[k].n_out != layers[k + 1].n_in:
                 raise ValueError(

@@ -285,7 +285,7 @@ def check_sizes(sizes: object) -> list[int]:
 
 
 def check_layers(layers: object) -> list:
-    """``layers`` of ``Network(layers)`` as a list; one layer, or a class, is named as such."""
+    """``layers`` of ``Network(layers)`` as a list of Dense layers; a TypeError names any other."""
     from .layers import Dense  # here: layers.py imports this module
 
     if isinstance(layers, Dense):
@@ -309,4 +309,8 @@ def check_layers(layers: object) -> list:
                 f"layers[{k}] must be a Dense layer, got the class {layer.__name__}; "
                 f"write {layer.__name__}(n_in, n_out) to make one"
             )
+        if not isinstance(layer, Dense):
+            raise TypeError(f"layers[{k}] must be a Dense layer, got {short_repr(layer)} "
+                            f"({type(layer).__name__}); an activation goes inside its layer: "
+                            "Dense(n_in, n_out, activation='relu')")
     return layers
