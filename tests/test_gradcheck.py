@@ -25,7 +25,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import slopes
@@ -143,7 +143,9 @@ def test_single_layer_networks(output, loss):
     m=st.integers(1, 5),
     widths=st.lists(st.integers(1, 4), min_size=4, max_size=4),
 )
-@settings(max_examples=30, deadline=None)
+# softmax with mae rejects most random draws (equal slopes in a row, errors near the kink):
+# fewer examples pass the filter there, which is expected, not a failure.
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 def test_random_networks(output, loss, seed, n_layers, hidden, bias, m, widths):
     net, X, y = build(seed, n_layers, hidden, output, loss, bias, m, widths)
     assume(rejection_reason(net, X, y, loss) is None)
