@@ -18,7 +18,7 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from .outputs import _header, csv_errors
+from .tables import csv_errors, header_names
 
 __all__ = ["ChunkReader", "row_hash", "split_masks"]
 
@@ -96,7 +96,7 @@ class ChunkReader:
                 raise CommandError(f"{self.path}: not a readable Parquet file "
                                    f"({str(exc).splitlines()[0]})") from exc
         else:
-            names = _header(self.path)
+            names = header_names(self.path)
             if not names:
                 raise CommandError(f"{self.path}: the file is empty; expected a header line "
                                    "and data rows")

@@ -33,9 +33,10 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from .outputs import OutputFiles, print_written, read_table
+from .outputs import OutputFiles, print_written
 from .predict import load_for_tables
 from .report import class_probabilities
+from .tables import read_table
 
 __all__ = ["run_explain", "training_optimizer", "input_ranking", "DEFAULT_TOP", "NO_EPOCHS"]
 

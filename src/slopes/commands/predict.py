@@ -14,8 +14,9 @@ import numpy as np
 
 from ..errors import CommandError
 from ..io import SavedModel, load_model, write_atomic
-from .outputs import read_table, same_file, some_rows
+from .outputs import same_file, some_rows
 from .report import class_probabilities
+from .tables import read_table
 
 __all__ = ["run_predict", "load_for_tables"]
 

@@ -36,7 +36,6 @@ from .outputs import (
     OutputFiles,
     pictures,
     print_written,
-    read_table,
     some_rows,
     to_json,
     training_settings,
@@ -50,6 +49,7 @@ from .report import (
     regression_scores,
     report_training,
 )
+from .tables import read_table
 
 __all__ = ["run_train", "check_train_options", "CLASSIFY_LOSSES", "REGRESS_LOSSES",
            "split_rows"]
