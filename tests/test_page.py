@@ -205,3 +205,30 @@ def test_the_row_and_the_outputs_are_named_as_given(trained):
     assert all(frame["prediction"].startswith("yes ") for frame in data["frames"])
     plain = page_data(report(net, X, y, row=5))
     assert plain["row_name"] == "Row 5" and not plain["frames"][0]["prediction"].startswith("yes")
+
+
+HOSTILE = "<!--<script>"
+
+
+def test_hostile_names_in_every_place_come_back_as_they_were(trained):
+    """A column, category, class, file name or title ``<!--<script>`` (which once blanked the
+    page) and a file named ``{{DATA}}.csv`` (which once put the data block in the title)."""
+    net, X, y, snapshots, _ = trained
+    inputs = [HOSTILE, f"c={HOSTILE}", "{{DATA}} & {{TITLE}} >"]  # a column, a category
+    title = f"{{{{DATA}}}}.csv, row 0: {HOSTILE}.safetensors {{{{TITLE}}}}"
+    row_name = f"Row 0 of {HOSTILE}{{{{DATA}}}}.csv"
+    page = report(net, X, y, history=snapshots, input_names=inputs, output_names=[HOSTILE],
+                  title=title, row_name=row_name)
+    block = re.search(r'<script type="application/json" id="slopes-data">(.*?)</script>',
+                      page.html, flags=re.S).group(1)
+    assert not set("<>&") & set(block)  # every one written as \u003c, \u003e, \u0026
+    data = json.loads(block)
+    assert data["columns"][0]["names"] == inputs
+    assert data["columns"][-1]["names"] == [HOSTILE]
+    assert data["title"] == title and data["row_name"] == row_name
+    assert data["actual"].startswith(HOSTILE + " ")
+    # One pass: the title is the escaped title, not the data block; the data block is whole.
+    assert re.search(r"<title>(.*?)</title>", page.html).group(1) == (
+        "{{DATA}}.csv, row 0: &lt;!--&lt;script&gt;.safetensors {{TITLE}}")
+    assert page.html.count('id="slopes-data"') == 1
+    assert page.html.count("<!--") == page.html.count("-->")  # no comment left open

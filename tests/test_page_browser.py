@@ -303,3 +303,72 @@ def _saved_weights(model):
     layers = model.network.layers
     return WeightSnapshot(None, [layer.weights for layer in layers],
                           [layer.bias for layer in layers])
+
+
+# ------------------------------------------------------------ names that are HTML
+HOSTILE = "<!--<script>"
+
+
+def test_a_page_with_html_in_every_name_renders_them_as_text(browser, trained, tmp_path):
+    """``<!--<script>`` as a column, a category, a class, a file name and the title once
+    blanked the page; ``{{DATA}}`` in a file name once put the data block in the title."""
+    net, X, y, snapshots = trained
+    title = f"{{{{DATA}}}}.csv, row 1: {HOSTILE}.safetensors"
+    path = tmp_path / "page.html"
+    report(net, X, y, path=path, history=snapshots, row=1, learning_rate=LEARNING_RATE,
+           input_names=[HOSTILE, f"c={HOSTILE}", "{{TITLE}} & >"], output_names=[HOSTILE],
+           title=title, row_name=f"Row 1 of {HOSTILE}{{{{DATA}}}}.csv")
+    page, requests, errors = open_page(browser, path)
+    assert page.title() == title
+    assert page.locator("#title").inner_text() == title
+    assert page.locator("#network circle").count() == 3 + 4 + 1
+    drawn = page.locator("#network").text_content()
+    assert HOSTILE in drawn and f"c={HOSTILE}" in drawn
+    hover(page, "0,0,2")
+    shown = page.locator("#tooltip-text").inner_text()
+    assert shown == expected_text_named(net, snapshots.snapshots[-1], X, y, "0,0,2",
+                                        [HOSTILE, f"c={HOSTILE}", "{{TITLE}} & >"], [HOSTILE])
+    assert f"input 0 ({HOSTILE})" in shown
+    assert f"Row 1 of {HOSTILE}{{{{DATA}}}}.csv" in page.locator("body").inner_text()
+    assert requests == [path.resolve().as_uri()] and errors == []
+    page.close()
+
+
+def expected_text_named(net, snapshot, X, y, key, inputs, outputs):
+    """:func:`expected_text` with other input and output names."""
+    copy = net.copy()
+    for layer, w, b in zip(copy.layers, snapshot.weights, snapshot.biases, strict=True):
+        layer.weights, layer.bias = w, b
+    trace = copy.trace(X[1:2], y[1:2], loss="binary_crossentropy")
+    layer, i, j = key.split(",")
+    return trace.explain(int(layer), i if i == "bias" else int(i), int(j),
+                         learning_rate=LEARNING_RATE, input_names=inputs, output_names=outputs)
+
+
+def test_slopes_explain_html_of_a_table_whose_names_are_html(browser, tmp_path):
+    """The same names through the command line: a file ``<!--<script>{{DATA}}.csv`` whose
+    column, categories and classes are ``<!--<script>``."""
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    kinds = np.array([HOSTILE, "{{DATA}}", "a&b"])[np.arange(60) % 3]
+    label = np.where(x > 0, HOSTILE, "plain")
+    data = tmp_path / f"{HOSTILE}{{{{DATA}}}}.csv"
+    import pandas as pd
+
+    pd.DataFrame({HOSTILE: x, "kind": kinds, "label": label}).to_csv(data, index=False)
+    slopes_command("train", data, "--target", "label", "--categorical", "kind", "--hidden", "3",
+                   "--epochs", "20", "--seed", "0", "--out", tmp_path / "model")
+    model = tmp_path / "model" / "model.safetensors"
+    path = tmp_path / "page.html"
+    slopes_command("explain", model, data, "--row", 1, "--out", tmp_path / "e", "--html", path)
+    page, requests, errors = open_page(browser, path)
+    assert page.title() == f"{data.name}, row 1: model.safetensors"
+    drawn = page.locator("#network").text_content()
+    assert HOSTILE in drawn and f"kind={HOSTILE}" in drawn and "kind={{DATA}}" in drawn
+    assert f"Row 1 of {data.name}" in page.locator("body").inner_text()
+    hover(page, "0,0,0")
+    assert f"({HOSTILE})" in page.locator("#tooltip-text").inner_text()
+    assert requests == [path.resolve().as_uri()] and errors == []
+    page.close()

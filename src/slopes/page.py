@@ -30,6 +30,7 @@ import html
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -385,10 +386,27 @@ def _edge_weight(trace: Trace, edge: tuple[int, Any, int]) -> float:
     return float(trace.weights[k][i, j])
 
 
+# Inside <script>, "</script" ends the element and "<!--" (followed by "<script") makes the
+# parser swallow the rest of the page; "&" is escaped with them as JSON's and HTML's own
+# guides do. "<", ">" and "&" are never JSON syntax, so every one is inside a string, where
+# "\\u003c" is the same character.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+_PLACEHOLDER = re.compile(r"\{\{(TITLE|DATA)\}\}")
+
+
+def _script_json(data: Any) -> str:
+    """``data`` as JSON that can sit as it is inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026``: no string in
+    ``data`` can end the element or open a comment, and ``json.loads`` gives back the
+    same strings.
+    """
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).translate(_SCRIPT_SAFE)
+
+
 def _fill_template(data: dict[str, Any], title: str) -> str:
     template = resources.files("slopes").joinpath("templates/page.html").read_text("utf-8")
-    payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    # Inside <script>, "</" could end the element early; "<\/" is the same JSON string.
-    payload = payload.replace("</", "<\\/")
-    return (template.replace("{{TITLE}}", html.escape(title))
-            .replace("{{DATA}}", payload))
+    fills = {"TITLE": html.escape(title), "DATA": _script_json(data)}
+    # One pass: text put in one placeholder (a file named "{{DATA}}.csv" in the title)
+    # is never searched for the next placeholder.
+    return _PLACEHOLDER.sub(lambda m: fills[m.group(1)], template)
