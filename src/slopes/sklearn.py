@@ -343,7 +343,9 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _inputs(self, X: object) -> np.ndarray:
         """``X`` checked against the fit (features, names) and scaled as in fit."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.network_.dtype.type)
+        # order="C" everywhere: a DataFrame gives column-ordered arrays, whose rows (what
+        # every batch takes) are strided; scikit-learn's conversion is then the one copy.
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype.type, order="C")
         if self.scaler_ is not None:
             X = self.scaler_.transform(X)
         return X
@@ -588,7 +590,7 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         (n_samples,) weighs each row's loss and slope (see the class notes).
         """
         settings = _check_params(self)
-        X, y = validate_data(self, X, y, dtype=settings.dtype.type)
+        X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C")
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -628,7 +630,7 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
                     "the first call to partial_fit needs classes, every class label y will "
                     "ever hold (e.g. classes=np.unique(y_all))"
                 )
-            X, y = validate_data(self, X, y, dtype=settings.dtype.type)
+            X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C")
             check_classification_targets(y)
             self.classes_ = np.unique(np.asarray(classes))
             if len(self.classes_) < 2:
@@ -644,7 +646,8 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
                     f"classes={np.unique(np.asarray(classes)).tolist()!r} differs from the "
                     f"classes {self.classes_.tolist()!r} of the first call to partial_fit"
                 )
-            X, y = validate_data(self, X, y, reset=False, dtype=self.network_.dtype.type)
+            X, y = validate_data(self, X, y, reset=False, dtype=self.network_.dtype.type,
+                                 order="C")
             check_classification_targets(y)
         labels = self._targets(y)
         sw = None if sample_weight is None else check_sample_weight(
@@ -735,8 +738,8 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         (n_samples,) weighs each row's loss and slope (see the class notes).
         """
         settings = _check_params(self)
-        X, y = validate_data(self, X, y, dtype=settings.dtype.type, multi_output=True,
-                             y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C",
+                             multi_output=True, y_numeric=True)
         self._single_target = y.ndim == 1
         targets = y.reshape(len(y), -1).astype(settings.dtype)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0],
@@ -755,8 +758,8 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         first = not hasattr(self, "network_")
         settings = _check_params(self)
         dtype = settings.dtype if first else self.network_.dtype
-        X, y = validate_data(self, X, y, reset=first, dtype=dtype.type, multi_output=True,
-                             y_numeric=True)
+        X, y = validate_data(self, X, y, reset=first, dtype=dtype.type, order="C",
+                             multi_output=True, y_numeric=True)
         targets = y.reshape(len(y), -1).astype(dtype)
         if not first and targets.shape[1] != self.network_.n_outputs:
             raise ValueError(
