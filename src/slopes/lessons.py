@@ -40,6 +40,7 @@ import argparse
 import inspect
 import re
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ import numpy as np
 import slopes
 from slopes import Network
 from slopes.callbacks import Callback
+from slopes.commands.options import output_path
 
 __all__ = ["LESSONS", "Lesson", "LessonRun", "CourseNumber", "CourseNumbers", "CourseLossPrint",
            "run_lesson", "list_lessons", "get_lesson", "register", "run", "main"]
@@ -767,7 +769,8 @@ def get_lesson(number: int) -> Lesson:
                      "(run 'slopes lessons' to list them)")
 
 
-def run_lesson(number: int, out: str | Path | None = ".", show_code: bool = True) -> LessonRun:
+def run_lesson(number: int, out: str | Path | None = ".", show_code: bool = True,
+               overwrite: bool = False) -> LessonRun:
     """Run lesson ``number``: question, code, output, and the course's numbers beside slopes'.
 
     Parameters
@@ -776,8 +779,12 @@ def run_lesson(number: int, out: str | Path | None = ".", show_code: bool = True
         1 to ``len(LESSONS)``.
     out : path or None
         Folder for the lesson's PNG (created if needed); None draws nothing.
+        The PNG is written through the commands' output guard
+        (:class:`slopes.commands.outputs.OutputGuard`).
     show_code : bool
         Print the code before running it.
+    overwrite : bool
+        Allow replacing a file in a folder that holds a model (``--overwrite``).
 
     Returns
     -------
@@ -810,16 +817,21 @@ def run_lesson(number: int, out: str | Path | None = ".", show_code: bool = True
     print(summary + ".")
     run = LessonRun(lesson=lesson, numbers=course.numbers, pictures=[])
     if lesson.draw is not None and out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        before = set(folder.glob("*.png"))
-        try:
-            lesson.draw(result, folder)
-        except ImportError as exc:
-            print(f"\nNo drawing: {exc}")
-            return run
-        mine = set(folder.glob(f"{lesson.number:02d}_*.png"))
-        run.pictures = sorted(mine - before) or sorted(mine)
+        from .commands.outputs import OutputFiles, OutputGuard
+
+        # Drawn into a scratch folder, then written through the commands' one guard:
+        # all or nothing, and never over a model's files without --overwrite.
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                lesson.draw(result, Path(scratch))
+            except ImportError as exc:
+                print(f"\nNo drawing: {exc}")
+                return run
+            drawn = sorted(Path(scratch).glob("*.png"))
+            files = OutputFiles(out, [p.name for p in drawn], OutputGuard(overwrite=overwrite))
+            for picture in drawn:
+                files.add(picture.name, picture.read_bytes())
+            run.pictures = files.commit()
         if show_code:
             print()
             print("Drawing:")
@@ -860,9 +872,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("number", nargs="?", type=int, metavar="N",
                         help=f"the lesson to run, 1 to {len(LESSONS)}; omit to list them")
-    parser.add_argument("--out", default=".", metavar="DIR",
+    parser.add_argument("--out", type=output_path, default=".", metavar="DIR",
                         help="folder for the PNG drawings (default: the current folder)")
     parser.add_argument("--no-plot", action="store_true", help="write no PNG")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow replacing a file of a model's folder (default: refuse)")
     parser.add_argument("--no-code", action="store_true", help="do not print the code")
     parser.set_defaults(func=run)
 
@@ -877,7 +891,7 @@ def run(args: argparse.Namespace) -> int:
               f"1 to {len(LESSONS)}", file=sys.stderr)
         return 2
     run_lesson(args.number, out=None if args.no_plot else args.out,
-               show_code=not args.no_code)
+               show_code=not args.no_code, overwrite=args.overwrite)
     return 0
 
 

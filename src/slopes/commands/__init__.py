@@ -66,8 +66,10 @@ def register(subparsers: Any) -> None:
                 "network barely moves.",
                 "  slopes demo --out slopes-demo\n  slopes demo --course\n"
                 "  slopes demo --epochs 300 --learning-rate 2 --seed 3\n")
-    p.add_argument("--out", default="slopes-demo", metavar="DIR",
+    p.add_argument("--out", type=options.output_path, default="slopes-demo", metavar="DIR",
                    help="folder for the output files (default: slopes-demo)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model already in --out, and its files (default: refuse)")
     p.add_argument("--epochs", type=options.positive_int, default=None,
                    help=f"passes over the training rows (default {DEMO_EPOCHS}; "
                         f"--course: {COURSE_EPOCHS})")
@@ -132,7 +134,7 @@ def register(subparsers: Any) -> None:
                    help="epochs without improvement before early stopping (default 10)")
     p.add_argument("--seed", type=options.seed, default=0,
                    help="seed of the split, the initial weights and shuffling (default 0)")
-    p.add_argument("--out", default="slopes-model", metavar="DIR",
+    p.add_argument("--out", type=options.output_path, default="slopes-model", metavar="DIR",
                    help="folder for the output files (default: slopes-model)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a model already in --out (default: refuse)")
@@ -155,8 +157,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("model", metavar="MODEL", type=options.model_file,
                    help="a model.safetensors file, or the folder slopes train wrote it in")
     p.add_argument("data", metavar="DATA.csv")
-    p.add_argument("--out", default=None, metavar="FILE",
-                   help="CSV file to write (default: print to stdout)")
+    p.add_argument("--out", type=options.output_path, default=None, metavar="FILE",
+                   help="CSV file to write (default: print to stdout); never the input or the "
+                        "model file")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow --out to replace a model file, or a file of a model's folder "
+                        "(default: refuse)")
     p.set_defaults(func=run_predict)
 
     p = _parser(subparsers, "explain", "show every value and slope for one row",
@@ -174,16 +180,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--row", type=options.row_number, required=True, metavar="N",
                    help="the row to explain (0 is the first data row)")
-    p.add_argument("--out", default="slopes-explain", metavar="DIR",
+    p.add_argument("--out", type=options.output_path, default="slopes-explain", metavar="DIR",
                    help="folder for network.png (default: slopes-explain)")
     p.add_argument("--top", type=options.positive_int, default=10, metavar="N",
                    help="rank the N inputs that moved the prediction most, and list the N "
                         "weights with the largest slopes in each layer (default 10)")
     p.add_argument("--layer", type=options.row_number, default=None, metavar="K",
                    help="list the weights of layer K only (0 is the layer the inputs feed)")
-    p.add_argument("--html", default=None, metavar="FILE",
+    p.add_argument("--html", type=options.output_path, default=None, metavar="FILE",
                    help="also write the interactive page: one self-contained HTML file; "
                         "hover a weight to see its factors and update")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow --out and --html to replace a model file, or a file of a "
+                        "model's folder such as its network.png (default: refuse)")
     p.set_defaults(func=run_explain)
 
     p = _parser(subparsers, "export", "write a saved model as an ONNX file",

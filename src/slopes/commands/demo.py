@@ -15,7 +15,8 @@ import numpy as np
 from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
-from .outputs import OutputFiles, pictures, print_written, to_json, training_settings
+from .options import MODEL_FILE
+from .outputs import OutputFiles, OutputGuard, pictures, print_written, to_json, training_settings
 
 __all__ = ["run_demo", "course_network", "demo_preprocessor", "DEMO_EPOCHS",
            "DEMO_LEARNING_RATE", "DEMO_LOSS", "DEMO_SEED", "DEMO_SPLIT_SEED", "COURSE_EPOCHS",
@@ -65,7 +66,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..callbacks import LossMonitor, file_snapshots
     from ..datasets import load_admissions, prepare_admissions
 
-    out = OutputFiles(args.out)
+    out = OutputFiles(args.out, [MODEL_FILE, "metrics.json", "loss.png", "network.png"],
+                      OutputGuard(overwrite=args.overwrite))
     out.check()
     epochs = args.epochs or (COURSE_EPOCHS if args.course else DEMO_EPOCHS)
     lr = args.learning_rate or (COURSE_LEARNING_RATE if args.course else DEMO_LEARNING_RATE)
@@ -111,7 +113,7 @@ def run_demo(args: argparse.Namespace) -> int:
     training = training_settings(history, {"command": "demo", "split_seed": split_seed,
                                             "course": bool(args.course), "loss": loss,
                                             "learning_rate": lr})
-    out.add("model.safetensors", model_bytes(net, demo_preprocessor(), training, history,
+    out.add(MODEL_FILE, model_bytes(net, demo_preprocessor(), training, history,
                                                   snapshots))
     out.add("metrics.json", to_json(metrics))
     pictures(out, net, history, data.features_test, y_test, loss,

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from .outputs import OutputFiles, print_written
+from .outputs import OutputFiles, OutputGuard, print_written
 from .predict import load_for_tables
 from .report import class_probabilities
 from .tables import read_table
@@ -105,9 +105,11 @@ def _output_names(prep: Any, n_outputs: int) -> tuple[list[str], int, str]:
 
 def run_explain(args: argparse.Namespace) -> int:
     model = load_for_tables(args.model)
-    out = OutputFiles(args.out)
+    guard = OutputGuard({"the data file": args.data, "the model file": args.model},
+                        overwrite=args.overwrite)
+    out = OutputFiles(args.out, ["network.png"], guard)
     out.check()
-    html_path = _check_html_path(args)
+    html_path = None if args.html is None else guard.claim(args.html, "--html")
     data = read_table(args.data)
     prep, net = model.preprocessing, model.network
     if prep.target not in data.columns:
@@ -197,10 +199,7 @@ def run_explain(args: argparse.Namespace) -> int:
                       nodes={0: input_nodes} if len(names) > 10 else None)
     print_written(out.commit())
     if page is not None:
-        try:
-            page.write(html_path)
-        except OSError as exc:
-            raise CommandError(f"--html {html_path}: cannot write: {exc.strerror or exc}") from exc
+        guard.write(html_path, page.html, "--html")
         last = model.snapshots[-1].epoch if model.snapshots else None
         scrub = (f"; move the slider through the weights recorded during training, "
                  f"{len(model.snapshots)} snapshots up to "
@@ -218,17 +217,6 @@ def _saved_label(training: dict[str, Any]) -> str:
     if isinstance(best, int) and not isinstance(best, bool) and best >= 0:
         return f"the saved weights (of the best epoch, {best + 1})"
     return "the saved weights"
-
-
-def _check_html_path(args: argparse.Namespace) -> Path | None:
-    if getattr(args, "html", None) is None:
-        return None
-    path = Path(args.html)
-    if path.is_dir():
-        raise CommandError(f"--html {path}: is a directory, expected a file name like page.html")
-    if not path.parent.exists():
-        raise CommandError(f"--html {path}: the folder {path.parent} does not exist")
-    return path
 
 
 def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: Any,

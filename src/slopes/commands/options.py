@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["positive_int", "positive_float", "fraction", "seed", "hidden_sizes", "column_list",
-           "row_number", "choice", "model_file", "MODEL_FILE", "MAX_LAYER_SIZE",
+           "row_number", "choice", "model_file", "output_path", "MODEL_FILE", "MAX_LAYER_SIZE",
            "MAX_HIDDEN_WEIGHTS"]
 
 # The model file `slopes train --out DIR` and `slopes demo --out DIR` write in DIR.
@@ -39,6 +39,18 @@ def model_file(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text} is a folder without a {MODEL_FILE}; expected a model file, or the folder "
             "`slopes train --out` wrote it in")
+    return text
+
+
+def output_path(text: str) -> str:
+    """A file or folder name to write (``--out``, ``--html``, ``--onnx``); never empty.
+
+    An empty name would mean the current folder, or nothing at all: a usage
+    error. What the path may not replace is checked later, by the command's
+    :class:`~slopes.commands.outputs.OutputGuard`.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file or folder name, got {text!r}")
     return text
 
 

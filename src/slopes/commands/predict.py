@@ -1,20 +1,20 @@
 """``slopes predict``: a saved model applied to the rows of a CSV file.
 
-The predictions go to stdout or to ``--out``, written atomically; ``--out``
-never replaces the input CSV or the model file.
+The predictions go to stdout or to ``--out``, written atomically through the
+run's :class:`~.outputs.OutputGuard`: ``--out`` never replaces the input CSV or
+the model file, nor another model without ``--overwrite``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import CommandError
-from ..io import SavedModel, load_model, write_atomic
-from .outputs import same_file, some_rows
+from ..io import SavedModel, load_model
+from .outputs import OutputGuard, some_rows
 from .report import class_probabilities
 from .tables import read_table
 
@@ -32,16 +32,10 @@ def load_for_tables(path: str) -> SavedModel:
 
 def run_predict(args: argparse.Namespace) -> int:
     model = load_for_tables(args.model)
+    guard = OutputGuard({"the input file": args.data, "the model file": args.model},
+                        overwrite=args.overwrite)
     if args.out is not None:
-        out_path = Path(args.out)
-        if out_path.is_dir():
-            raise CommandError(f"--out {out_path}: is a directory, expected a file name")
-        if not out_path.parent.exists():
-            raise CommandError(f"--out {out_path}: the folder {out_path.parent} does not exist")
-        for option, given in (("the input file", args.data), ("the model file", args.model)):
-            if out_path.exists() and same_file(out_path, given):
-                raise CommandError(f"--out {out_path}: is {option} {given}; refusing to "
-                                   "overwrite it, choose another --out")
+        guard.claim(args.out, "--out")
     data = read_table(args.data)
     prep, net = model.preprocessing, model.network
     try:
@@ -66,10 +60,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    try:
-        write_atomic(args.out, text.encode())
-    except OSError as exc:
-        raise CommandError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from exc
+    guard.write(args.out, text, "--out")
     summary = f"Wrote {len(result)} predictions to {args.out}"
     if prep.target in data.columns and prep.task == "classify":
         try:

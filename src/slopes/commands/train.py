@@ -32,8 +32,10 @@ from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor, check_mostly_numeric, guess_task, id_like_columns
+from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
+    OutputGuard,
     pictures,
     print_written,
     some_rows,
@@ -56,7 +58,8 @@ __all__ = ["run_train", "check_train_options", "CLASSIFY_LOSSES", "REGRESS_LOSSE
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
-MODEL_FILE = "model.safetensors"
+#: The files `slopes train` writes in --out, all or none.
+TRAIN_OUTPUTS = (MODEL_FILE, "metrics.json", "loss.png", "network.png")
 
 
 # --------------------------------------------------------------------- checks
@@ -223,12 +226,9 @@ def run_train(args: argparse.Namespace) -> int:
     reason = stream_reason(args)
     if reason is not None:  # bigger than memory, or asked: read it chunk by chunk
         return run_train_stream(args, reason)
-    out = OutputFiles(args.out)
+    out = OutputFiles(args.out, TRAIN_OUTPUTS,
+                      OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
     out.check()
-    existing = out.existing(MODEL_FILE)
-    if existing is not None and not args.overwrite:
-        raise CommandError(f"--out {args.out}: already holds {MODEL_FILE}; add --overwrite "
-                           "to replace it, or choose another --out")
     data = _select_columns(read_table(args.data), args)
     _check_target(data, args)
     task = args.task

@@ -47,8 +47,10 @@ from ..preprocessing import (
     _sort_key,
 )
 from .chunks import ChunkReader, split_masks
+from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
+    OutputGuard,
     pictures,
     print_written,
     some_rows,
@@ -68,7 +70,6 @@ STREAM_THRESHOLD_BYTES = 1_000_000_000
 DEFAULT_CHUNK_ROWS = 100_000
 #: The most memory the validation rows, preprocessed, may take (64 MiB).
 VALIDATION_BYTES = 64 * 2**20
-MODEL_FILE = "model.safetensors"
 
 
 def stream_reason(args: argparse.Namespace) -> str | None:
@@ -145,14 +146,12 @@ class _Scores:
 def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     """``slopes train`` reading ``args.data`` chunk by chunk; see the module's notes."""
     from ..callbacks import EarlyStopping, file_snapshots
-    from .train import _check_loss, _select_columns, build_network
+    from .train import TRAIN_OUTPUTS, _check_loss, _select_columns, build_network
 
     pd = require("pandas", "reading CSV files")
-    out = OutputFiles(args.out)
+    out = OutputFiles(args.out, TRAIN_OUTPUTS,
+                      OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
     out.check()
-    if out.existing(MODEL_FILE) is not None and not args.overwrite:
-        raise CommandError(f"--out {args.out}: already holds {MODEL_FILE}; add --overwrite "
-                           "to replace it, or choose another --out")
     chunk_rows = getattr(args, "chunk_rows", None) or DEFAULT_CHUNK_ROWS
     reader = ChunkReader(args.data, chunk_rows)
     selected = _select_columns(pd.DataFrame(columns=reader.columns), args)
