@@ -15,6 +15,7 @@ array they return: an activation may return another one (identity returns
 from __future__ import annotations
 
 import functools
+import numbers
 
 import numpy as np
 
@@ -107,6 +108,10 @@ class LeakyRelu(Activation):
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01) -> None:
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
+            # '0.1' would reach a comparison with 0 and NumPy's raw TypeError.
+            raise TypeError(f"leaky_relu alpha must be a number in [0, 1), got {alpha!r} "
+                            f"({type(alpha).__name__})")
         if not 0 <= alpha < 1:
             raise ValueError(f"leaky_relu alpha must be in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)

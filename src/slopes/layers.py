@@ -44,6 +44,18 @@ def _positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def _first_text(value: object) -> str | bytes | None:
+    """The first str or bytes entry of ``value`` (nested lists or an array), else None."""
+    try:
+        items = np.asarray(value, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return None  # ragged lists: np.array reports them below
+    for item in items:
+        if isinstance(item, (str, bytes)):
+            return item
+    return None
+
+
 class Dense:
     """A fully connected layer with ``weights`` (n_in, n_out) and ``bias`` (n_out,) or None.
 
@@ -130,6 +142,15 @@ class Dense:
             self._bias = self._checked("bias", value, (self.n_out,))
 
     def _checked(self, name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
+        # Text is refused even when it reads as numbers: np.array(['0.5'], dtype=float)
+        # would take it, and weights read as text mean the file was parsed wrongly.
+        text = (value if isinstance(value, (str, bytes))
+                else _first_text(value) if not isinstance(value, np.ndarray)
+                or value.dtype.kind in "USO" else None)
+        if text is not None:
+            given = "" if isinstance(value, np.ndarray) else f" in {short_repr(value)}"
+            raise TypeError(f"{name} must be numeric, got text {short_repr(text)}{given}; "
+                            f"expected an array of shape {shape} of numbers")
         try:
             arr = np.array(value, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
