@@ -126,6 +126,13 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
                  restore_best_weights: bool = True, mode: str = "auto") -> None:
+        if not isinstance(monitor, str) or not monitor.strip():
+            # 5 would reach monitor.removeprefix below, an AttributeError of no help.
+            error = TypeError if not isinstance(monitor, str) else ValueError
+            raise error(
+                "monitor must be the name of a value fit reports, like 'val_loss', 'loss' or "
+                f"'val_accuracy', got {monitor!r} ({type(monitor).__name__})"
+            )
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"patience must be an int >= 0, got {patience!r}")
         if not isinstance(min_delta, (int, float)) or min_delta < 0 or math.isnan(min_delta):

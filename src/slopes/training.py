@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import signal
 import sys
 import threading
@@ -215,7 +216,8 @@ def fit(
             return {}
         return _evaluate(net, loss_fn, metric_fns, x_val, y_val, w_val)
 
-    params = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
+    params = {"batch_size": batch_size, "shuffle": shuffle,
+              "validation_split": float(validation_split)}  # np.float32 is no JSON number
     return train_epochs(net, loss_fn, opt, epochs, metric_fns, callbacks, seed, verbose, params,
                         workspaces, batches, validate)
 
@@ -429,9 +431,11 @@ def _evaluate(net: Network, loss_fn: Loss, metric_fns: dict, x: np.ndarray,
 def _validation_set(net: Network, loss_fn: Loss, x: np.ndarray, actual: np.ndarray,
                     validation_data: tuple[object, object] | None, validation_split: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
-            or not 0 <= validation_split < 1:
+    # Any real number type: np.float32(0.2) from a config or an array is as good as 0.2.
+    if isinstance(validation_split, (bool, np.bool_)) \
+            or not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    validation_split = float(validation_split)
     if validation_data is not None:
         if validation_split:
             raise ValueError("give validation_data or validation_split, not both")
