@@ -111,6 +111,16 @@ class Optimizer:
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
         raise NotImplementedError
 
+    def overflowed(self) -> int | None:
+        """The index of the first parameter whose state is no longer finite, or None.
+
+        A state that overflows without making the updates non-finite (which
+        the fit loop catches at once) stops training silently; the fit loop
+        asks this after the first and the last epoch. None for rules whose
+        state cannot do that.
+        """
+        return None
+
     def config(self) -> dict[str, float | bool]:
         """The optimizer's settings, for saving with a model."""
         return {k: v for k, v in vars(self).items() if k not in ("state", "iterations")}
@@ -177,6 +187,9 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g * g
         denom = sqrt(v) / sqrt(1 - beta2**t) + eps
         p = p - (learning_rate / (1 - beta1**t)) * m / denom
+
+    With ``eps=0`` a weight whose slopes have all been 0 (so ``m = v = 0``)
+    does not move: its step ``0/0`` is taken as 0, where PyTorch makes it NaN.
     """
 
     name = "adam"
@@ -206,8 +219,30 @@ class Adam(Optimizer):
         v += dt(1 - self.beta2) * g * g
         self._keep(state, "m", m)
         self._keep(state, "v", v)
-        denom = np.sqrt(v) / dt(math.sqrt(1 - self.beta2**t)) + dt(self.eps)
-        return dt(self.learning_rate / (1 - self.beta1**t)) * m / denom
+        denom = np.sqrt(v) / dt(math.sqrt(1 - self.beta2**t))
+        step = dt(self.learning_rate / (1 - self.beta1**t)) * m
+        eps = dt(self.eps)
+        if eps:
+            denom += eps
+            return step / denom
+        # eps=0 (or too small for dtype): where v is 0, every slope so far was 0, so m is 0
+        # as well, and the step 0/0 is taken as 0, its limit as eps goes to 0. torch.optim.Adam
+        # accepts eps=0 too but makes such weights NaN (a dead relu's, a constant column's).
+        return np.divide(step, denom, out=np.zeros_like(step), where=denom > 0)
+
+
+    def overflowed(self) -> int | None:
+        """The first parameter whose ``v`` is infinite: a slope beyond ``sqrt(largest float)``.
+
+        Its square overflows, ``v`` becomes infinite and stays so, and every
+        later step of that weight is ``m / inf = 0``: the weight stops
+        learning, with no NaN to show it (PyTorch's Adam does the same).
+        """
+        for k, state in enumerate(self.state or ()):
+            v = state.get("v")
+            if v is not None and v.size and not math.isfinite(v.max()):
+                return k
+        return None
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

@@ -217,6 +217,19 @@ def _check_params(est: _SlopesEstimator) -> _Settings:
     )
 
 
+def _check_scaler(scaler: StandardScaler, X: np.ndarray, names: np.ndarray | None) -> None:
+    """Refuse a scaler whose mean or scale overflowed: X held numbers near the float limit."""
+    # An overflowed variance leaves scale_ at 1 (scikit-learn treats it as a zero one).
+    bad = np.flatnonzero(~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_)))
+    if bad.size:
+        j = int(bad[0])
+        column = f"column {j}" if names is None else f"column {_plain(names[j])!r}"
+        raise ValueError(
+            f"X's {column} holds numbers too large to standardize (up to "
+            f"{np.abs(X[:, j]).max():g}); divide it by a power of ten before fitting"
+        )
+
+
 # ------------------------------------------------------------------------ the estimators
 class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """What the classifier and the regressor share: building, training, transform.
@@ -263,7 +276,10 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._rng = self._new_rng()
         self.scaler_ = None
         if settings.scale_inputs:
-            self.scaler_ = StandardScaler().fit(X, sample_weight=sample_weight)
+            # Numbers near 1e300 overflow the variance: said below, not as NumPy's warning.
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.scaler_ = StandardScaler().fit(X, sample_weight=sample_weight)
+            _check_scaler(self.scaler_, X, getattr(self, "feature_names_in_", None))
             X = self.scaler_.transform(X)
         loss, output = self._output(n_outputs)
         sizes = [X.shape[1], *settings.sizes, n_outputs]

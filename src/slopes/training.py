@@ -340,6 +340,8 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                 if used == 0:
                     raise ValueError(no_batches(epoch) if no_batches is not None
                                      else f"no batch to train in epoch {epoch}")
+                if epoch == 0:
+                    _check_optimizer(net, opt, epoch, b, history)
                 logs = {"loss": loss_total / mass}
                 for name, total in metric_totals.items():
                     logs[name] = total / used
@@ -351,6 +353,8 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                     cb.on_epoch_end(epoch, logs)
                 if run.stop_training:
                     break
+            if len(history.epoch) > 1 and not run.interrupted:
+                _check_optimizer(net, opt, history.epoch[-1], b, history)
             history.interrupted = run.interrupted
             if run.interrupted and verbose != 0:
                 print(f"Training interrupted (Ctrl-C) after {len(history.epoch)} epoch(s); "
@@ -395,6 +399,31 @@ def _check_step(workspace: Workspace, opt: Optimizer, epoch: int, batch: int,
         bad = [owners[i] for i, p in enumerate(new_params) if not np.isfinite(p).all()]
         layer, what = (bad[0], "weights") if bad else (None, "loss")
     _diverged(net, opt, epoch, batch, layer, what, batch_loss, history)
+
+
+def _check_optimizer(net: Network, opt: Optimizer, epoch: int, batch: int,
+                     history: History) -> None:
+    """Raise TrainingDiverged when the optimizer's state overflowed (Adam's ``v``).
+
+    Checked after the first epoch and the last, not per batch: it costs a
+    pass over the state, and a state that overflowed stays so. Slopes this
+    large come from inputs far from unit size (1e300, or 1e20 in float32).
+    """
+    k = opt.overflowed()
+    if k is None:
+        return
+    owners = [i for i, layer in enumerate(net.layers) for _ in layer.parameters()]
+    layer = owners[k] if k < len(owners) else None
+    where = f"layers[{layer}]" if layer is not None else f"parameter {k}"
+    biggest = math.sqrt(np.finfo(net.dtype).max)
+    raise TrainingDiverged(
+        f"training stalled in epoch {epoch}: the slopes of {where} grew beyond {biggest:.3g}, "
+        f"so their squares overflow {net.dtype.name} and {type(opt).__name__}'s average of them "
+        "became infinite; its steps are then 0 and those weights stop learning. Slopes this large "
+        "come from inputs far from unit size: bring them near 1 first (divide by a power of "
+        "ten, then standardize: scale_inputs=True or a StandardScaler for the estimators).",
+        epoch=epoch, batch=batch, layer=layer, history=history,
+    )
 
 
 def _first_bad_layer(net: Network) -> int | None:
