@@ -51,7 +51,19 @@ def _prep(task: str = "classify", classes: list | None = None) -> dict:
 def _model(tmp_path: Path, sizes=(3, 4, 1), output="sigmoid", prep=None, training=None,
            history=None, name="m.safetensors", activation="tanh") -> Path:
     net = slopes.Network.mlp(list(sizes), activation=activation, output=output, seed=0)
-    return save(net, tmp_path / name, preprocessing=prep, training=training, history=history)
+    path = save(net, tmp_path / name, training=training, history=history)
+    if prep is not None:
+        # Written into the file afterwards: save refuses preprocessing that load would refuse.
+        _set_text(path, "preprocessing", json.dumps(prep))
+    return path
+
+
+def _save_refuses(tmp_path: Path, sizes, output, prep, message: str) -> None:
+    """``save`` refuses, with ``message``, the preprocessing that ``load`` refuses."""
+    net = slopes.Network.mlp(list(sizes), activation="tanh", output=output, seed=0)
+    with pytest.raises(ValueError, match=message):
+        save(net, tmp_path / "refused.safetensors", preprocessing=prep)
+    assert not (tmp_path / "refused.safetensors").exists()
 
 
 
@@ -122,6 +134,7 @@ def test_classes_that_fit_the_outputs_load(tmp_path, classes, sizes, output):
 ])
 def test_number_of_classes_must_fit_the_outputs(tmp_path, classes, sizes, output, message):
     _fails(_model(tmp_path, sizes, output, _prep(classes=classes)), message)
+    _save_refuses(tmp_path, sizes, output, _prep(classes=classes), message.rstrip("$"))
 
 
 @pytest.mark.parametrize("output", ["identity", "relu", "tanh"])

@@ -64,7 +64,8 @@ from .network import Network
 if TYPE_CHECKING:
     from .callbacks import WeightSnapshot, WeightSnapshots
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_JSON_DEPTH", "MAX_METADATA_CHARS", "FileWriteError",
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_HEADER_BYTES", "MAX_JSON_DEPTH", "MAX_METADATA_CHARS",
+           "FileWriteError",
            "ModelFileError", "SavedModel", "save", "load", "load_model", "model_bytes",
            "write_atomic", "write_files_atomic"]
 
@@ -77,6 +78,10 @@ MAX_METADATA_CHARS = 8_000_000
 #: Deepest nesting of lists and objects in a JSON metadata entry. slopes writes
 #: at most 4 levels; the limit keeps recursive code downstream safe.
 MAX_JSON_DEPTH = 32
+#: Longest safetensors header (the list of tensors and the metadata) read or written,
+#: in bytes. Refused before it is parsed; a model's header is a few kB, and this holds
+#: the largest entries :data:`MAX_METADATA_CHARS` allows with room to spare.
+MAX_HEADER_BYTES = 64_000_000
 # Whole numbers beyond the float range would overflow float() wherever they are used.
 _MAX_JSON_INT = 10**308
 _OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
@@ -142,27 +147,36 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _check_json_scalar(item: Any) -> None:
+    if isinstance(item, float) and not math.isfinite(item):
+        # Python's json reads NaN, Infinity and 1e400 (= inf), which JSON does not allow.
+        raise ValueError(f"holds the number {item!r}; JSON numbers must be finite")
+    if _is_int(item) and abs(item) >= _MAX_JSON_INT:
+        # bit_length, not str(): str() itself refuses ints over 4300 digits.
+        digits = int(item.bit_length() * math.log10(2)) + 1
+        raise ValueError(f"holds a whole number of about {digits} digits; the limit is 308 "
+                         "digits")
+
+
 def _check_json_value(value: Any) -> None:
     """Raise ``ValueError`` for nesting deeper than :data:`MAX_JSON_DEPTH` or unusable numbers.
 
-    Iterative, so a deep value cannot exhaust the stack here either.
+    Iterative, so a deep value cannot exhaust the stack here either; only lists and
+    objects are stacked, so a list of a million numbers costs no extra memory.
     """
+    if not isinstance(value, (dict, list)):
+        _check_json_scalar(value)
+        return
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth >= MAX_JSON_DEPTH:
-                raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-        elif isinstance(item, float) and not math.isfinite(item):
-            # Python's json reads NaN, Infinity and 1e400 (= inf), which JSON does not allow.
-            raise ValueError(f"holds the number {item!r}; JSON numbers must be finite")
-        elif _is_int(item) and abs(item) >= _MAX_JSON_INT:
-            # bit_length, not str(): str() itself refuses ints over 4300 digits.
-            digits = int(item.bit_length() * math.log10(2)) + 1
-            raise ValueError(f"holds a whole number of about {digits} digits; the limit is 308 "
-                             "digits")
+        if depth >= MAX_JSON_DEPTH:
+            raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            else:
+                _check_json_scalar(child)
 
 
 def _parse_json(text: str) -> Any:
@@ -238,7 +252,8 @@ def _checksum(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) ->
     for name in sorted(tensors):
         arr = tensors[name]
         digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-        digest.update(np.ascontiguousarray(arr).tobytes())
+        # The array's own buffer: tobytes() would copy the largest tensor once more.
+        digest.update(np.ascontiguousarray(arr).reshape(-1).view(np.uint8))
     for key in sorted(metadata):
         if key != "checksum":
             digest.update(f"{key}={metadata[key]}\n".encode())
@@ -330,8 +345,11 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
     if hasattr(history, "snapshots") and hasattr(history, "history"):  # a WeightSnapshots
         snapshots = history if snapshots is None else snapshots
         history = history.history
-    prep = preprocessing.to_dict() if hasattr(preprocessing, "to_dict") else preprocessing
+    prep = _preprocessing_dict(net, preprocessing)
     history_values = _history_dict(history)
+    problem = _history_problem(history_values, dict(training or {}))
+    if problem:
+        raise ValueError(f"{problem}; load would refuse the file")
     epochs, snapshot_tensors = _snapshot_tensors(net, snapshots, history_values)
     metadata = {
         "format": FORMAT,
@@ -346,7 +364,37 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
         metadata["snapshots"] = _to_json("snapshots", {"epochs": epochs})
     tensors = {**_tensors(net), **snapshot_tensors}
     metadata["checksum"] = _checksum(tensors, metadata)
-    return st_save(tensors, metadata=metadata)
+    data = st_save(tensors, metadata=metadata)
+    header = int.from_bytes(data[:8], "little")
+    if header > MAX_HEADER_BYTES:
+        raise ValueError(f"the model file's header (its tensor list and metadata) would be "
+                         f"{header:,} bytes; the limit is {MAX_HEADER_BYTES:,} bytes")
+    return data
+
+
+def _preprocessing_dict(net: Network, preprocessing: Any) -> dict[str, Any] | None:
+    """The JSON form of ``preprocessing`` for a model file of ``net``, checked as loading
+    checks it: a file that :func:`load_model` would refuse is never written."""
+    from .preprocessing import TabularPreprocessor
+
+    if preprocessing is None:
+        return None
+    expected = ("expected a fitted TabularPreprocessor, its to_dict(), or None")
+    if isinstance(preprocessing, TabularPreprocessor):
+        params = preprocessing.to_dict()  # an unfitted one says so itself
+    elif isinstance(preprocessing, Mapping):
+        params = dict(preprocessing)
+    else:
+        raise TypeError(f"preprocessing is {type(preprocessing).__name__} "
+                        f"{_show(preprocessing)}; {expected}")
+    try:
+        fitted = TabularPreprocessor.from_dict(params)
+    except ValueError as exc:
+        raise ValueError(f"preprocessing cannot be stored: {exc}; {expected}") from exc
+    problem = _preprocessing_problem(fitted, net)
+    if problem:
+        raise ValueError(f"{problem}; load would refuse the file")
+    return params
 
 
 # ------------------------------------------------------------------- writing
@@ -598,7 +646,9 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
     path : str or PathLike
         Conventionally ``*.safetensors``. Its directory must exist.
     preprocessing : TabularPreprocessor, dict or None
-        Stored as JSON (``to_dict()`` when it has one).
+        A fitted :class:`~slopes.preprocessing.TabularPreprocessor` or its
+        ``to_dict()``, stored as JSON; it must fit the network's inputs and
+        outputs (its features, task and classes), as loading checks.
     training : dict or None
         Training settings, plain JSON values.
     history : History, dict of lists, WeightSnapshots or None
@@ -620,18 +670,50 @@ def save(net: Network, path: str | os.PathLike[str], preprocessing: Any = None,
     ------
     FileWriteError
         An ``OSError`` naming ``path`` when the file cannot be written.
+    TypeError
+        When ``preprocessing`` is neither a TabularPreprocessor, a dict nor None.
     ValueError
-        When the network holds NaN or a custom activation, the metadata
-        is not plain JSON within the limits, or the snapshots do not fit the
-        network or the history.
+        When the network holds NaN or a custom activation, the
+        preprocessing is not fitted or does not fit the network, the
+        metadata is not plain JSON within the limits, the history is longer
+        than the ``epochs_run`` of ``training``, or the snapshots do not fit
+        the network or the history.
     """
     return write_atomic(path, model_bytes(net, preprocessing, training, history, snapshots))
 
 
 # --------------------------------------------------------------------- loading
-def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    from safetensors import safe_open
+# safetensors' dtype names: the NumPy name (for messages) and the bytes per value.
+_SAFETENSORS_DTYPES = {
+    "F64": ("float64", 8), "F32": ("float32", 4), "F16": ("float16", 2),
+    "BF16": ("bfloat16", 2), "F8_E5M2": ("float8_e5m2", 1), "F8_E4M3": ("float8_e4m3", 1),
+    "I64": ("int64", 8), "I32": ("int32", 4), "I16": ("int16", 2), "I8": ("int8", 1),
+    "U64": ("uint64", 8), "U32": ("uint32", 4), "U16": ("uint16", 2), "U8": ("uint8", 1),
+    "BOOL": ("bool", 1),
+}
 
+
+@dataclass(frozen=True)
+class _TensorInfo:
+    """A tensor as the file's header describes it, before any of its data is read."""
+
+    dtype: str  # the NumPy name ("float64"), or safetensors' own for a dtype NumPy lacks
+    shape: tuple[int, ...]
+    nbytes: int
+
+
+def _not_safetensors(path: Path, why: str) -> ModelFileError:
+    return ModelFileError(path, "is not a valid safetensors file (truncated, corrupt or another "
+                                f"format): {why}")
+
+
+def _out_of_memory(path: Path, what: str) -> ModelFileError:
+    # Not "damaged": the same file may load on a machine with more memory.
+    return ModelFileError(path, f"cannot be read: not enough memory for {what} (a memory "
+                                "limit, not a damaged file)")
+
+
+def _file_size(path: Path) -> int:
     try:
         info = path.stat()
     except (FileNotFoundError, NotADirectoryError) as exc:
@@ -643,17 +725,115 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     size = info.st_size
     if size < 8:
         raise ModelFileError(path, f"is {size} bytes long: empty or truncated, not a model file")
+    return size
+
+
+def _header_bytes(path: Path, size: int) -> bytes:
+    """The JSON header of the safetensors file ``path``: its length first, then at most
+    :data:`MAX_HEADER_BYTES` bytes; nothing of the tensor data."""
+    try:
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if n > size - 8:
+                raise _not_safetensors(path, f"its header length says {n:,} bytes, but only "
+                                             f"{size - 8:,} bytes follow")
+            if n > MAX_HEADER_BYTES:
+                raise ModelFileError(
+                    path, f"has a header of {n:,} bytes; the limit is {MAX_HEADER_BYTES:,} "
+                          f"bytes (the list of tensors and the metadata, each entry at most "
+                          f"{MAX_METADATA_CHARS:,} characters)")
+            raw = f.read(n)
+    except OSError as exc:  # a file this user may not read gets here, not "no such file"
+        raise ModelFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    except MemoryError as exc:
+        raise _out_of_memory(path, "its header") from exc
+    if len(raw) != n:  # the file shrank while it was read
+        raise _not_safetensors(path, f"its header of {n:,} bytes is cut short")
+    return raw
+
+
+def _tensor_info(path: Path, name: str, entry: Any) -> tuple[_TensorInfo, int, int]:
+    """The header's description of tensor ``name`` and where its data lies."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise _not_safetensors(path, f"tensor {_show(name)} is described by "
+                                     f"{_show(entry)}, not by dtype, shape and data_offsets")
+    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(dtype, str):
+        raise _not_safetensors(path, f"tensor {_show(name)} has dtype {_show(dtype)}")
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise _not_safetensors(path, f"tensor {_show(name)} has shape {_show(shape)}; expected "
+                                     "a list of whole numbers >= 0")
+    if not (isinstance(offsets, list) and len(offsets) == 2
+            and all(_is_int(o) and o >= 0 for o in offsets) and offsets[0] <= offsets[1]):
+        raise _not_safetensors(path, f"tensor {_show(name)} has data_offsets {_show(offsets)}; "
+                                     "expected [begin, end] with 0 <= begin <= end")
+    begin, end = offsets
+    known = _SAFETENSORS_DTYPES.get(dtype)
+    if known is not None and math.prod(shape) * known[1] != end - begin:
+        raise _not_safetensors(
+            path, f"tensor {_show(name)} of shape {tuple(shape)} and dtype {known[0]} needs "
+                  f"{math.prod(shape) * known[1]:,} bytes, but its data_offsets span "
+                  f"{end - begin:,}")
+    return _TensorInfo(known[0] if known else dtype, tuple(shape), end - begin), begin, end
+
+
+def _read_header(path: Path) -> tuple[dict[str, _TensorInfo], dict[str, str]]:
+    """The tensors the header of ``path`` describes, and its metadata; no tensor data is read.
+
+    The checks are those safetensors makes: the header is a JSON object, each tensor's
+    bytes fit its dtype and shape, and the tensors fill the rest of the file exactly.
+    """
+    size = _file_size(path)
+    raw = _header_bytes(path, size)
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except MemoryError as exc:
+        raise _out_of_memory(path, f"its header of {len(raw):,} bytes") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _not_safetensors(path, f"its header is not JSON text: {exc}") from exc
+    if not isinstance(header, dict):
+        raise _not_safetensors(path, f"its header is {_show(header)}, not a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _not_safetensors(path, "its __metadata__ is not an object of text values")
+    infos: dict[str, _TensorInfo] = {}
+    spans = []
+    for name, entry in header.items():
+        infos[name], begin, end = _tensor_info(path, name, entry)
+        spans.append((begin, end, name))
+    reached = 0
+    for begin, end, name in sorted(spans):
+        if begin != reached:
+            raise _not_safetensors(path, f"tensor {_show(name)} starts at byte {begin:,} of the "
+                                         f"data, not at {reached:,} where the one before ends")
+        reached = end
+    data = size - 8 - len(raw)
+    if reached != data:
+        raise _not_safetensors(path, f"its tensors hold {reached:,} bytes, but {data:,} bytes "
+                                     "of data follow the header")
+    return infos, metadata
+
+
+def _read_tensors(path: Path, infos: Mapping[str, _TensorInfo]) -> dict[str, np.ndarray]:
+    """The data of the tensors ``infos`` names, which the header checks have let through."""
+    from safetensors import safe_open
+
+    total = sum(info.nbytes for info in infos.values())
     try:
         with safe_open(str(path), framework="numpy") as f:
-            metadata = f.metadata() or {}
-            tensors = {name: f.get_tensor(name) for name in f.keys()}
+            return {name: f.get_tensor(name) for name in infos}
+    except MemoryError as exc:
+        raise _out_of_memory(path, f"its {total:,} bytes of tensors") from exc
     except OSError as exc:
+        if exc.errno == errno.ENOMEM:
+            raise _out_of_memory(path, f"its {total:,} bytes of tensors") from exc
         raise ModelFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
     except Exception as exc:  # safetensors raises its own error types for bad files
-        raise ModelFileError(
-            path, f"is not a valid safetensors file (truncated, corrupt or another format): "
-                  f"{exc}") from exc
-    return tensors, dict(metadata)
+        if "os error 12" in str(exc):  # ENOMEM, from mapping the file into memory
+            raise _out_of_memory(path, f"its {total:,} bytes of tensors") from exc
+        if "os error 13" in str(exc):  # EACCES: the file's permissions changed meanwhile
+            raise ModelFileError(path, "cannot be read: Permission denied") from exc
+        raise _not_safetensors(path, str(exc)) from exc
 
 
 def _metadata_json(path: Path, metadata: Mapping[str, str], key: str) -> Any:
@@ -709,8 +889,23 @@ def _activation(path: Path, where: str, spec: Any) -> Activation:
                                    f"{_show(settings)}: {exc}") from exc
 
 
-def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
-                     tensors: Mapping[str, np.ndarray]) -> Dense:
+@dataclass(frozen=True)
+class _LayerSpec:
+    """A layer as the architecture metadata describes it."""
+
+    n_in: int
+    n_out: int
+    bias: bool
+    activation: Activation
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of each of the layer's tensors (``weights``, and ``bias`` when it has one)."""
+        return {"weights": (self.n_in, self.n_out), **({"bias": (self.n_out,)} if self.bias
+                                                        else {})}
+
+
+def _layer_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
+                infos: Mapping[str, _TensorInfo]) -> _LayerSpec:
     where = f"architecture layer {k}"
     if not isinstance(spec, dict):
         raise ModelFileError(path, f"{where} is not an object: {_show(spec)}")
@@ -725,32 +920,26 @@ def _layer_from_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
                                        f"{_show(value)}")
     if not isinstance(bias, bool):
         raise ModelFileError(path, f"{where} bias must be true or false, got {_show(bias)}")
-    activation = _activation(path, where, spec["activation"])
-    expected = {f"layers.{k}.weights": (n_in, n_out)}
-    if bias:
-        expected[f"layers.{k}.bias"] = (n_out,)
-    # The tensors are checked before Dense is built: Dense allocates n_in x n_out
-    # weights, and the sizes come from the file.
-    for tensor_name, shape in expected.items():
-        arr = tensors.get(tensor_name)
-        if arr is None:
+    layer = _LayerSpec(n_in, n_out, bias, _activation(path, where, spec["activation"]))
+    # Checked in the header, before any data is read: the sizes come from the file.
+    for what, shape in layer.shapes().items():
+        tensor_name = f"layers.{k}.{what}"
+        info = infos.get(tensor_name)
+        if info is None:
             raise ModelFileError(path, f"tensor {tensor_name!r} is missing")
-        if arr.dtype != dtype:
-            raise ModelFileError(path, f"tensor {tensor_name!r} has dtype {arr.dtype.name}, "
+        if info.dtype != dtype.name:
+            raise ModelFileError(path, f"tensor {tensor_name!r} has dtype {info.dtype}, "
                                        f"but the architecture says {dtype.name}")
-        if arr.shape != shape:
-            raise ModelFileError(path, f"tensor {tensor_name!r} has shape {arr.shape}, "
+        if info.shape != shape:
+            raise ModelFileError(path, f"tensor {tensor_name!r} has shape {info.shape}, "
                                        f"expected {_show(shape)}")
-        if not np.all(np.isfinite(arr)):
-            raise ModelFileError(path, f"tensor {tensor_name!r} holds NaN or infinite values")
-    layer = Dense(n_in, n_out, activation=activation, bias=bias, dtype=dtype)
-    layer.weights = tensors[f"layers.{k}.weights"]
-    if bias:
-        layer.bias = tensors[f"layers.{k}.bias"]
     return layer
 
 
-def _network(path: Path, arch: Any, tensors: Mapping[str, np.ndarray]) -> Network:
+def _architecture_of(path: Path, arch: Any,
+                     infos: Mapping[str, _TensorInfo]) -> tuple[np.dtype, list[_LayerSpec]]:
+    """The dtype and layers of the architecture metadata, checked against the header's
+    tensors (``infos``, without the snapshots'): names, dtypes and shapes."""
     if not isinstance(arch, dict):
         raise ModelFileError(path, f"architecture must be an object, got {_show(arch)}")
     specs = arch.get("layers")
@@ -762,57 +951,89 @@ def _network(path: Path, arch: Any, tensors: Mapping[str, np.ndarray]) -> Networ
         raise ModelFileError(path, f"architecture dtype is {_show(dtype_name)}; expected "
                                    "float32 or float64")
     dtype = np.dtype(dtype_name)
-    layers = [_layer_from_spec(path, k, spec, dtype, tensors) for k, spec in enumerate(specs)]
+    layers = [_layer_spec(path, k, spec, dtype, infos) for k, spec in enumerate(specs)]
     for k in range(len(layers) - 1):
         if layers[k].n_out != layers[k + 1].n_in:
             raise ModelFileError(
                 path, f"shapes do not chain: layer {k} has {layers[k].n_out} nodes but layer "
                       f"{k + 1} expects {layers[k + 1].n_in} inputs")
-    net = Network(layers)
     if "sizes" in arch:
         sizes = arch["sizes"]
+        made = [layers[0].n_in] + [layer.n_out for layer in layers]
         # Compared as whole numbers: [2.0, 1] == [2, 1] in Python, but is not what was written.
-        if not (isinstance(sizes, list) and all(_is_int(s) for s in sizes)
-                and sizes == net.sizes):
+        if not (isinstance(sizes, list) and all(_is_int(s) for s in sizes) and sizes == made):
             raise ModelFileError(path, f"architecture sizes {_show(sizes)} do not match its "
-                                       f"layers, which make {net.sizes}")
-    extra = sorted(set(tensors) - set(_tensors(net)))
+                                       f"layers, which make {made}")
+    expected = {f"layers.{k}.{what}" for k, layer in enumerate(layers) for what in layer.shapes()}
+    extra = sorted(set(infos) - expected)
     if extra:
         raise ModelFileError(path, f"unexpected tensor(s) {', '.join(extra)}")
-    return net
+    return dtype, layers
 
 
-def _check_task(path: Path, prep: Any, net: Network) -> None:
-    """The preprocessing's task and classes against the network's output layer."""
+def _network(dtype: np.dtype, specs: list[_LayerSpec],
+             tensors: Mapping[str, np.ndarray]) -> Network:
+    layers = []
+    for k, spec in enumerate(specs):
+        layer = Dense(spec.n_in, spec.n_out, activation=spec.activation, bias=spec.bias,
+                      dtype=dtype)
+        layer.weights = tensors[f"layers.{k}.weights"]
+        if spec.bias:
+            layer.bias = tensors[f"layers.{k}.bias"]
+        layers.append(layer)
+    return Network(layers)
+
+
+def _task_problem(prep: Any, net: Network) -> str | None:
+    """Why the preprocessing's task and classes do not fit the network's output layer."""
     act = net.layers[-1].activation.name
     n_out = net.n_outputs
     outputs = f"{n_out} {act} output{'s' if n_out != 1 else ''}"
     if prep.task == "classify":
         k = len(prep.classes)
         if act not in _OUTPUT_ACTIVATIONS:
-            raise ModelFileError(path, f"the preprocessing classifies ({k} classes) but the "
-                                       f"network has {outputs}; classification needs a sigmoid "
-                                       "or softmax output layer")
+            return (f"the preprocessing classifies ({k} classes) but the network has "
+                    f"{outputs}; classification needs a sigmoid or softmax output layer")
         if k == 2:
             fits, need = (act, n_out) in (("sigmoid", 1), ("softmax", 2)), \
                 "1 sigmoid output or 2 softmax outputs"
         else:
             fits, need = (act, n_out) == ("softmax", k), f"{k} softmax outputs"
         if not fits:
-            raise ModelFileError(path, f"the preprocessing has {k} classes, which need {need}, "
-                                       f"but the network has {outputs}")
+            return (f"the preprocessing has {k} classes, which need {need}, but the network "
+                    f"has {outputs}")
     elif prep.task == "regress":
         if act == "softmax":
-            raise ModelFileError(path, f"the preprocessing regresses but the network has "
-                                       f"{outputs}; softmax outputs always sum to 1, so a "
-                                       "regression must not use one")
+            return (f"the preprocessing regresses but the network has {outputs}; softmax "
+                    "outputs always sum to 1, so a regression must not use one")
         if n_out != 1:
-            raise ModelFileError(path, f"the preprocessing regresses one target "
-                                       f"({_show(prep.target)}) but the network has {outputs}; "
-                                       "it needs one output per target")
+            return (f"the preprocessing regresses one target ({_show(prep.target)}) but the "
+                    f"network has {outputs}; it needs one output per target")
+    return None
 
 
-def _check_history(path: Path, history: Any) -> None:
+def _preprocessing_problem(prep: Any, net: Network) -> str | None:
+    """Why the fitted preprocessing ``prep`` does not fit ``net``'s inputs and outputs."""
+    if prep.n_features != net.n_inputs:
+        return (f"preprocessing makes {prep.n_features} features but the network expects "
+                f"{net.n_inputs}")
+    return _task_problem(prep, net)
+
+
+def _history_problem(history: Mapping[str, Any], training: Mapping[str, Any]) -> str | None:
+    """Why ``history`` is longer than the run the training settings record, if it is."""
+    ran = training.get("epochs_run")
+    if not _is_int(ran) or ran < 0:
+        return None
+    for name, values in history.items():
+        if isinstance(values, list) and len(values) > ran:
+            return (f"history {_show(name)} has {len(values):,} epochs, but the training "
+                    f"settings say {ran:,} ran ('epochs_run'): the history is longer than the "
+                    "run it records")
+    return None
+
+
+def _check_history(path: Path, history: Any, training: Mapping[str, Any]) -> None:
     if not isinstance(history, dict):
         raise ModelFileError(path, f"history metadata must be a JSON object, got "
                                    f"{_show(history)}")
@@ -825,6 +1046,9 @@ def _check_history(path: Path, history: Any) -> None:
             if value is not None and not _is_number(value):
                 raise ModelFileError(path, f"history {_show(name)} must be a list of numbers, "
                                            f"got {_show(value)} at epoch {epoch}")
+    problem = _history_problem(history, training)
+    if problem:
+        raise ModelFileError(path, problem)
 
 
 def _some(names: list[str]) -> str:
@@ -832,17 +1056,17 @@ def _some(names: list[str]) -> str:
     return ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
 
 
-def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray],
-               net: Network, history: dict[str, Any]) -> list[WeightSnapshot]:
-    """The weights recorded during training, checked against the network and the history."""
-    from .callbacks import WeightSnapshot
-
-    names = sorted(name for name in tensors if name.startswith(_SNAPSHOT_PREFIX))
+def _snapshot_epochs(path: Path, metadata: Mapping[str, str], infos: Mapping[str, _TensorInfo],
+                     dtype: np.dtype, specs: list[_LayerSpec],
+                     history: dict[str, Any]) -> tuple[list[int], list[str]]:
+    """The epochs of the weights recorded during training and the names of their tensors,
+    checked against the header's tensors (names, dtypes, shapes) and the history."""
+    names = sorted(name for name in infos if name.startswith(_SNAPSHOT_PREFIX))
     if "snapshots" not in metadata:
         if names:
             raise ModelFileError(path, f"unexpected tensor(s) {_some(names)} (snapshot "
                                        "tensors without a 'snapshots' metadata entry)")
-        return []
+        return [], []
     entry = _metadata_json(path, metadata, "snapshots")
     if not isinstance(entry, dict) or set(entry) != {"epochs"}:
         raise ModelFileError(path, f"snapshots metadata must be an object with one key, "
@@ -865,63 +1089,93 @@ def _snapshots(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np
         if epoch > len(losses):
             raise ModelFileError(path, f"snapshots epoch {epoch} is past the end of training: "
                                        f"the history has {len(losses)} epoch(s)")
-    expected = {}
-    for epoch in epochs:
-        for k, layer in enumerate(net.layers):
-            expected[_snapshot_name(epoch, k, "weights")] = layer.weights
-            if layer.bias is not None:
-                expected[_snapshot_name(epoch, k, "bias")] = layer.bias
-    for name, like in expected.items():
-        arr = tensors.get(name)
-        if arr is None:
+    expected = {_snapshot_name(epoch, k, what): shape
+                for epoch in epochs for k, spec in enumerate(specs)
+                for what, shape in spec.shapes().items()}
+    for name, shape in expected.items():
+        info = infos.get(name)
+        if info is None:
             raise ModelFileError(path, f"tensor {name!r} is missing (the snapshots metadata "
                                        "lists its epoch)")
-        if arr.dtype != like.dtype:
-            raise ModelFileError(path, f"tensor {name!r} has dtype {arr.dtype.name}, but the "
-                                       f"architecture says {like.dtype.name}")
-        if arr.shape != like.shape:
-            raise ModelFileError(path, f"tensor {name!r} has shape {arr.shape}, but the "
-                                       f"network's layer has {like.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ModelFileError(path, f"tensor {name!r} holds NaN or infinite values")
+        if info.dtype != dtype.name:
+            raise ModelFileError(path, f"tensor {name!r} has dtype {info.dtype}, but the "
+                                       f"architecture says {dtype.name}")
+        if info.shape != shape:
+            raise ModelFileError(path, f"tensor {name!r} has shape {info.shape}, but the "
+                                       f"network's layer has {shape}")
     extra = [name for name in names if name not in expected]
     if extra:
         raise ModelFileError(path, f"unexpected tensor(s) {_some(extra)} (not of an epoch "
                                    "the snapshots metadata lists, or not of a layer)")
-    recorded = []
-    for epoch in epochs:
-        recorded.append(WeightSnapshot(
-            None if epoch == 0 else epoch - 1,
-            [tensors[_snapshot_name(epoch, k, "weights")] for k in range(len(net.layers))],
-            [tensors[_snapshot_name(epoch, k, "bias")] if layer.bias is not None else None
-             for k, layer in enumerate(net.layers)]))
-    return recorded
+    return epochs, list(expected)
+
+
+def _snapshot_list(epochs: list[int], specs: list[_LayerSpec],
+                   tensors: Mapping[str, np.ndarray]) -> list[WeightSnapshot]:
+    from .callbacks import WeightSnapshot
+
+    return [WeightSnapshot(
+        None if epoch == 0 else epoch - 1,
+        [tensors[_snapshot_name(epoch, k, "weights")] for k in range(len(specs))],
+        [tensors[_snapshot_name(epoch, k, "bias")] if spec.bias else None
+         for k, spec in enumerate(specs)]) for epoch in epochs]
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read a model file completely: the network, its preprocessing, settings and history.
 
+    The file's header (the list of tensors with their dtypes and shapes, and
+    the metadata) is read and checked first: every tensor must be one the
+    architecture and the snapshots entry call for, of their dtype and shape,
+    so the tensor data read afterwards is exactly what they allow, never
+    more; a file with an extra or oversized tensor is refused without
+    reading it.
+
     Raises
     ------
     ModelFileError
-        When the file is missing, truncated, corrupt, altered, foreign, of an
-        unknown format version, or its contents are inconsistent: metadata
-        that is not JSON within the limits, an architecture that does not
-        match the tensors, preprocessing whose features, task or classes do
-        not fit the network's inputs and outputs, training settings that are
-        not an object, a history that is not lists of numbers, or snapshots
-        whose epochs are not increasing whole numbers within the history's
+        When the file is missing, unreadable (no permission; not enough
+        memory, which is said as such), truncated, corrupt, altered,
+        foreign, of an unknown format version, or its contents are
+        inconsistent: a header over :data:`MAX_HEADER_BYTES`, metadata that
+        is not JSON within the limits, an architecture that does not match
+        the tensors, preprocessing whose features, task or classes do not
+        fit the network's inputs and outputs, training settings that are not
+        an object, a history that is not lists of numbers or is longer than
+        the ``epochs_run`` the training settings record, or snapshots whose
+        epochs are not increasing whole numbers within the history's
         ``loss`` or whose tensors do not match the network's layers.
     """
     path = Path(path)
-    tensors, metadata = _read(path)
+    infos, metadata = _read_header(path)
     _check_header(path, metadata)
-    if metadata.get("checksum") != _checksum(tensors, metadata):
-        raise ModelFileError(path, "checksum mismatch: the file was altered or damaged "
-                                   "after it was written")
     parsed = {key: _metadata_json(path, metadata, key) for key in _JSON_KEYS}
-    net = _network(path, parsed["architecture"],
-                   {k: v for k, v in tensors.items() if not k.startswith(_SNAPSHOT_PREFIX)})
+    dtype, specs = _architecture_of(
+        path, parsed["architecture"],
+        {k: v for k, v in infos.items() if not k.startswith(_SNAPSHOT_PREFIX)})
+    training, history = parsed["training"], parsed["history"]
+    if not isinstance(training, dict):
+        raise ModelFileError(path, f"training metadata must be a JSON object, got "
+                                   f"{_show(training)}")
+    _check_history(path, history, training)
+    epochs, snapshot_names = _snapshot_epochs(path, metadata, infos, dtype, specs, history)
+    # Every tensor in the header is now one the metadata calls for, with its dtype and
+    # shape: only now is any data read, and it is no more than the metadata allows.
+    try:
+        tensors = _read_tensors(path, infos)
+        if metadata.get("checksum") != _checksum(tensors, metadata):
+            raise ModelFileError(path, "checksum mismatch: the file was altered or damaged "
+                                       "after it was written")
+        layer_names = [f"layers.{k}.{what}" for k, spec in enumerate(specs)
+                       for what in spec.shapes()]
+        for name in layer_names + snapshot_names:
+            if not np.all(np.isfinite(tensors[name])):
+                raise ModelFileError(path, f"tensor {name!r} holds NaN or infinite values")
+        net = _network(dtype, specs, tensors)
+        snapshots = _snapshot_list(epochs, specs, tensors)
+    except MemoryError as exc:
+        total = sum(info.nbytes for info in infos.values())
+        raise _out_of_memory(path, f"its {total:,} bytes of tensors") from exc
     prep = parsed["preprocessing"]
     if prep is not None:
         from .preprocessing import TabularPreprocessor
@@ -930,16 +1184,9 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
             prep = TabularPreprocessor.from_dict(prep)
         except ValueError as exc:
             raise ModelFileError(path, str(exc)) from exc
-        if prep.n_features != net.n_inputs:
-            raise ModelFileError(path, f"preprocessing makes {prep.n_features} features but "
-                                       f"the network expects {net.n_inputs}")
-        _check_task(path, prep, net)
-    training, history = parsed["training"], parsed["history"]
-    if not isinstance(training, dict):
-        raise ModelFileError(path, f"training metadata must be a JSON object, got "
-                                   f"{_show(training)}")
-    _check_history(path, history)
-    snapshots = _snapshots(path, metadata, tensors, net, history)
+        problem = _preprocessing_problem(prep, net)
+        if problem:
+            raise ModelFileError(path, problem)
     return SavedModel(network=net, preprocessing=prep, training=training, history=history,
                       metadata=dict(metadata), snapshots=snapshots)
 
@@ -950,6 +1197,6 @@ def load(path: str | os.PathLike[str]) -> Network:
     Raises
     ------
     ModelFileError
-        When the file is missing, truncated, corrupt, foreign or inconsistent.
+        When the file is missing, unreadable, truncated, corrupt, foreign or inconsistent.
     """
     return load_model(path).network
