@@ -30,10 +30,11 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed
 needs_pandas = pytest.mark.skipif(not HAS_PANDAS, reason="pandas is not installed")
 
 # What an exported model may use: the standard ai.onnx operators the issue names,
-# plus those the preprocessing and the outputs need.
-STANDARD_OPS = {"Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "Sub",
-                "Div", "Mul", "Add", "Equal", "IsNaN", "Where", "And", "Or", "Cast", "Concat",
-                "ArgMax", "Gather", "Identity"}
+# plus those the preprocessing and the outputs need. Each has a float64 kernel in
+# onnxruntime's CPU provider (LeakyRelu has not: the export composes it from Mul and Max).
+STANDARD_OPS = {"Gemm", "MatMul", "Relu", "Max", "Sigmoid", "Tanh", "Softmax", "Sub",
+                "Div", "Mul", "Add", "Equal", "IsNaN", "IsInf", "Where", "And", "Or", "Cast",
+                "Concat", "ReduceSum", "ArgMax", "Gather", "Identity"}
 
 
 def _X(n: int = 9, d: int = 4, seed: int = 1) -> np.ndarray:
@@ -51,6 +52,14 @@ def _mixed_net(dtype=np.float64, output="sigmoid", n_out=1, bias=True):
     net.layers[1].activation = LeakyRelu(alpha=0.2)
     net.layers[2].activation = slopes.get_activation("relu")
     return net
+
+
+def _close(actual, expected, dtype=np.float64):
+    """Within 1e-6 relative in float64 (1e-12 absolute near 0); float32 within its precision."""
+    if np.dtype(dtype) == np.float64:
+        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-12)
+    else:
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
 # ====================================================================== ONNX
@@ -75,30 +84,45 @@ def _checked(net, prep=None):
 
 
 def _probabilities(net, X):
-    out = net.astype(np.float32).predict(X.astype(np.float32))
+    out = net.predict(X.astype(net.dtype))
     return np.column_stack([1 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
 
 
 @needs_onnx
 @pytest.mark.parametrize("output, n_out", [("sigmoid", 1), ("softmax", 3), ("softmax", 2)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_onnx_classifier_matches_slopes(output, n_out, bias):
-    net = _mixed_net(output=output, n_out=n_out, bias=bias)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_onnx_classifier_matches_slopes(output, n_out, bias, dtype):
+    net = _mixed_net(output=output, n_out=n_out, bias=bias, dtype=dtype)
     model = _checked(net)
     assert model.opset_import[0].version == 13
     ops = [n.op_type for n in model.graph.node]
     assert ops.count("Gemm" if bias else "MatMul") == 4 and ("MatMul" in ops) != bias
     session = _session(model)
-    assert [(i.name, i.type, i.shape) for i in session.get_inputs()] == [
-        ("input", "tensor(float)", ["n", 4])]
+    kind = "tensor(double)" if dtype == np.float64 else "tensor(float)"
+    assert [(i.name, i.type, i.shape) for i in session.get_inputs()] == [("input", kind, ["n", 4])]
     assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
     X = _X()
-    label, probabilities = session.run(None, {"input": X.astype(np.float32)})
+    label, probabilities = session.run(None, {"input": X.astype(dtype)})
     expected = _probabilities(net, X)
-    assert probabilities.shape == (len(X), max(n_out, 2)) and probabilities.dtype == np.float32
-    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-5)
+    assert probabilities.shape == (len(X), max(n_out, 2)) and probabilities.dtype == dtype
+    _close(probabilities, expected, dtype)
     assert label.dtype == np.int64 and label.shape == (len(X),)
-    np.testing.assert_array_equal(label, probabilities.argmax(axis=1))
+    np.testing.assert_array_equal(label, expected.argmax(axis=1))
+
+
+@needs_onnx
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "sigmoid", "tanh", "identity"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_onnx_every_activation_in_the_networks_dtype(activation, dtype):
+    """Each activation runs in float64 (onnxruntime has no float64 LeakyRelu: Max(z, alpha z))."""
+    net = _net([3, 7, 2], activation=activation, dtype=dtype, seed=3)
+    if activation == "leaky_relu":
+        net.layers[0].activation = LeakyRelu(alpha=0.3)
+    X = _X(n=50, d=3) * 4
+    (prediction,) = _session(_checked(net)).run(None, {"input": X.astype(dtype)})
+    assert prediction.dtype == dtype
+    _close(prediction, net.predict(X.astype(dtype)), dtype)
 
 
 @needs_onnx
@@ -108,19 +132,16 @@ def test_onnx_regression_outputs_prediction(dtype):
     session = _session(_checked(net))
     assert [o.name for o in session.get_outputs()] == ["prediction"]
     X = _X(d=3)
-    (prediction,) = session.run(None, {"input": X.astype(np.float32)})
-    assert prediction.shape == (len(X), 2) and prediction.dtype == np.float32
-    np.testing.assert_allclose(prediction, net.astype(np.float32).predict(X.astype(np.float32)),
-                               rtol=0, atol=1e-5)
-    # The float64 network itself, whose weights the file rounds to float32, agrees as well.
-    np.testing.assert_allclose(prediction, net.predict(X.astype(dtype)), rtol=0, atol=1e-5)
+    (prediction,) = session.run(None, {"input": X.astype(dtype)})
+    assert prediction.shape == (len(X), 2) and prediction.dtype == dtype
+    _close(prediction, net.predict(X.astype(dtype)), dtype)
 
 
 @needs_onnx
 def test_onnx_several_sigmoid_outputs_are_predictions_not_classes():
     net = _net([3, 4, 2], output="sigmoid")
-    (prediction,) = _session(_checked(net)).run(None, {"input": _X(d=3).astype(np.float32)})
-    np.testing.assert_allclose(prediction, net.predict(_X(d=3)), atol=1e-5)
+    (prediction,) = _session(_checked(net)).run(None, {"input": _X(d=3)})
+    _close(prediction, net.predict(_X(d=3)))
 
 
 @needs_onnx
@@ -132,8 +153,8 @@ def test_to_onnx_writes_a_file_atomically(tmp_path):
     path.write_bytes(b"old")
     assert net.to_onnx(path) == path
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-    label, probabilities = _session(path).run(None, {"input": _X().astype(np.float32)})
-    np.testing.assert_allclose(probabilities, _probabilities(net, _X()), atol=1e-5)
+    label, probabilities = _session(path).run(None, {"input": _X()})
+    _close(probabilities, _probabilities(net, _X()))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # no temporary left
 
 
@@ -158,9 +179,10 @@ def _frame(n=80, seed=0, missing=False):
 
 
 def _feeds(session, frame):
-    """The raw columns, as the README shows: float32 for numbers, str for text ('' if missing)."""
-    return {i.name: frame[[i.name]].to_numpy(np.float32) if i.type == "tensor(float)"
-            else frame[[i.name]].fillna("").to_numpy(str) for i in session.get_inputs()}
+    """The raw columns, with slopes' own helper (the README shows the same in pandas)."""
+    from slopes.export import onnx_feed
+
+    return onnx_feed(frame, session)
 
 
 def _prep(frame, **kwargs):
@@ -180,17 +202,44 @@ def test_onnx_with_preprocessing_takes_the_raw_columns():
     assert model.opset_import[0].version == 19  # Equal on strings
     session = _session(model)
     assert [(i.name, i.type, i.shape) for i in session.get_inputs()] == [
-        ("gre", "tensor(float)", ["n", 1]), ("gpa", "tensor(float)", ["n", 1]),
-        ("rank", "tensor(float)", ["n", 1]), ("color", "tensor(string)", ["n", 1])]
+        ("gre", "tensor(double)", ["n", 1]), ("gpa", "tensor(double)", ["n", 1]),
+        ("rank", "tensor(double)", ["n", 1]), ("color", "tensor(string)", ["n", 1])]
     label, probabilities = session.run(None, _feeds(session, frame.drop(columns="admit")))
-    expected = _probabilities(net, prep.transform(frame, dtype=np.float32))
-    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-5)
+    expected = _probabilities(net, prep.transform(frame))
+    _close(probabilities, expected)
     assert label.tolist() == [prep.classes[k] for k in expected.argmax(axis=1)]
     docs = {i.name: i.doc_string for i in model.graph.input}
     assert docs["gre"].startswith("standardized inside: (x - ")
-    assert docs["rank"] == "one-hot encoded inside over 1, 2, 3, 4 (any other value gives zeros)"
+    assert docs["gre"].endswith("; NaN (missing) gives NaN outputs")
+    assert docs["rank"] == ("one-hot encoded inside over 1, 2, 3, 4 (any other value gives NaN "
+                            "outputs)")
     assert docs["color"] == ("one-hot encoded inside over 'blue', 'green', 'red' (any other "
-                             "text gives zeros)")
+                             "text gives NaN outputs)")
+
+
+@needs_onnx
+@needs_pandas
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_onnx_large_offsets_and_codes_above_2_to_24_are_exact(dtype):
+    """Unix times (1.7e9 +- 5000) and codes 100000001..3 (float32 merges them), exactly."""
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame({"time": 1.7e9 + rng.integers(-5000, 5000, n),
+                          "code": rng.choice([100000001, 100000002, 100000003], n)})
+    frame["y"] = (frame.time - 1.7e9 + 4000 * (frame.code - 100000002) > 0).astype(int)
+    prep = _prep(frame, target="y", categorical=["code"])
+    assert np.float32(100000001) == np.float32(100000002) == np.float32(100000003)
+    net = _net([prep.n_features, 8, 1], activation="tanh", output="sigmoid", dtype=dtype, seed=1)
+    net.fit(prep.transform(frame, dtype=dtype), frame.y.to_numpy(dtype), epochs=40,
+            loss="binary_crossentropy", optimizer="adam", learning_rate=0.05, verbose=0, seed=0)
+    session = _session(_checked(net, prep))
+    label, probabilities = session.run(None, _feeds(session, frame))
+    expected = _probabilities(net, prep.transform(frame, dtype=dtype))
+    _close(probabilities, expected, dtype)
+    assert label.tolist() == expected.argmax(axis=1).tolist()
+    assert np.mean(label == frame.y) > 0.9  # the codes are told apart: the model learned them
 
 
 @needs_onnx
@@ -208,7 +257,7 @@ def test_onnx_label_is_the_class_label(classes, kind):
     label, probabilities = session.run(None, _feeds(session, frame))
     assert label.dtype == kind
     expected = [prep.classes[k] for k in _probabilities(
-        net, prep.transform(frame, np.float32)).argmax(axis=1)]
+        net, prep.transform(frame)).argmax(axis=1)]
     assert label.tolist() == (expected if kind == np.int64 else [str(c) for c in expected])
 
 
@@ -221,25 +270,26 @@ def test_onnx_multiclass_with_preprocessing():
     net = _net([prep.n_features, 5, 3], activation="leaky_relu", output="softmax")
     session = _session(_checked(net, prep))
     label, probabilities = session.run(None, _feeds(session, frame))
-    expected = net.astype(np.float32).predict(prep.transform(frame, np.float32))
-    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+    expected = net.predict(prep.transform(frame))
+    _close(probabilities, expected)
     assert label.tolist() == [prep.classes[k] for k in expected.argmax(axis=1)]
 
 
 @needs_onnx
 @needs_pandas
-def test_onnx_regression_predicts_in_the_targets_units():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_onnx_regression_predicts_in_the_targets_units(dtype):
     frame = _frame().drop(columns="admit")
     frame["score"] = frame.gpa * 3 + (frame.color == "red") + 1
     prep = _prep(frame, target="score", standardize_target=True)
     assert prep.target_scale != 1
-    net = _net([prep.n_features, 4, 1], activation="tanh")
+    net = _net([prep.n_features, 4, 1], activation="tanh", dtype=dtype)
     model = _checked(net, prep)
     session = _session(model)
     (prediction,) = session.run(None, _feeds(session, frame))
-    expected = prep.inverse_target(net.predict(prep.transform(frame)))
-    assert prediction.shape == (len(frame), 1)
-    np.testing.assert_allclose(prediction, expected, rtol=1e-5, atol=1e-5)
+    expected = prep.inverse_target(net.predict(prep.transform(frame, dtype=dtype)))
+    assert prediction.shape == (len(frame), 1) and prediction.dtype == dtype
+    _close(prediction, expected, dtype)
     assert model.graph.output[0].doc_string == "the predicted 'score', in its own units"
 
 
@@ -247,35 +297,46 @@ def test_onnx_regression_predicts_in_the_targets_units():
 @needs_pandas
 def test_onnx_fill_missing_inside_the_model():
     frame = _frame(missing=True)
+    frame.loc[9, "color"] = "  red "  # slopes strips the spaces: the category 'red'
     prep = _prep(frame, target="admit", categorical=["rank"], fill_missing=True)
     net = _net([prep.n_features, 5, 1], output="sigmoid", seed=2)
     model = _checked(net, prep)
     session = _session(model)
     feeds = _feeds(session, frame)
-    assert (feeds["color"][[3, 7], 0] == "").all()  # text has no NaN: the empty string
+    assert feeds["color"][[3, 7, 9], 0].tolist() == ["(missing)", "(missing)", "red"]
+    assert np.isnan(feeds["gre"][[1, 5], 0]).all() and np.isnan(feeds["rank"][[2, 6], 0]).all()
     label, probabilities = session.run(None, feeds)
-    np.testing.assert_allclose(probabilities, _probabilities(net, prep.transform(frame)),
-                               atol=1e-5)
+    _close(probabilities, _probabilities(net, prep.transform(frame)))
     docs = {i.name: i.doc_string for i in model.graph.input}
     assert docs["gre"].endswith("; NaN (missing) becomes the training mean")
-    assert docs["rank"].endswith("; NaN is '(missing)')")
-    assert docs["color"].endswith("; an empty string is '(missing)')")
+    assert docs["rank"].endswith("; a missing cell (NaN) is the category '(missing)')")
+    assert docs["color"].endswith("; a missing cell (fed as the text '(missing)') is the "
+                                  "category '(missing)')")
 
 
 @needs_onnx
 @needs_pandas
-def test_onnx_unseen_category_gives_zeros_where_slopes_refuses():
+def test_onnx_gives_nan_where_slopes_refuses_the_row():
+    """A category never seen, a missing value without fill_missing, an infinite number."""
     frame = _frame()
     prep = _prep(frame, target="admit", categorical=["rank"])
     net = _net([prep.n_features, 4, 1], output="sigmoid")
     session = _session(_checked(net, prep))
-    row = frame.head(1).assign(color="purple", rank=9)
-    with pytest.raises(ValueError, match="category 9 was never seen in training"):
-        prep.transform(row)
-    _, probabilities = session.run(None, _feeds(session, row))
-    features = prep.transform(frame.head(1))
-    features[:, 2:] = 0  # every one-hot column: rank=1..4, color=...
-    np.testing.assert_allclose(probabilities, _probabilities(net, features), atol=1e-5)
+    rows = frame.head(6).copy()
+    rows.loc[0, "color"] = "purple"
+    rows.loc[1, "rank"] = 9
+    rows.loc[2, "gre"] = np.nan
+    rows["color"] = rows["color"].astype(object)
+    rows.loc[3, "color"] = None
+    rows.loc[4, "gpa"] = np.inf
+    for k, message in enumerate(["category 'purple' was never seen in training",
+                                 "category 9 was never seen in training", "missing values",
+                                 "missing values", "expected a finite number"]):
+        with pytest.raises(ValueError, match=message):
+            prep.transform(rows.iloc[[k]])
+    _, probabilities = session.run(None, _feeds(session, rows))
+    assert np.isnan(probabilities[:5]).all()
+    _close(probabilities[5:], _probabilities(net, prep.transform(rows.iloc[5:])))
 
 
 @needs_onnx
@@ -292,8 +353,53 @@ def test_onnx_preprocessing_as_a_dict_and_many_categories_shortened():
     assert "... (30 categories)" in model.graph.input[0].doc_string
     session = _session(model)
     _, probabilities = session.run(None, _feeds(session, frame))
-    np.testing.assert_allclose(probabilities, _probabilities(net, prep.transform(frame)),
-                               atol=1e-5)
+    _close(probabilities, _probabilities(net, prep.transform(frame)))
+
+
+@needs_onnx
+@needs_pandas
+def test_onnx_feed_reads_cells_as_slopes_reads_them():
+    import pandas as pd
+
+    from slopes.export import onnx_feed, onnx_model
+
+    frame = pd.DataFrame({"n": [1, 2, 3, 4], "zip": ["02139", " x ", "abc", None],
+                          "b": [True, False, True, True], "y": [0, 1, 0, 1]})
+    prep = _prep(frame, target="y", fill_missing=True)
+    model = onnx_model(_net([prep.n_features, 1], output="sigmoid"), prep)
+    feed = onnx_feed(frame, model)  # a ModelProto works too
+    assert feed["zip"][:, 0].tolist() == ["02139", "x", "abc", "(missing)"]
+    assert feed["b"][:, 0].tolist() == ["True", "False", "True", "True"]
+    assert feed["n"].dtype == np.float64 and feed["n"].shape == (4, 1)
+    later = pd.DataFrame({"n": [1], "zip": [2.0], "b": [True]})  # 2.0 is slopes' '2'
+    assert onnx_feed(later, model)["zip"].tolist() == [["2"]]
+
+
+@needs_onnx
+@needs_pandas
+def test_onnx_feed_bad_input():
+    import pandas as pd
+
+    from slopes.export import onnx_feed, onnx_model
+
+    frame = _frame()
+    prep = _prep(frame, target="admit")
+    model = onnx_model(_net([prep.n_features, 1], output="sigmoid"), prep)
+    with pytest.raises(TypeError, match="table must be a pandas DataFrame, got dict"):
+        onnx_feed({"gre": [1]}, model)
+    with pytest.raises(TypeError, match="model must be an onnxruntime.InferenceSession or an "
+                                        "onnx.ModelProto, got str"):
+        onnx_feed(frame, "model.onnx")
+    with pytest.raises(ValueError, match="the table has no column 'gpa', 'color'; the model "
+                                         "takes the columns gre, gpa, rank, color"):
+        onnx_feed(frame[["gre", "rank"]], model)
+    bad = frame.assign(gre=frame.gre.astype(object))
+    bad.loc[4, "gre"] = "n/a"
+    with pytest.raises(ValueError, match="column 'gre' row 4: expected a number, got 'n/a'"):
+        onnx_feed(bad, model)
+    bare = onnx_model(_net([3, 1], output="sigmoid"))
+    with pytest.raises(ValueError, match="the model takes 'input', the preprocessed features"):
+        onnx_feed(pd.DataFrame({"a": [1.0]}), bare)
 
 
 # ------------------------------------------------------------------ bad input
@@ -412,28 +518,35 @@ def _error(capsys, argv) -> str:
 def test_cli_export_gives_what_slopes_predict_gives(model_file, tmp_path, capsys):
     import pandas as pd
 
+    from slopes.commands.tables import read_table
+
     out = tmp_path / "model.onnx"
     assert main(["export", str(model_file), "--onnx", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == (f"Wrote {out} (ONNX opset 19, float32). It preprocesses the columns "
+    assert printed[0] == (f"Wrote {out} (ONNX opset 19, float64). It preprocesses the columns "
                           "itself.")
     assert printed[1] == "Inputs, one (n, 1) tensor per column:"
-    assert printed[2].split()[:4] == ["gre", "float32", "standardized", "inside:"]
+    assert printed[2].split()[:4] == ["gre", "float64", "standardized", "inside:"]
     assert printed[5].split()[:2] == ["color", "string"]
     assert printed[6] == "Outputs:"
     assert printed[7].split() == ["label", "(n,)", "string", "the", "most", "probable", "class,",
                                   "as", "its", "label:", "'no',", "'yes'"]
-    assert printed[8].split()[:3] == ["probabilities", "(n,", "2)"]
+    assert printed[8].split()[:4] == ["probabilities", "(n,", "2)", "float64"]
     predictions = tmp_path / "predictions.csv"
     assert main(["predict", str(model_file), str(tmp_path / "data.csv"), "--out",
                  str(predictions)]) == 0
     capsys.readouterr()
     expected = pd.read_csv(predictions)
     session = _session(out)
-    label, probabilities = session.run(None, _feeds(session, pd.read_csv(tmp_path / "data.csv")))
+    table = pd.read_csv(tmp_path / "data.csv", skipinitialspace=True)
+    label, probabilities = session.run(None, _feeds(session, table))
+    # slopes predict writes 6 significant digits; the numbers it computes agree to 1e-6.
     np.testing.assert_allclose(probabilities, expected[["probability_no", "probability_yes"]],
-                               atol=1e-5)
+                               rtol=5e-6)
     assert label.tolist() == expected["predicted_admit"].tolist()
+    model = slopes.io.load_model(model_file)
+    data = read_table(tmp_path / "data.csv")
+    _close(probabilities, _probabilities(model.network, model.preprocessing.transform(data)))
 
 
 def test_cli_export_bad_model_files(tmp_path, capsys):
@@ -444,24 +557,34 @@ def test_cli_export_bad_model_files(tmp_path, capsys):
     line = _error(capsys, ["export", str(bare), "--onnx", str(tmp_path / "m.onnx")])
     assert line == (f"slopes export: error: {bare}: the model has no stored preprocessing (it "
                     "was saved from Python, not by `slopes train`), so there are no columns to "
-                    f"name the ONNX inputs after; from Python, slopes.load({str(bare)!r})"
-                    f".to_onnx({str(tmp_path / 'm.onnx')!r}) exports the network alone, with "
-                    "one input 'input' of shape (n, 6)")
+                    f"name the inputs after; from Python, with net = slopes.load({str(bare)!r}),"
+                    f" net.to_onnx({str(tmp_path / 'm.onnx')!r}) exports the network alone, "
+                    "with one input of shape (n, 6)")
+    line = _error(capsys, ["export", str(bare), "--onnx", "m.onnx", "--torch", "m.pt2"])
+    assert line.endswith("net.to_onnx('m.onnx') and slopes.export.save_torch(net, 'm.pt2') "
+                         "export the network alone, with one input of shape (n, 6)")
     assert not (tmp_path / "m.onnx").exists()
 
 
 @needs_pandas
-def test_cli_export_bad_onnx_paths(model_file, tmp_path, capsys):
+def test_cli_export_bad_output_paths(model_file, tmp_path, capsys):
     before = model_file.read_bytes()
-    line = _error(capsys, ["export", str(model_file), "--onnx", str(tmp_path / "no" / "m.onnx")])
-    assert line.endswith(f"--onnx {tmp_path / 'no' / 'm.onnx'}: the folder {tmp_path / 'no'} "
-                         "does not exist")
-    line = _error(capsys, ["export", str(model_file), "--onnx", str(tmp_path)])
-    assert line.endswith(f"--onnx {tmp_path}: is a directory, expected a file name")
-    line = _error(capsys, ["export", str(model_file), "--onnx", str(model_file)])
-    assert line.endswith(f"--onnx {model_file}: is the model file {model_file}; refusing to "
-                         "overwrite it, choose another name")
+    for option in ("--onnx", "--torch"):
+        line = _error(capsys, ["export", str(model_file), option,
+                               str(tmp_path / "no" / "m.onnx")])
+        assert line.endswith(f"{option} {tmp_path / 'no' / 'm.onnx'}: the folder "
+                             f"{tmp_path / 'no'} does not exist")
+        line = _error(capsys, ["export", str(model_file), option, str(tmp_path)])
+        assert line.endswith(f"{option} {tmp_path}: is a directory, expected a file name")
+        line = _error(capsys, ["export", str(model_file), option, str(model_file)])
+        assert line.endswith(f"{option} {model_file}: is the model file {model_file}; refusing "
+                             f"to overwrite it, choose another {option}")
+    line = _error(capsys, ["export", str(model_file), "--onnx", str(tmp_path / "m"),
+                           "--torch", str(tmp_path / "m")])
+    assert line.endswith(f"--torch {tmp_path / 'm'}: is also written by --onnx {tmp_path / 'm'} "
+                         "in this run; two outputs cannot share a file, choose another name")
     assert model_file.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "model.safetensors"]
 
 
 @needs_pandas
@@ -471,6 +594,17 @@ def test_cli_export_without_onnx_installed(model_file, tmp_path, capsys, monkeyp
     assert line == ("slopes export: error: exporting to ONNX needs onnx, which is not "
                     "installed; install it with: pip install 'slopes[onnx]'")
     assert not (tmp_path / "m.onnx").exists()
+
+
+@needs_pandas
+def test_cli_export_torch_without_torch_installed(model_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    line = _error(capsys, ["export", str(model_file), "--onnx", str(tmp_path / "m.onnx"),
+                           "--torch", str(tmp_path / "m.pt2")])
+    assert line == ("slopes export: error: to_torch needs torch, which is not installed; "
+                    "install it with: pip install torch (PyTorch is never installed with "
+                    "slopes; pick the build for your machine at https://pytorch.org)")
+    assert not (tmp_path / "m.onnx").exists()  # nothing written when one of the two fails
 
 
 @needs_onnx
@@ -496,7 +630,9 @@ def test_cli_export_usage_and_subprocess(tmp_path):
     run = [sys.executable, "-m", "slopes.cli", "export"]
     usage = subprocess.run([*run, "m.safetensors"], capture_output=True, text=True, env=env,
                            timeout=60)
-    assert usage.returncode == 2 and "the following arguments are required: --onnx" in usage.stderr
+    assert usage.returncode == 2
+    assert usage.stderr.splitlines()[-1] == ("slopes export: error: nothing to write: give "
+                                             "--onnx FILE, --torch FILE, or both")
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model at all")
     result = subprocess.run([*run, str(bad), "--onnx", str(tmp_path / "m.onnx")],

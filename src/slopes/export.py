@@ -1,12 +1,17 @@
 """Export a network to ONNX and to PyTorch, and bring a PyTorch network back.
 
-- :func:`to_onnx` writes an ONNX model (float32, the standard ``ai.onnx``
-  operators only: Gemm or MatMul, Relu, LeakyRelu, Sigmoid, Tanh, Softmax,
-  and for the preprocessing Sub, Div, Equal, Concat...), which onnxruntime,
-  or any ONNX runtime, runs without slopes. :func:`onnx_model` builds it in
-  memory.
+- :func:`to_onnx` writes an ONNX model (the standard ``ai.onnx`` operators
+  only: Gemm or MatMul, Relu, Max, Sigmoid, Tanh, Softmax, and for the
+  preprocessing Sub, Div, Equal, Concat...), which onnxruntime, or any ONNX
+  runtime, runs without slopes. :func:`onnx_model` builds it in memory, and
+  :func:`onnx_feed` builds its inputs from a pandas table the way slopes
+  reads the table.
 - :func:`to_torch` gives a ``torch.nn.Sequential`` with the same weights, to
-  train at scale with PyTorch (DDP, Ray Train, Spark's TorchDistributor).
+  train at scale with PyTorch (DDP, Ray Train, Spark's TorchDistributor);
+  with the preprocessing, it standardizes its inputs and gives regression
+  predictions in the target's units. :func:`torch_features` builds its input
+  from a pandas table, and :func:`save_torch` writes it as a file that
+  PyTorch loads without slopes (``torch.export``).
 - :func:`from_torch` brings a trained ``Sequential`` of ``Linear`` layers and
   activations back as a :class:`~slopes.network.Network`, for ``trace``,
   ``explain`` and ``draw_network``.
@@ -16,49 +21,75 @@ imported inside the function that needs it, and a missing one raises an
 ``ImportError`` saying what to install (``pip install 'slopes[onnx]'``;
 PyTorch is never a dependency of slopes).
 
+The ONNX model computes what slopes computes
+--------------------------------------------
+The network runs in its own dtype (float64 unless it was made float32),
+with its weights as they are, and the preprocessing runs in float64, as
+:meth:`~slopes.preprocessing.TabularPreprocessor.transform` does: a column of
+Unix times (1.7e9 +- 5000) is standardized to the same numbers, and a
+category code like 100000001 is compared exactly (float64 holds every whole
+number up to 2**53, and slopes' own category keys are float64 numbers). The
+probabilities and predictions agree with ``slopes predict`` to about 1e-15
+(the order of the sums in a matrix product differs).
+
 The ONNX model's inputs
 -----------------------
-Without preprocessing, the model has one input ``input``, float32 of shape
-``(n, n_features)``: the numbers the network reads, already preprocessed.
+Without preprocessing, the model has one input ``input``, of the network's
+dtype and shape ``(n, n_features)``: the numbers the network reads, already
+preprocessed.
 
 With a :class:`~slopes.preprocessing.TabularPreprocessor` (what ``slopes
 train`` stores in a model file), the preprocessing runs inside the model and
 it takes the raw columns: **one input per column, named after the column,
 of shape (n, 1)**, in the order of ``preprocessing.columns``:
 
-- a numeric column is float32, standardized inside as ``(x - mean) / scale``;
+- a numeric column is float64 (``double``), standardized inside as
+  ``(x - mean) / scale``;
 - a categorical column whose categories are all numbers (like the course's
-  ``rank``) is float32, one-hot encoded inside by comparing with each category;
+  ``rank``) is float64, one-hot encoded inside by comparing with each
+  category;
 - a categorical text column is a string tensor, one-hot encoded inside by
-  comparing with each category, spelled exactly as in training (``'red'``,
-  not ``' Red'``); this needs ``Equal`` on strings, so such a model uses opset
-  19 instead of 13.
+  comparing with each category as slopes matches it: the cell's text with
+  its surrounding spaces removed (``' red '`` is ``'red'``), a number as
+  ``'2'`` or ``'2.5'`` (``2.0`` is ``'2'``), ``True``/``False`` as
+  ``'True'``/``'False'``, and a missing cell as ``'(missing)'``. This needs
+  ``Equal`` on strings, so such a model uses opset 19 instead of 13.
 
-Booleans are text categories (``'True'``, ``'False'``). With ``fill_missing``,
-NaN in a numeric column becomes the training mean, and NaN (numbers) or an
-empty string (text) is the category ``'(missing)'``.
+:func:`onnx_feed` does all that for a pandas table; the README shows the
+same in a few lines of pandas, without slopes.
 
-An ONNX model cannot raise errors the way ``slopes predict`` does: a category
-never seen in training gives a row of zeros for its one-hot columns, and NaN
-without ``fill_missing`` gives NaN outputs. Check such rows before, if they
-can occur.
+Missing cells and rows slopes refuses
+-------------------------------------
+With ``fill_missing`` (``slopes train --fill-missing``), NaN in a numeric
+column becomes the training mean, and NaN (numbers) or ``'(missing)'``
+(text) is the category ``'(missing)'``: what slopes does.
+
+An ONNX model cannot raise errors the way ``slopes predict`` does. Where
+slopes refuses a row, the model gives **NaN** probabilities (or
+predictions) for it instead of an answer: a missing value without
+``fill_missing``, a category never seen in training, an infinite number or
+one too large for the learned scale. The ``label`` of such a row means
+nothing; check ``numpy.isnan(probabilities).any(axis=1)``.
 
 The ONNX model's outputs
 ------------------------
 - a classifier (a sigmoid output node, or softmax outputs): ``probabilities``
-  (n, k) float32, one column per class (a single sigmoid output ``p`` gives
+  (n, k), one column per class (a single sigmoid output ``p`` gives
   ``[1 - p, p]``, like ``slopes predict``), and ``label`` (n,): the class
   with the highest probability, as its label from the preprocessing (int64
   when every class is a whole number, else a string), or as its index
   (int64) without preprocessing;
-- otherwise ``prediction`` (n, n_outputs) float32, in the target's own units
-  when the preprocessing standardized the target.
+- otherwise ``prediction`` (n, n_outputs), in the target's own units when
+  the preprocessing standardized the target.
+
+Both are of the network's dtype.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,8 +103,8 @@ from .layers import Dense, as_float_dtype
 from .network import Network
 from .preprocessing import MISSING_CATEGORY as _MISSING
 
-__all__ = ["to_onnx", "onnx_model", "to_torch", "from_torch", "ONNX_OPSET",
-           "ONNX_OPSET_TEXT"]
+__all__ = ["to_onnx", "onnx_model", "onnx_feed", "to_torch", "torch_features", "save_torch",
+           "from_torch", "ONNX_OPSET", "ONNX_OPSET_TEXT"]
 
 #: The opset of an exported ONNX model (Softmax over the last axis needs >= 13).
 ONNX_OPSET = 13
@@ -148,19 +179,49 @@ def _is_classifier(net: Network, prep: Any) -> bool:
     return (act == "sigmoid" and net.n_outputs == 1) or act == "softmax"
 
 
+def _category_key(value: object) -> str:
+    """The text a category cell is matched by, as slopes' preprocessing matches it.
+
+    A number is ``str(int)`` when whole and ``repr(float)`` otherwise (``2``,
+    ``2.0`` and ``np.int64(2)`` are ``'2'``; every number goes through
+    float64 first), a boolean ``'True'``/``'False'``, text is stripped of its
+    surrounding spaces, and a missing cell is ``'(missing)'``.
+    """
+    if value is None or (not isinstance(value, str) and _is_missing(value)):
+        return _MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isfinite(number) and number == int(number):
+            return str(int(number))
+        return repr(number)
+    return str(value).strip()
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (ImportError, TypeError, ValueError):
+        return isinstance(value, float) and math.isnan(value)
+
+
 def _number_key(key: str) -> float | None:
     """The number a category key stands for, or None for text.
 
-    The preprocessing writes a number's key as ``str(int)`` or ``repr(float)``;
-    only keys that read back to themselves are numbers (``'02139'`` is text).
+    The preprocessing writes a number's key as ``str(int)`` or ``repr(float)``
+    of a float64; only keys that read back to themselves are numbers
+    (``'02139'`` is text, and so is ``'9007199254740993'``, which float64
+    cannot hold: a whole number above 2**53 that is not a float64 never came
+    from a number cell). So a float64 input compares such categories exactly.
     """
-    from .preprocessing import _key
-
     try:
         number = float(key)
     except ValueError:
         return None
-    if not math.isfinite(number) or _key(number) != key:
+    if not math.isfinite(number) or _category_key(number) != key:
         return None
     return number
 
@@ -170,7 +231,7 @@ def _numeric_categories(keys: list[str]) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.7g}"
+    return f"{x:.10g}"
 
 
 def _listing(keys: list[str], text: bool, limit: int = 12) -> str:
@@ -213,31 +274,43 @@ class _Graph:
         return out
 
 
+def _nan_where(g: _Graph, condition: str, x: str, hint: str) -> str:
+    """``x`` with NaN where ``condition`` holds (float64)."""
+    return g.op("Where", [condition, g.const(f"{hint}/nan", np.float64([[np.nan]])), x], hint)
+
+
 def _one_hot(g: _Graph, TP: Any, name: str, keys: list[str], text: bool) -> str:
-    """The (n, k) float one-hot block of column ``name`` against its categories ``keys``."""
-    missing = keys.index(_MISSING) if _MISSING in keys else None
+    """The (n, k) float64 one-hot block of column ``name`` against its categories ``keys``.
+
+    A row that matches no category (a category never seen, or a missing cell
+    without a ``'(missing)'`` category) is NaN: slopes refuses such a row.
+    """
     if text:
-        cats = g.const(f"{name}/categories", np.array([keys], dtype=object))
+        # A missing cell is fed as the text '(missing)' (see onnx_feed): one more category.
+        hits = g.op("Equal", [name, g.const(f"{name}/categories", np.array([keys],
+                                                                           dtype=object))],
+                    f"{name}/equal")
     else:
         # NaN stands in for '(missing)' here: it equals nothing, IsNaN finds it below.
         values = [np.nan if k == _MISSING else _number_key(k) for k in keys]
-        cats = g.const(f"{name}/categories", np.array([values], dtype=np.float32))
-    hits = g.op("Equal", [name, cats], f"{name}/equal")
-    if missing is not None:
-        if text:
-            empty = g.const(f"{name}/empty", np.array([[""]], dtype=object))
-            absent = g.op("Equal", [name, empty], f"{name}/is_empty")
-        else:
-            absent = g.op("IsNaN", [name], f"{name}/is_nan")
-        mask = np.zeros((1, len(keys)), dtype=bool)
-        mask[0, missing] = True
-        slot = g.op("And", [absent, g.const(f"{name}/missing_slot", mask)], f"{name}/missing")
-        hits = g.op("Or", [hits, slot], f"{name}/hits")
-    return g.op("Cast", [hits], f"{name}/one_hot", to=TP.FLOAT)
+        hits = g.op("Equal", [name, g.const(f"{name}/categories", np.array([values],
+                                                                           dtype=np.float64))],
+                    f"{name}/equal")
+        if _MISSING in keys:
+            mask = np.zeros((1, len(keys)), dtype=bool)
+            mask[0, keys.index(_MISSING)] = True
+            slot = g.op("And", [g.op("IsNaN", [name], f"{name}/is_nan"),
+                                g.const(f"{name}/missing_slot", mask)], f"{name}/missing")
+            hits = g.op("Or", [hits, slot], f"{name}/hits")
+    one_hot = g.op("Cast", [hits], f"{name}/hits_as_numbers", to=TP.DOUBLE)
+    # 1/1 or 0/1 in a row with one hit, 0/0 = NaN in a row with none.
+    found = g.op("ReduceSum", [one_hot, g.const(f"{name}/axis", np.int64([1]))],
+                 f"{name}/found", keepdims=1)
+    return g.op("Div", [one_hot, found], f"{name}/one_hot")
 
 
 def _tabular_inputs(g: _Graph, TP: Any, prep: Any) -> tuple[list[Any], list[str], bool]:
-    """Graph inputs (one per column), the feature blocks, and whether any input is text."""
+    """Graph inputs (one per column), the float64 feature blocks, and whether any is text."""
     inputs, blocks, any_text = [], [], False
     for name in prep.columns:
         if name in prep.numeric:
@@ -246,34 +319,42 @@ def _tabular_inputs(g: _Graph, TP: Any, prep: Any) -> tuple[list[Any], list[str]
             doc = f"standardized inside: (x - {_fmt(mean)}) / {_fmt(scale)}"
             if prep.fill_missing:
                 x = g.op("Where", [g.op("IsNaN", [name], f"{name}/is_nan"),
-                                   g.const(f"{name}/fill", np.float32([[mean]])), name],
+                                   g.const(f"{name}/fill", np.float64([[mean]])), name],
                          f"{name}/filled")
                 doc += "; NaN (missing) becomes the training mean"
-            x = g.op("Sub", [x, g.const(f"{name}/mean", np.float32([[mean]]))],
+            else:
+                doc += "; NaN (missing) gives NaN outputs"
+            x = g.op("Sub", [x, g.const(f"{name}/mean", np.float64([[mean]]))],
                      f"{name}/centered")
-            blocks.append(g.op("Div", [x, g.const(f"{name}/scale", np.float32([[scale]]))],
-                               f"{name}/standardized"))
-            elem = TP.FLOAT
+            z = g.op("Div", [x, g.const(f"{name}/scale", np.float64([[scale]]))],
+                     f"{name}/scaled")
+            # slopes refuses an infinite value, or one the scale makes infinite: NaN here.
+            blocks.append(_nan_where(g, g.op("IsInf", [z], f"{name}/is_inf"), z,
+                                     f"{name}/standardized"))
+            elem = TP.DOUBLE
         else:
             keys = list(prep.categories[name])
             text = not _numeric_categories(keys)
             any_text = any_text or text
             doc = (f"one-hot encoded inside over {_listing(keys, text)} (any other "
-                   f"{'text' if text else 'value'} gives zeros")
+                   f"{'text' if text else 'value'} gives NaN outputs")
             if _MISSING in keys:
-                doc += f"; {'an empty string' if text else 'NaN'} is {_MISSING!r}"
+                fed = f"fed as the text {_MISSING!r}" if text else "NaN"
+                doc += f"; a missing cell ({fed}) is the category {_MISSING!r}"
             doc += ")"
             blocks.append(_one_hot(g, TP, name, keys, text))
-            elem = TP.STRING if text else TP.FLOAT
+            elem = TP.STRING if text else TP.DOUBLE
         inputs.append(g.helper.make_tensor_value_info(name, elem, ["n", 1], doc_string=doc))
     return inputs, blocks, any_text
 
 
 def _layers(g: _Graph, net: Network, x: str) -> str:
+    """The network's layers in its dtype; every operator has a float64 kernel in onnxruntime."""
+    dtype = net.dtype
     for k, layer in enumerate(net.layers):
-        w = g.const(f"layers.{k}.weights", layer.weights.astype(np.float32))
+        w = g.const(f"layers.{k}.weights", layer.weights.astype(dtype))
         if layer.has_bias:
-            b = g.const(f"layers.{k}.bias", layer.bias.astype(np.float32))
+            b = g.const(f"layers.{k}.bias", layer.bias.astype(dtype))
             x = g.op("Gemm", [x, w, b], f"layers.{k}/z")
         else:
             x = g.op("MatMul", [x, w], f"layers.{k}/z")
@@ -281,7 +362,10 @@ def _layers(g: _Graph, net: Network, x: str) -> str:
         if act.name == "relu":
             x = g.op("Relu", [x], f"layers.{k}/relu")
         elif act.name == "leaky_relu":
-            x = g.op("LeakyRelu", [x], f"layers.{k}/leaky_relu", alpha=float(act.alpha))
+            # max(z, alpha z), as slopes computes it: onnxruntime's LeakyRelu is float32 only.
+            scaled = g.op("Mul", [x, g.const(f"layers.{k}/alpha", np.array(
+                act.alpha, dtype=dtype))], f"layers.{k}/alpha_z")
+            x = g.op("Max", [x, scaled], f"layers.{k}/leaky_relu")
         elif act.name == "sigmoid":
             x = g.op("Sigmoid", [x], f"layers.{k}/sigmoid")
         elif act.name == "tanh":
@@ -308,15 +392,17 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
 
     See the module's docstring for the inputs and outputs; each input and
     output of the model also carries its description (``doc_string``). The
-    weights are stored as float32, whatever the network's dtype.
+    network runs in its own dtype (float64 by default) with its weights
+    unchanged, the preprocessing in float64, so the model gives what
+    ``net.predict(preprocessing.transform(table))`` gives.
 
     Parameters
     ----------
     net : Network
     preprocessing : TabularPreprocessor, its ``to_dict()``, or None
-        When given, the model takes the raw columns (one input each) and
-        applies the preprocessing inside; otherwise it takes ``input``, the
-        preprocessed features ``(n, n_features)``.
+        When given, the model takes the raw columns (one (n, 1) input each)
+        and applies the preprocessing inside; otherwise it takes ``input``,
+        the preprocessed features ``(n, n_features)`` in the network's dtype.
 
     Raises
     ------
@@ -340,21 +426,26 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
             raise ValueError(f"column {name!r} has {what}; ONNX names must be unique and not "
                              "empty: rename the column and train again")
     g = _Graph(helper, onnx.numpy_helper, used=set(columns) | set(outputs))
+    dtype = net.dtype
+    elem = TP.DOUBLE if dtype == np.float64 else TP.FLOAT
 
     if prep is None:
         inputs = [helper.make_tensor_value_info(
-            "input", TP.FLOAT, ["n", net.n_inputs],
+            "input", elem, ["n", net.n_inputs],
             doc_string=f"the network's {net.n_inputs} input features, already preprocessed")]
         x, text = "input", False
     else:
         inputs, blocks, text = _tabular_inputs(g, TP, prep)
         x = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, "features", axis=1)
+        if dtype != np.float64:  # transform(dtype=net.dtype): float64, then rounded
+            x = g.op("Cast", [x], "features_as_network_dtype", to=elem)
     out = _layers(g, net, x)
 
     n_out = net.n_outputs
     if classifier:
         if n_out == 1:  # one sigmoid node p: the classes' probabilities are [1 - p, p]
-            rest = g.op("Sub", [g.const("one", np.float32([[1.0]])), out], "one_minus_p")
+            rest = g.op("Sub", [g.const("one", np.ones((1, 1), dtype=dtype)), out],
+                        "one_minus_p")
             g.op("Concat", [rest, out], "probabilities", output="probabilities", axis=1)
         else:
             g.op("Identity", [out], "probabilities", output="probabilities")
@@ -376,7 +467,7 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
         graph_outputs = [
             helper.make_tensor_value_info("label", label_type, ["n"], doc_string=label_doc),
             helper.make_tensor_value_info(
-                "probabilities", TP.FLOAT, ["n", k],
+                "probabilities", elem, ["n", k],
                 doc_string=f"the probability of each class, {columns_doc}"),
         ]
     else:
@@ -385,13 +476,13 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
             doc = f"the predicted {prep.target!r}"
             if prep.target_scale != 1.0 or prep.target_mean != 0.0:
                 # The network learned the standardized target: back to the target's units.
-                out = g.op("Mul", [out, g.const("target_scale", np.float32(
-                    [[prep.target_scale]]))], "target_scaled")
-                out = g.op("Add", [out, g.const("target_mean", np.float32(
-                    [[prep.target_mean]]))], "target")
+                out = g.op("Mul", [out, g.const("target_scale", np.array(
+                    [[prep.target_scale]], dtype=dtype))], "target_scaled")
+                out = g.op("Add", [out, g.const("target_mean", np.array(
+                    [[prep.target_mean]], dtype=dtype))], "target")
                 doc += ", in its own units"
         g.op("Identity", [out], "prediction", output="prediction")
-        graph_outputs = [helper.make_tensor_value_info("prediction", TP.FLOAT, ["n", n_out],
+        graph_outputs = [helper.make_tensor_value_info("prediction", elem, ["n", n_out],
                                                        doc_string=doc)]
 
     from . import __version__
@@ -399,7 +490,8 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
     opset = ONNX_OPSET_TEXT if text else ONNX_OPSET
     graph = helper.make_graph(g.nodes, "slopes", inputs, graph_outputs, g.constants,
                               doc_string=f"slopes network {'-'.join(map(str, net.sizes))} "
-                                         f"({', '.join(a.activation.name for a in net.layers)})")
+                                         f"({', '.join(a.activation.name for a in net.layers)}"
+                                         f"), {dtype.name}")
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="slopes",
                               producer_version=__version__)
@@ -411,14 +503,16 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
 def to_onnx(net: Network, path: str | os.PathLike[str], preprocessing: object = None) -> Path:
     """Write ``net`` (and its preprocessing) to the ONNX model file ``path``, atomically.
 
-    The model is float32 and uses only standard ONNX operators (opset 13, or
-    19 when a text column is one-hot encoded inside). Without
+    The model uses only standard ONNX operators (opset 13, or 19 when a text
+    column is one-hot encoded inside) and computes in the network's dtype
+    (float64 by default), the preprocessing in float64. Without
     ``preprocessing`` it takes ``input`` (n, n_features), the preprocessed
     features; with a :class:`~slopes.preprocessing.TabularPreprocessor` it
-    takes one (n, 1) input per raw column, named after the column: float32
-    for numbers, strings for text categories. Its outputs are ``label`` and
-    ``probabilities`` (n, k) for a classifier, ``prediction`` otherwise. The
-    module's docstring (``help(slopes.export)``) says it all in full.
+    takes one (n, 1) input per raw column, named after the column: float64
+    for numbers, strings for text categories (:func:`onnx_feed` builds them
+    from a pandas table). Its outputs are ``label`` and ``probabilities``
+    (n, k) for a classifier, ``prediction`` otherwise. The module's
+    docstring (``help(slopes.export)``) says it all in full.
 
     Examples
     --------
@@ -426,8 +520,8 @@ def to_onnx(net: Network, path: str | os.PathLike[str], preprocessing: object = 
     >>> import onnxruntime, numpy as np                          # doctest: +SKIP
     >>> session = onnxruntime.InferenceSession("model.onnx")     # doctest: +SKIP
     >>> label, probabilities = session.run(None, {               # doctest: +SKIP
-    ...     "gre": np.float32([[380]]), "gpa": np.float32([[3.61]]),
-    ...     "rank": np.float32([[3]])})
+    ...     "gre": np.float64([[380]]), "gpa": np.float64([[3.61]]),
+    ...     "rank": np.float64([[3]])})
 
     Raises
     ------
@@ -447,12 +541,166 @@ def to_onnx(net: Network, path: str | os.PathLike[str], preprocessing: object = 
     return write_atomic(path, model.SerializeToString())
 
 
+def _onnx_inputs(model: object) -> list[tuple[str, str]]:
+    """``(name, 'double' | 'float' | 'string' | ...)`` of each input of a session or model."""
+    if hasattr(model, "get_inputs"):  # an onnxruntime.InferenceSession
+        return [(i.name, str(i.type).removeprefix("tensor(").removesuffix(")"))
+                for i in model.get_inputs()]
+    graph = getattr(model, "graph", None)
+    if graph is not None and hasattr(graph, "input"):  # an onnx.ModelProto
+        onnx = _require("onnx", "onnx_feed", _ONNX_INSTALL)
+        kinds = {onnx.TensorProto.DOUBLE: "double", onnx.TensorProto.FLOAT: "float",
+                 onnx.TensorProto.STRING: "string"}
+        return [(i.name, kinds.get(i.type.tensor_type.elem_type, "other")) for i in graph.input]
+    raise TypeError("model must be an onnxruntime.InferenceSession or an onnx.ModelProto, got "
+                    f"{type(model).__name__}")
+
+
+def onnx_feed(table: Any, model: object) -> dict[str, np.ndarray]:
+    """The inputs of an exported ONNX model for the rows of ``table``, read as slopes reads them.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The raw columns, as ``slopes predict`` reads them from a CSV file
+        (``pandas.read_csv(path, skipinitialspace=True)``); other columns
+        (the target) are left out.
+    model : onnxruntime.InferenceSession or onnx.ModelProto
+        A model exported with its preprocessing (:func:`to_onnx`,
+        ``slopes export``).
+
+    Returns
+    -------
+    dict of str to array (n, 1)
+        For each input: float64 numbers for a ``double`` input (a missing
+        cell is NaN), and for a string input each cell's category key as
+        slopes matches it (``' red '`` is ``'red'``, ``2.0`` is ``'2'``, a
+        missing cell ``'(missing)'``).
+
+    Raises
+    ------
+    TypeError
+        When ``table`` is not a DataFrame or ``model`` not a session or model.
+    ValueError
+        Naming the column: a column of the model that ``table`` lacks, a
+        cell that is not a number in a numeric column, or a model that takes
+        preprocessed features (``input``) rather than columns.
+    """
+    pd = _require("pandas", "onnx_feed", "pip install 'slopes[all]'")
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    specs = _onnx_inputs(model)
+    given = [str(c) for c in table.columns]
+    missing = [name for name, _ in specs if name not in given]
+    if [name for name, _ in specs] == ["input"] and "input" not in given:
+        raise ValueError("the model takes 'input', the preprocessed features (it was exported "
+                         "without preprocessing): feed it preprocessing.transform(table), not "
+                         "the table")
+    if missing:
+        raise ValueError(f"the table has no column {', '.join(map(repr, missing))}; the model "
+                         f"takes the columns {', '.join(name for name, _ in specs)}")
+    table = table.set_axis(given, axis=1)
+    feed: dict[str, np.ndarray] = {}
+    for name, kind in specs:
+        column = table[name]
+        if kind == "string":
+            feed[name] = column.map(_category_key).to_numpy(object).reshape(-1, 1)
+        elif kind in ("double", "float"):
+            values = pd.to_numeric(column, errors="coerce")
+            bad = values.isna() & column.notna()
+            if bad.any():
+                row = bad.idxmax()
+                cell = column[row]
+                cell = cell.item() if hasattr(cell, "item") else cell
+                raise ValueError(f"column {name!r} row {row}: expected a number, got {cell!r}")
+            dtype = np.float64 if kind == "double" else np.float32
+            feed[name] = values.to_numpy(np.float64, na_value=np.nan).astype(
+                dtype).reshape(-1, 1)
+        else:
+            raise ValueError(f"input {name!r} is a tensor({kind}); onnx_feed fills the "
+                             "double and string inputs of a model slopes exported")
+    return feed
+
+
 # ================================================================== PyTorch
 def _torch_dtype(torch: Any, dtype: np.dtype) -> Any:
     return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[dtype]
 
 
-def to_torch(net: Network) -> Any:
+_TORCH_CLASSES: dict[str, type] = {}
+
+
+def _torch_classes(torch: Any) -> tuple[type, type]:
+    """``Standardize`` and ``TargetUnits``, the two modules the preprocessing adds.
+
+    Defined once torch is imported (``import slopes`` never imports it).
+    """
+    if not _TORCH_CLASSES:
+        nn = torch.nn
+
+        class Standardize(nn.Module):
+            """``(x - mean) / scale`` in float64, then the network's dtype.
+
+            ``x`` is ``(n, n_features)``: the features in the order of the
+            preprocessing's ``feature_names``, numbers raw and one-hot
+            columns 0/1 (their mean is 0, their scale 1). With ``fill``, a
+            NaN of a numeric column becomes its mean first; an infinite
+            result (slopes refuses those rows) becomes NaN.
+            """
+
+            def __init__(self, mean: Any, scale: Any, fill: Any, dtype: Any) -> None:
+                super().__init__()
+                self.register_buffer("mean", mean)
+                self.register_buffer("scale", scale)
+                self.register_buffer("fill", fill)
+                self.dtype = dtype
+
+            def forward(self, x: Any) -> Any:
+                x = x.to(torch.float64)
+                x = torch.where(torch.isnan(x) & self.fill, self.mean, x)
+                z = (x - self.mean) / self.scale
+                z = torch.where(torch.isinf(z), torch.full_like(z, math.nan), z)
+                return z.to(self.dtype)
+
+            def extra_repr(self) -> str:
+                return f"n_features={self.mean.shape[0]}, to={self.dtype}"
+
+        class TargetUnits(nn.Module):
+            """``y * scale + mean``: a prediction of the standardized target in its own units."""
+
+            def __init__(self, scale: Any, mean: Any) -> None:
+                super().__init__()
+                self.register_buffer("scale", scale)
+                self.register_buffer("mean", mean)
+
+            def forward(self, y: Any) -> Any:
+                return y * self.scale + self.mean
+
+            def extra_repr(self) -> str:
+                return f"scale={self.scale.item():.7g}, mean={self.mean.item():.7g}"
+
+        _TORCH_CLASSES.update(Standardize=Standardize, TargetUnits=TargetUnits)
+    return _TORCH_CLASSES["Standardize"], _TORCH_CLASSES["TargetUnits"]
+
+
+def _standardizer(torch: Any, prep: Any, dtype: Any) -> Any:
+    Standardize, _ = _torch_classes(torch)
+    mean, scale, fill = [], [], []
+    for name in prep.columns:
+        if name in prep.numeric:
+            mean.append(prep.numeric[name]["mean"])
+            scale.append(prep.numeric[name]["scale"])
+            fill.append(prep.fill_missing)
+        else:
+            k = len(prep.categories[name])
+            mean += [0.0] * k
+            scale += [1.0] * k
+            fill += [False] * k
+    return Standardize(torch.tensor(mean, dtype=torch.float64),
+                       torch.tensor(scale, dtype=torch.float64), torch.tensor(fill), dtype)
+
+
+def to_torch(net: Network, preprocessing: object = None) -> Any:
     """A ``torch.nn.Sequential`` computing exactly what ``net.predict`` computes.
 
     Each :class:`~slopes.layers.Dense` layer becomes a ``torch.nn.Linear``
@@ -462,22 +710,48 @@ def to_torch(net: Network) -> Any:
     dtype stays (float64 gives float64 tensors), and PyTorch's random state
     is not touched.
 
+    With ``preprocessing`` (the :class:`~slopes.preprocessing.TabularPreprocessor`
+    of a model ``slopes train`` saved), the Sequential gives the user's
+    units:
+
+    - it starts with a ``Standardize`` module: its input is ``(n,
+      n_features)`` float64, the features in the order of
+      ``preprocessing.feature_names``, **numeric columns raw** (NaN becomes
+      the training mean with ``fill_missing``) and **one-hot columns as 0/1**;
+      it standardizes the numeric ones in float64, as slopes does, then
+      gives the network its dtype. The one-hot encoding of text is not in
+      the module (a tensor holds no text): :func:`torch_features` builds the
+      input from a pandas table, one-hot encoded by slopes;
+    - for a regression with a standardized target, it ends with a
+      ``TargetUnits`` module: predictions in the target's units;
+    - a classifier gives the network's outputs: a single sigmoid output is
+      the probability of the second class (``preprocessing.classes[1]``),
+      softmax outputs one probability per class.
+
     The last activation is part of the Sequential, so its outputs are the
     network's. To train with ``BCEWithLogitsLoss`` or ``CrossEntropyLoss``
-    (which want the logits), train ``seq[:-1]``: it shares the weights.
+    (which want the logits), train ``seq[:-1]`` of the Sequential without
+    preprocessing: it shares the weights.
+
+    Parameters
+    ----------
+    net : Network
+    preprocessing : TabularPreprocessor, its ``to_dict()``, or None
 
     Raises
     ------
     ImportError
         When PyTorch is not installed.
     ValueError
-        When a layer uses a custom activation.
+        When a layer uses a custom activation, or the preprocessing does not
+        fit the network.
     """
     net = _check_network(net)
+    prep = _check_preprocessing(preprocessing, net)
     torch = _require("torch", "to_torch", _TORCH_INSTALL)
     nn = torch.nn
     dtype = _torch_dtype(torch, net.dtype)
-    modules = []
+    modules = [] if prep is None else [_standardizer(torch, prep, dtype)]
     for layer in net.layers:
         # skip_init: no random initial weights, so torch's global random state stays as it was.
         linear = nn.utils.skip_init(nn.Linear, layer.n_in, layer.n_out, bias=layer.has_bias,
@@ -498,7 +772,104 @@ def to_torch(net: Network) -> Any:
             modules.append(nn.Tanh())
         elif act.name == "softmax":
             modules.append(nn.Softmax(dim=-1))
+    if prep is not None and prep.task == "regress" and (prep.target_scale != 1.0
+                                                         or prep.target_mean != 0.0):
+        _, TargetUnits = _torch_classes(torch)
+        modules.append(TargetUnits(torch.tensor(prep.target_scale, dtype=dtype),
+                                   torch.tensor(prep.target_mean, dtype=dtype)))
     return nn.Sequential(*modules)
+
+
+def torch_features(table: Any, preprocessing: object) -> np.ndarray:
+    """The input of :func:`to_torch`'s module with ``preprocessing``, for the rows of ``table``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The raw columns, as ``slopes predict`` reads them.
+    preprocessing : TabularPreprocessor or its ``to_dict()``
+
+    Returns
+    -------
+    array (n, n_features) float64
+        The columns of ``preprocessing.feature_names``: numeric columns raw
+        (a missing cell NaN), categorical ones one-hot encoded (0/1) by
+        slopes.
+
+    Raises
+    ------
+    ValueError
+        What ``preprocessing.transform(table)`` raises: a missing column, a
+        category never seen in training, a missing value without
+        ``fill_missing``, text in a numeric column... naming the column and
+        row.
+    """
+    from .preprocessing import TabularPreprocessor
+
+    prep = TabularPreprocessor.from_dict(preprocessing) if isinstance(preprocessing, Mapping) \
+        else preprocessing
+    if not isinstance(prep, TabularPreprocessor):
+        raise TypeError("preprocessing must be a fitted TabularPreprocessor or its to_dict(), "
+                        f"got {type(preprocessing).__name__}")
+    X = prep.transform(table)  # refuses what slopes refuses; one-hot columns as slopes
+    pd = _require("pandas", "torch_features", "pip install 'slopes[all]'")
+    at = 0
+    for name in prep.columns:
+        if name in prep.numeric:
+            column = table[[c for c in table.columns if str(c) == name][0]]
+            X[:, at] = pd.to_numeric(column).to_numpy(np.float64, na_value=np.nan)
+            at += 1
+        else:
+            at += len(prep.categories[name])
+    return X
+
+
+def save_torch(net: Network, path: str | os.PathLike[str] | Any,
+               preprocessing: object = None) -> Path | None:
+    """Write :func:`to_torch`'s module to ``path`` with ``torch.export``, atomically.
+
+    The file (``.pt2``) loads without slopes: ``torch.export.load(path).module()``
+    is the module, which takes a float64 tensor ``(n, n_features)`` (with
+    ``preprocessing``; otherwise the network's dtype), for any ``n``.
+
+    Parameters
+    ----------
+    net : Network
+    path : path or binary file object
+        Where to write; a file object (``io.BytesIO()``) is written to as it is.
+    preprocessing : TabularPreprocessor, its ``to_dict()``, or None
+        See :func:`to_torch`.
+
+    Returns
+    -------
+    Path or None
+        The path written, or None for a file object.
+
+    Raises
+    ------
+    ImportError
+        When PyTorch is not installed.
+    FileWriteError
+        An ``OSError`` naming ``path`` when it cannot be written.
+    ValueError, TypeError
+        See :func:`to_torch`.
+    """
+    import io
+
+    from .io import write_atomic
+
+    module = to_torch(net, preprocessing).eval()
+    torch = _require("torch", "save_torch", _TORCH_INSTALL)
+    dtype = torch.float64 if preprocessing is not None else _torch_dtype(torch, net.dtype)
+    example = torch.zeros((2, net.n_inputs), dtype=dtype)
+    program = torch.export.export(module, (example,),
+                                  dynamic_shapes=({0: torch.export.Dim("n")},))
+    if hasattr(path, "write"):
+        torch.export.save(program, path)
+        return None
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 _FROM_TORCH_HELP = ("slopes reads a torch.nn.Sequential of Linear layers, each followed by at "

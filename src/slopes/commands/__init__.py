@@ -195,10 +195,17 @@ def register(subparsers: Any) -> None:
                         "model's folder such as its network.png (default: refuse)")
     p.set_defaults(func=run_explain)
 
-    p = _parser(subparsers, "export", "write a saved model as an ONNX file",
+    p = _parser(subparsers, "export", "write a saved model as an ONNX or PyTorch file",
                 EXPORT_DESCRIPTION, EXPORT_EXAMPLE)
     p.add_argument("model", metavar="MODEL", type=options.model_file,
                    help="a model.safetensors file, or the folder slopes train wrote it in")
-    p.add_argument("--onnx", required=True, metavar="FILE",
+    p.add_argument("--onnx", type=options.output_path, default=None, metavar="FILE",
                    help="the ONNX file to write (replaced if it exists)")
-    p.set_defaults(func=run_export)
+    p.add_argument("--torch", type=options.output_path, default=None, metavar="FILE",
+                   help="the PyTorch file to write (torch.export, .pt2; needs torch)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow replacing a model file, or a file of a model's folder "
+                        "(default: refuse)")
+    from .export import check_export_options
+
+    p.set_defaults(func=run_export, check=functools.partial(check_export_options, parser=p))
