@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .errors import CommandError, TrainingDiverged
 
 __all__ = ["main", "CommandError"]
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when something fails")
+    parser.add_argument("--version", action="version", version=f"slopes {__version__}",
+                        help="print the version of slopes and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         try:

@@ -173,6 +173,67 @@ def _plain(label: object) -> object:
     return label.item() if isinstance(label, np.generic) else label
 
 
+def _missing(label: object) -> bool:
+    """None, a float NaN, pandas' NA or NaT: a sample without a label."""
+    if label is None or type(label).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(label, (float, np.floating)) and math.isnan(label)
+
+
+def _check_labels(y: object, name: str = "y") -> None:
+    """Refuse class labels scikit-learn would misread, in slopes' words.
+
+    Checked on ``y`` as given, before NumPy makes ``[1, 'a']`` the strings
+    ``'1'`` and ``'a'`` (and a NaN among strings the string ``'nan'``):
+    a label missing (None, NaN), and numbers mixed with text. scikit-learn
+    says "Unknown label type" or lets ``'<' not supported between 'NoneType'
+    and 'str'`` through for these.
+    """
+    if hasattr(y, "to_numpy") and not isinstance(y, np.ndarray):
+        y = y.to_numpy()  # a pandas Series: object when it holds text or None
+    if isinstance(y, np.ndarray) and y.dtype != object:
+        if y.dtype.kind == "f" and y.size and np.isnan(y).any():
+            i = int(np.flatnonzero(np.isnan(y.ravel()))[0])
+            raise ValueError(
+                f"{name} has {int(np.isnan(y).sum())} missing label(s) (NaN), the first at "
+                f"index {i}; expected a class label for every sample: drop those rows or "
+                "give them a label"
+            )
+        return
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+        return  # scikit-learn's own message for a scalar y names it well
+    try:
+        labels = np.asarray(y, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return
+    # By type first (a C loop), label by label only when a type says there is more to see.
+    types = set(map(type, labels))
+    if any(t is type(None) or issubclass(t, (float, np.floating))
+           or t.__name__ in ("NAType", "NaTType") for t in types):
+        missing = [i for i, label in enumerate(labels) if _missing(label)]
+        if missing:
+            raise ValueError(
+                f"{name} has {len(missing)} missing label(s) ({_plain(labels[missing[0]])!r}), "
+                f"the first at index {missing[0]}; expected a class label for every sample: "
+                "drop those rows or give them a label"
+            )
+
+    def kind(t: type) -> str | None:
+        return ("text" if issubclass(t, (str, bytes)) else "a number"
+                if issubclass(t, (numbers.Number, np.number)) else None)
+
+    if {kind(t) for t in types} >= {"text", "a number"}:
+        first: dict[str, int] = {}
+        for i, label in enumerate(labels):
+            first.setdefault(kind(type(label)), i)
+        a, b = sorted((first["text"], first["a number"]))
+        raise ValueError(
+            f"{name} mixes numbers and text as class labels: {_plain(labels[a])!r} at index "
+            f"{a} and {_plain(labels[b])!r} at index {b}; expected labels of one kind, all "
+            f"numbers or all text (e.g. {name}.astype(str))"
+        )
+
+
 def _dtype(value: object) -> np.dtype:
     try:
         dt = np.dtype(value) if value is not None else None
@@ -606,6 +667,7 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         (n_samples,) weighs each row's loss and slope (see the class notes).
         """
         settings = _check_params(self)
+        _check_labels(y)
         X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C")
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
@@ -639,6 +701,9 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         call's rows and kept.
         """
         first = not hasattr(self, "network_")
+        _check_labels(y)
+        if classes is not None:
+            _check_labels(classes, "classes")
         if first:
             settings = _check_params(self)
             if classes is None:
