@@ -343,3 +343,12 @@ def test_diverging_training_is_one_line_and_writes_nothing(files, tmp_path):
     assert "training diverged at epoch" in line and "Try a lower learning rate" in line
     assert "e.g. --learning-rate 100000 instead of 1e+06" in line  # the option's spelling
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
+
+
+def test_version_prints_the_package_version():
+    import slopes
+
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"slopes {slopes.__version__}\n"
+    assert re.fullmatch(r"slopes \d+\.\d+\.\d+\n", result.stdout)

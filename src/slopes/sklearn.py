@@ -195,7 +195,7 @@ def _check_labels(y: object, name: str = "y") -> None:
         if y.dtype.kind == "f" and y.size and np.isnan(y).any():
             i = int(np.flatnonzero(np.isnan(y.ravel()))[0])
             raise ValueError(
-                f"{name} has {int(np.isnan(y).sum())} missing label(s) (NaN), the first at "
+                f"{name} has {int(np.isnan(y).sum())} missing label(s) (nan), the first at "
                 f"index {i}; expected a class label for every sample: drop those rows or "
                 "give them a label"
             )
