@@ -47,3 +47,25 @@ def test_incremental_slopes_classifier_learns_from_csv_files(tmp_path) -> None:
         baseline = max(float(y.mean().compute()), 1 - float(y.mean().compute()))
     assert model.estimator_.n_iter_ == 12  # 3 passes x 4 blocks, one epoch each
     assert accuracy > baseline + 0.3 and accuracy > 0.9
+
+
+def test_incremental_on_a_dask_dataframe_trains_on_rows_in_order(tmp_path, monkeypatch) -> None:
+    # Each block comes as a pandas DataFrame, whose arrays are column-ordered; the estimator
+    # hands the fit loop rows in order (the speed is measured by `make bench`).
+    import slopes.sklearn as sk
+
+    _write_parts(tmp_path, n_files=2, rows=200)
+    frame = dd.read_csv(str(tmp_path / "part-*.csv"))
+    given = []
+    train = sk.train
+
+    def spy(net, X, *args, **kwargs):
+        given.append((X.shape[0], X.flags.c_contiguous))
+        return train(net, X, *args, **kwargs)
+
+    monkeypatch.setattr(sk, "train", spy)
+    model = wrappers.Incremental(SlopesClassifier(hidden_layer_sizes=(8,), random_state=0),
+                                 shuffle_blocks=False)
+    with dask.config.set(scheduler="synchronous"):
+        model.partial_fit(frame[FEATURES], frame["label"], classes=[0, 1])
+    assert given == [(200, True), (200, True)]
