@@ -23,9 +23,11 @@ test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 # Training speed against a NumPy loop, PyTorch (when installed: pip install torch==2.13.0)
-# and scikit-learn; writes benchmarks/results/train_mlp.{json,md}.
+# and scikit-learn; writes benchmarks/results/train_mlp.{json,md}. Then the same training
+# on row-ordered and column-ordered (DataFrame) input: benchmarks/results/memory_order.*.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_mlp.py
+	$(BIN)/python benchmarks/memory_order.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache slopes-demo
