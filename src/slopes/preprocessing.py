@@ -37,7 +37,8 @@ import numpy as np
 from ._optional import require
 
 __all__ = ["TabularPreprocessor", "guess_task", "id_like_columns", "check_mostly_numeric",
-           "MISSING_CATEGORY"]
+           "MISSING_CATEGORY", "category_key", "category_keys", "category_sort_key",
+           "plain_label", "is_numeric_column", "show_value", "has_leading_zero_codes"]
 
 #: The category given to missing values of a categorical column with ``fill_missing``.
 MISSING_CATEGORY = "(missing)"
@@ -191,7 +192,7 @@ class TabularPreprocessor:
             column = data[name]
             if name not in self.categorical:
                 _check_mostly_numeric(name, column)
-                if _all_numbers(column):
+                if _all_numbers(column) and not has_leading_zero_codes(column):
                     # Text cells that are all numbers (a slice of a table whose stray
                     # text cells fell elsewhere): standardize them, don't one-hot them.
                     column = pd_to_numeric(column)
@@ -643,6 +644,19 @@ def _all_numbers(column: Any) -> bool:
     return bool(len(filled)) and not pd_to_numeric(filled).isna().any()
 
 
+def has_leading_zero_codes(column: Any) -> bool:
+    """Whether a text column holds a whole number written with a leading zero (``02139``).
+
+    Such cells are codes (zip codes, account numbers), not amounts: the column
+    is one-hot encoded, never standardized, and ``02139`` stays ``'02139'``.
+    """
+    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+        return False
+    filled = column.dropna()
+    return bool(len(filled)) and bool(
+        filled.astype(str).str.strip().str.match(r"^[+-]?0[0-9]").any())
+
+
 def check_mostly_numeric(data: Any, columns: Sequence[str]) -> None:
     """Refuse columns of numbers with a few stray text cells; see :func:`_check_mostly_numeric`."""
     for name in columns:
@@ -691,8 +705,12 @@ def _standardizer(name: str, column: Any) -> dict[str, float]:
     if filled.size == 0:
         return {"mean": 0.0, "scale": 1.0}
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = float(np.mean(filled))
-        scale = float(np.std(filled))
+        # Around the first value: exact differences keep the digits of a small spread
+        # at a large offset (Unix times), and the streamed path computes the same way.
+        shift = float(filled[0])
+        centred = filled - shift
+        mean = shift + float(np.mean(centred))
+        scale = float(np.std(centred))
     if not (math.isfinite(mean) and math.isfinite(scale)):
         raise ValueError(
             f"column {name!r} holds numbers too large to standardize (up to "
@@ -735,3 +753,19 @@ def id_like_columns(data: Any, columns: Sequence[str], min_rows: int = 20) -> li
         if pd.api.types.is_integer_dtype(column) or not _is_numeric(column):
             found.append(name)
     return found
+
+
+# The names other modules share (the streamed first pass, the export): one place.
+#: The string a category or class is matched by (``1``, ``1.0`` and ``"1"`` agree); see
+#: :func:`_key`.
+category_key = _key
+#: :func:`category_key` of each cell of a column, ``MISSING_CATEGORY`` for a missing one.
+category_keys = _keys
+#: The order categories and classes are stored in: numbers as numbers, then text.
+category_sort_key = _sort_key
+#: A JSON-ready class label (int, float, bool or str).
+plain_label = _plain
+#: Whether a pandas Series holds numbers (booleans are not numbers here).
+is_numeric_column = _is_numeric
+#: A cell value as a message shows it (``'abc'``, ``9``).
+show_value = _show

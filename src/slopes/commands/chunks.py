@@ -18,7 +18,15 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from .tables import csv_errors, header_names
+from .tables import (
+    NA_TEXT,
+    ColumnTypes,
+    apply_kinds,
+    check_unique,
+    file_kinds,
+    header_names,
+    typed_csv_chunks,
+)
 
 __all__ = ["ChunkReader", "row_hash", "split_masks"]
 
@@ -100,30 +108,76 @@ class ChunkReader:
             if not names:
                 raise CommandError(f"{self.path}: the file is empty; expected a header line "
                                    "and data rows")
-        seen: dict[str, int] = {}
-        for position, name in enumerate(names, start=1):
-            if name in seen:
-                raise CommandError(f"{self.path}: the header names the column {name!r} twice "
-                                   f"(columns {seen[name]} and {position}); column names must "
-                                   "be unique")
-            seen[name] = position
+        check_unique(self.path, names)
         return names
 
+    def decide_kinds(self, columns: list[str]) -> dict[str, str]:
+        """Each of ``columns``' kind (``number``, ``text``, ``boolean``), over the whole file.
+
+        The same rules as :func:`.tables.read_table` (:class:`.tables.ColumnTypes`), in one
+        pass over the file read as text; a Parquet file's numeric and boolean columns
+        take their kind from its schema, its text columns are decided as a CSV file's are,
+        and a column of dates, times, lists or other structures is refused, named.
+        """
+        if not self.parquet:
+            kinds = file_kinds(self.path, self.columns, self.chunk_rows)
+        else:
+            kinds = self._parquet_kinds(columns)
+        self.kinds = {name: kinds[name] for name in columns}
+        return self.kinds
+
+    def _parquet_kinds(self, columns: list[str]) -> dict[str, str]:
+        pa = require("pyarrow", "reading .parquet files")
+        schema = self._pq.ParquetFile(self.path).schema_arrow
+        kinds: dict[str, str] = {}
+        texts = []
+        for name in columns:
+            kind = schema.field(name).type
+            if pa.types.is_boolean(kind):
+                kinds[name] = "boolean"
+            elif pa.types.is_integer(kind):
+                kinds[name] = "integer"
+            elif pa.types.is_floating(kind):
+                kinds[name] = "number"
+            elif (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                  or (pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type)
+                                                        or pa.types.is_large_string(
+                                                            kind.value_type)))):
+                texts.append(name)
+            else:
+                what = ("dates or times" if pa.types.is_temporal(kind) else
+                        "lists" if pa.types.is_list(kind) or pa.types.is_large_list(kind)
+                        or pa.types.is_fixed_size_list(kind) else f"values of type {kind}")
+                raise CommandError(
+                    f"{self.path}: column {name!r} holds {what} (Parquet type {kind}); slopes "
+                    "reads numbers, text and true/false, the same from Parquet as from CSV; "
+                    f"convert the column (say, dates to Unix seconds) or leave it out with "
+                    f"--drop {name}")
+        if texts:
+            types = ColumnTypes(self.path, texts)
+            for frame in self._parquet_chunks(require("pandas", "reading CSV files"), texts):
+                types.add(frame.astype(object).where(frame.notna(), None).astype(str)
+                          .where(frame.notna(), ""))
+            kinds.update(types.kinds())
+        return kinds
+
     def chunks(self, columns: list[str]) -> Iterator[Any]:
-        """DataFrames of at most ``chunk_rows`` rows holding ``columns``; index = row numbers."""
+        """DataFrames of at most ``chunk_rows`` rows holding ``columns``; index = row numbers.
+
+        Each column read as the kind :meth:`decide_kinds` gave it.
+        """
         pd = require("pandas", "reading CSV files")
+        kinds = getattr(self, "kinds", None)
+        if kinds is None:
+            kinds = self.decide_kinds(columns)
         if self.parquet:
-            yield from self._parquet_chunks(pd, columns)
+            for frame in self._parquet_chunks(pd, columns):
+                yield _parquet_kinds_applied(pd, frame, kinds)
             return
-        with csv_errors(self.path, pd):
-            # All the columns, as read_table reads them: with usecols pandas would not
-            # notice a row with more fields than the header.
-            reader = pd.read_csv(self.path, chunksize=self.chunk_rows, index_col=False,
-                                 skipinitialspace=True)
-            with reader:
-                for chunk in reader:
-                    chunk.columns = [str(c).strip() for c in chunk.columns]
-                    yield chunk[columns]
+        # All the columns, as read_table reads them: with usecols pandas would not
+        # notice a row with more fields than the header.
+        for chunk in typed_csv_chunks(self.path, kinds, self.chunk_rows):
+            yield chunk[columns]
 
     def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:
         start = 0
@@ -136,3 +190,21 @@ class ChunkReader:
                 yield frame
         finally:
             file.close()
+
+
+def _parquet_kinds_applied(pd: Any, frame: Any, kinds: dict[str, str]) -> Any:
+    """A Parquet chunk with its text columns read as their kind, as from a CSV file."""
+    for name, kind in kinds.items():
+        column = frame[name]
+        if kind in ("number", "integer") and not pd.api.types.is_numeric_dtype(column):
+            frame[name] = pd.to_numeric(column.astype(object), errors="coerce")
+        elif kind == "boolean" and not pd.api.types.is_bool_dtype(column):
+            frame[name] = column.astype(object).where(column.notna(), "").astype(str)
+            frame = apply_kinds(frame, {name: kind})
+            frame[name] = frame[name].where(column.notna(), np.nan) \
+                if column.isna().any() else frame[name]
+        elif kind == "text":
+            # As in a CSV file: 'nan', 'None', '' ... are missing cells.
+            column = column.astype(object)
+            frame[name] = column.where(~column.isin(NA_TEXT), np.nan)
+    return frame

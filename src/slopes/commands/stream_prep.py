@@ -19,18 +19,13 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from ..preprocessing import (
-    MISSING_CATEGORY,
-    TabularPreprocessor,
-    _is_numeric,
-    _key,
-    _keys,
-    _plain,
-    _show,
-    _sort_key,
-    check_no_infinity,
-    pd_to_numeric,
-)
+from ..preprocessing import MISSING_CATEGORY, TabularPreprocessor, check_no_infinity, pd_to_numeric
+from ..preprocessing import category_key as _key
+from ..preprocessing import category_keys as _keys
+from ..preprocessing import category_sort_key as _sort_key
+from ..preprocessing import is_numeric_column as _is_numeric
+from ..preprocessing import plain_label as _plain
+from ..preprocessing import show_value as _show
 from .chunks import ChunkReader
 
 __all__ = ["learn_preprocessing", "preprocessor", "Moments", "MAX_CATEGORIES"]
@@ -40,21 +35,34 @@ MAX_CATEGORIES = 1_000
 
 
 class Moments:
-    """Count, mean and sum of squared deviations, merged chunk by chunk (Chan et al.)."""
+    """Count, mean and sum of squared deviations, merged chunk by chunk (Chan et al.).
+
+    Computed around the first value seen (``shift``), as the in-memory path
+    computes them: a small spread at a large offset (Unix times, 1.7e9 +- 0.01)
+    keeps its digits.
+    """
 
     def __init__(self) -> None:
-        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+        self.n, self._mean, self.m2 = 0, 0.0, 0.0
+        self.shift: float | None = None
+
+    @property
+    def mean(self) -> float:
+        return (self.shift or 0.0) + self._mean
 
     def add(self, values: np.ndarray) -> None:
         n = values.size
         if n == 0:
             return
+        if self.shift is None:
+            self.shift = float(values.flat[0])
         with np.errstate(over="ignore", invalid="ignore"):
+            values = values - self.shift
             mean = float(values.mean())
             m2 = float(((values - mean) ** 2).sum())
             total = self.n + n
-            delta = mean - self.mean
-            self.mean += delta * n / total
+            delta = mean - self._mean
+            self._mean += delta * n / total
             self.m2 += m2 + delta * delta * self.n * n / total
         self.n = total
 
@@ -78,10 +86,18 @@ class _Column:
         self.keys: set[str] | None = set()  # categories of the training rows
         self.missing_rows: list[int] = []
         self.n_missing = 0
+        self.rows = 0
+        self.whole = True          # every chunk read as integers
+        self.distinct: set[str] | None = set()  # all rows' values, while few (ID-like?)
 
     def add(self, column: Any, train: np.ndarray, fill_missing: bool) -> None:
         pd = require("pandas", "reading CSV files")
         missing = column.isna().to_numpy()
+        self.rows += len(column)
+        if self.distinct is not None:
+            self.distinct.update(_key(v) for v in pd.unique(column[~missing]))
+            if len(self.distinct) > MAX_CATEGORIES:
+                self.distinct = None
         if missing.any():
             self.n_missing += int(missing.sum())
             if len(self.missing_rows) < 5:
@@ -113,8 +129,21 @@ class _Column:
                     self.bad += list(column[bad].items())[:3 - len(self.bad)]
             values = numbers.to_numpy(float)
         check_no_infinity(self.name, column, values)
+        # Read as integers (a column of whole numbers without a missing cell), as in memory.
+        self.whole = self.whole and pd.api.types.is_integer_dtype(column)
         kept = values[train]
         self.moments.add(kept[~np.isnan(kept)])
+
+    def id_like(self, min_rows: int = 20) -> bool:
+        """:func:`~slopes.preprocessing.id_like_columns`' test over every row of the file.
+
+        Known while the column has at most ``MAX_CATEGORIES`` distinct values (so
+        for files of at most that many rows); a text column with more is refused
+        by :meth:`finish` anyway.
+        """
+        return (self.distinct is not None and self.rows >= min_rows and not self.n_missing
+                and len(self.distinct) == self.rows
+                and (self.text or self.categorical or self.whole))
 
     def finish(self, fill_missing: bool) -> tuple[str, Any]:
         """``("numeric", {"mean", "scale"})`` or ``("categorical", [categories])``."""
@@ -126,7 +155,7 @@ class _Column:
                     f"column {self.name!r} holds numbers except in {self.n_bad} cell(s) "
                     f"({shown}{more}); fix or empty those cells, or list the column as "
                     "categorical to one-hot encode it")
-            if not self.n_bad:
+            if not self.n_bad and not self.text:
                 m = self.moments
                 if m.n == 0:
                     return "numeric", {"mean": 0.0, "scale": 1.0}
@@ -164,6 +193,18 @@ class _Target:
         self.moments = Moments()   # training rows, for regression
         self.missing_rows: list[int] = []
         self.n_missing = 0
+        self.chunks_trained = 0     # chunks with training rows
+        self.one_class_chunks = 0   # ... whose training rows are all of one class
+
+    def sorted_by_class(self) -> bool:
+        """Whether most chunks (at least half, and at least 2) train on one class only.
+
+        Training shuffles the rows within a chunk, not across chunks: then most
+        batches hold a single class, and the network swings from one class to
+        the next (a file sorted by its target).
+        """
+        return (len(self.labels) >= 2 and self.chunks_trained >= 2
+                and self.one_class_chunks * 2 >= self.chunks_trained)
 
     def add(self, column: Any, train: np.ndarray) -> None:
         pd = require("pandas", "reading CSV files")
@@ -178,6 +219,9 @@ class _Target:
                 self.distinct.setdefault(_key(value), value)
         if not self.too_many:
             keys = _keys(filled[train[~missing]])
+            if len(keys):
+                self.chunks_trained += 1
+                self.one_class_chunks += int(keys.nunique() == 1)
             for key, count in keys.value_counts().items():
                 self.counts[key] = self.counts.get(key, 0) + int(count)
             for value in pd.unique(filled[train[~missing]]):
@@ -212,13 +256,26 @@ def _rows(rows: list[int], total: int) -> str:
 
 
 def learn_preprocessing(reader: ChunkReader, features: list[str], args: argparse.Namespace,
-           masks: Callable[[Any], tuple]) -> dict[str, Any]:
-    """The first pass: the preprocessing's parameters, row counts, class counts."""
+                        masks: Callable[[Any], tuple], keep_bytes: int = 64 * 2**20
+                        ) -> dict[str, Any]:
+    """The first pass: the preprocessing's parameters, row counts, class counts.
+
+    Also the validation rows as read (``"validation_rows"``, a list of
+    DataFrames), or None when they would take more than about ``keep_bytes``.
+    """
     columns = {name: _Column(name, name in (args.categorical or [])) for name in features}
     target = _Target(args.target)
     counts = {"rows": 0, "train": 0, "validation": 0, "test": 0, "chunks": 0}
+    # The validation rows, as read, while they are few enough to keep (about
+    # ``keep_bytes`` as floats): the network's validation data, known before training.
+    validation: list[Any] | None = []
+    most_rows = keep_bytes // (8 * (len(features) + 1))
     for chunk in reader.chunks([*features, args.target]):
         train, val, test = masks(chunk.index)
+        if validation is not None and val.any():
+            validation.append(chunk[val])
+            if counts["validation"] + int(val.sum()) > most_rows:
+                validation = None  # too many: taken from the first epoch's pass instead
         counts["rows"] += len(chunk)
         counts["chunks"] += 1
         counts["train"] += int(train.sum())
@@ -256,7 +313,7 @@ def learn_preprocessing(reader: ChunkReader, features: list[str], args: argparse
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
     return {"columns": columns, "target": target, "counts": counts, "numeric": numeric,
-            "categories": categories}
+            "categories": categories, "validation_rows": validation}
 
 
 def preprocessor(learned: dict[str, Any], features: list[str], task: str,

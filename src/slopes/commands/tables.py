@@ -1,8 +1,27 @@
-"""Reading CSV tables for the subcommands: every problem one line, never a traceback.
+"""Reading tables for the subcommands: every problem one line, never a traceback.
+
+Each column's type is decided once, for the whole file, before anything is
+learned, by the same rules for the in-memory and the streamed paths
+(:class:`ColumnTypes`), so both read the same values:
+
+- ``number``: every filled cell is a number, and none is a code written with
+  a leading zero; ``integer`` when every one is written as a whole number
+  (``12``, not ``12.0``): read as integers when no cell is missing, as pandas does;
+- ``text``: anything else, among them codes with leading zeros (the zip code
+  ``02139`` stays ``'02139'``, never becomes ``2139``);
+- ``boolean``: every filled cell is ``True`` or ``False`` (any case pandas
+  reads as booleans).
+
+A cell is missing when it is empty (or blank) or one of pandas' missing-value
+strings (:data:`NA_TEXT`: ``nan``, ``None``, ``NA``, ...), in every path. The
+file is read as UTF-8, with or without a byte-order mark (Excel's "CSV
+UTF-8"). A row with fewer fields than the header, or a row repeating the
+header line (two files joined), is an error naming the row.
 
 :func:`read_table` reads a whole CSV file for the in-memory commands;
-:func:`header_names` and :func:`csv_errors` are what the streamed reader
-(:mod:`.chunks`) shares with it, so both read a file the same way.
+:func:`header_names`, :func:`csv_errors`, :class:`ColumnTypes` and
+:func:`typed_csv_chunks` are what the streamed reader (:mod:`.chunks`)
+shares with it.
 """
 
 from __future__ import annotations
@@ -10,21 +29,39 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
 
-__all__ = ["read_table", "header_names", "csv_errors"]
+__all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
+           "NA_TEXT", "ENCODING", "COLUMN_KINDS"]
+
+#: The encoding every path reads CSV files with: UTF-8, a byte-order mark skipped.
+ENCODING = "utf-8-sig"
+#: Cells read as missing: pandas' default missing-value strings (an empty cell among them).
+NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                     "nan", "null"})
+#: The kinds of column :class:`ColumnTypes` decides between.
+COLUMN_KINDS = ("number", "integer", "text", "boolean")
+_BOOLEAN_TEXT = {"True": True, "TRUE": True, "true": True,
+                 "False": False, "FALSE": False, "false": False}
+_LEADING_ZERO = re.compile(r"^[+-]?0[0-9]")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_READ = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
 
 
 def header_names(path: Path) -> list[str]:
     """The column names exactly as the header line writes them (pandas renames duplicates)."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding=ENCODING) as f:
             row = next(csv.reader(f, skipinitialspace=True), None)
     except UnicodeDecodeError as exc:
         raise CommandError(f"{path}: not a text CSV file ({exc.reason})") from exc
@@ -59,29 +96,200 @@ def csv_errors(path: Path, pd: Any) -> Iterator[None]:
         raise CommandError(f"{path}: not a text CSV file ({exc.reason})") from exc
 
 
-def read_table(path: str | os.PathLike[str]) -> Any:
-    """Read a CSV file with pandas; every problem is a one-line ``CommandError``.
-
-    Rows keep pandas' default index: row 0 is the first line after the header.
-    A column name written twice in the header is an error (pandas would
-    silently rename the second one ``name.1``).
-    """
-    pd = require("pandas", "reading CSV files")
-    path = Path(path)
-    if not path.exists():
-        raise CommandError(f"{path}: no such file")
-    if path.is_dir():
-        raise CommandError(f"{path}: is a directory, expected a CSV file")
-    names = header_names(path)
+def check_unique(path: Path, names: Sequence[str]) -> None:
+    """A :class:`CommandError` if the header names a column twice."""
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
             raise CommandError(f"{path}: the header names the column {name!r} twice (columns "
                                f"{seen[name]} and {position}); column names must be unique")
         seen[name] = position
+
+
+class ColumnTypes:
+    """Each column's kind (:data:`COLUMN_KINDS`), decided over every row of a file.
+
+    Feed it the file's cells as text, chunk by chunk (:meth:`add`), then read
+    :meth:`kinds`. It also refuses, naming the row, a row that repeats the
+    header line.
+
+    Parameters
+    ----------
+    path : path
+        The file, for messages.
+    names : list of str
+        The columns, as the header names them.
+    """
+
+    def __init__(self, path: str | Path, names: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.names = list(names)
+        self._not_number: set[str] = set()
+        self._not_boolean: set[str] = set()
+        self._not_integer: set[str] = set()
+        self._filled: set[str] = set()
+        self.leading_zero: dict[str, str] = {}  # column -> first code seen with one
+
+    def add(self, text: Any) -> None:
+        """Look at a chunk (a DataFrame of ``str`` cells; index = row numbers)."""
+        pd = require("pandas", "reading CSV files")
+        cells = text.astype(object).where(text.notna(), "")
+        cells = cells.apply(lambda col: col.str.strip()) if len(cells) else cells
+        if len(self.names) > 1 or not len(cells):
+            repeated = (cells == self.names).all(axis=1).to_numpy()
+            if repeated.any():
+                row = text.index[int(np.argmax(repeated))]
+                raise CommandError(
+                    f"{self.path}: row {row} repeats the header line ({', '.join(self.names)}): "
+                    "two files joined into one? Remove that line (and check the rows after it)")
+        for name in self.names:
+            column = cells[name]
+            filled = column[~column.isin(NA_TEXT)]
+            if filled.empty:
+                continue
+            self._filled.add(name)
+            if name not in self._not_boolean and not filled.isin(_BOOLEAN_TEXT).all():
+                self._not_boolean.add(name)
+            if name in self._not_number:
+                continue
+            if pd.to_numeric(filled, errors="coerce").isna().any():
+                self._not_number.add(name)
+                continue
+            zeros = filled.str.match(_LEADING_ZERO)
+            if zeros.any():
+                self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
+                self._not_number.add(name)
+            elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
+                self._not_integer.add(name)
+
+    def kinds(self) -> dict[str, str]:
+        """``{column: kind}`` (:data:`COLUMN_KINDS`); a column never filled is a number."""
+        found = {}
+        for name in self.names:
+            if name not in self._filled:
+                found[name] = "number"
+            elif name not in self._not_number:
+                found[name] = "number" if name in self._not_integer else "integer"
+            elif name not in self._not_boolean:
+                found[name] = "boolean"
+            else:
+                found[name] = "text"
+        return found
+
+
+def short_rows(path: Path, n_fields: int) -> None:
+    """A :class:`CommandError` naming the first data row with fewer fields than the header.
+
+    pandas reads the missing fields as empty cells; a cut-off line is a fault
+    of the file, not missing values to fill in.
+    """
+    try:
+        with open(path, newline="", encoding=ENCODING) as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            next(reader, None)
+            row = -1
+            for fields in reader:
+                if not fields:
+                    continue  # pandas skips blank lines
+                row += 1
+                if len(fields) < n_fields:
+                    raise CommandError(
+                        f"{path}: row {row} has {len(fields)} field(s), but the header names "
+                        f"{n_fields} columns: a cut-off line? Fix or remove it")
+    except (csv.Error, UnicodeDecodeError):
+        return  # pandas reports the malformed line
+
+
+def _read_text(path: Path, pd: Any, chunk_rows: int | None) -> Any:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows, **_READ)
+
+
+def _strip_names(frame: Any) -> Any:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) -> dict[str, str]:
+    """The kind of every column of the CSV file ``path``, reading it (chunk by chunk) as text."""
+    pd = require("pandas", "reading CSV files")
+    types = ColumnTypes(path, names)
     with csv_errors(path, pd):
-        data = pd.read_csv(path, skipinitialspace=True, index_col=False)
-    data.columns = [str(c).strip() for c in data.columns]
+        if chunk_rows is None:
+            types.add(_strip_names(_read_text(path, pd, None)))
+        else:
+            with _read_text(path, pd, chunk_rows) as reader:
+                start = 0
+                for chunk in reader:
+                    chunk.index = pd.RangeIndex(start, start + len(chunk))
+                    start += len(chunk)
+                    types.add(_strip_names(chunk))
+    short_rows(path, len(names))
+    return types.kinds()
+
+
+def apply_kinds(frame: Any, kinds: Mapping[str, str]) -> Any:
+    """``frame`` (read with :func:`typed_csv_chunks`' dtypes) with booleans made ``bool``."""
+    for name, kind in kinds.items():
+        if kind == "integer" and name in frame.columns and frame[name].notna().all():
+            frame[name] = frame[name].astype(np.int64)
+        if kind == "boolean" and name in frame.columns:
+            column = frame[name].map(lambda v: _BOOLEAN_TEXT.get(str(v).strip(), np.nan)
+                                     if isinstance(v, str) else v)
+            frame[name] = column.astype(bool) if column.notna().all() else column.astype(object)
+    return frame
+
+
+def _dtypes(kinds: Mapping[str, str], names: Sequence[str], header: Sequence[str]) -> dict:
+    # read_csv's dtype is keyed by the header's names as written (before stripping).
+    by_name = dict(zip(names, header, strict=False))
+    return {by_name[n]: ("float64" if k in ("number", "integer") else str)
+            for n, k in kinds.items()
+            if n in by_name}
+
+
+def typed_csv_chunks(path: Path, kinds: Mapping[str, str], chunk_rows: int | None
+                     ) -> Iterator[Any]:
+    """The CSV file read with each column's kind: one DataFrame, or chunks (index = row numbers)."""
+    pd = require("pandas", "reading CSV files")
+    header = _raw_header(path)
+    names = [h.strip() for h in header]
+    dtype = _dtypes(kinds, names, header)
+    with csv_errors(path, pd):
+        reader = pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **_READ)
+        if chunk_rows is None:
+            yield apply_kinds(_strip_names(reader), kinds)
+            return
+        with reader:
+            for chunk in reader:
+                yield apply_kinds(_strip_names(chunk), kinds)
+
+
+def _raw_header(path: Path) -> list[str]:
+    pd = require("pandas", "reading CSV files")
+    with csv_errors(path, pd):
+        return [str(c) for c in pd.read_csv(path, nrows=0, **_READ).columns]
+
+
+def read_table(path: str | os.PathLike[str], kinds: Mapping[str, str] | None = None) -> Any:
+    """Read a CSV file with pandas; every problem is a one-line ``CommandError``.
+
+    Rows keep pandas' default index: row 0 is the first line after the header.
+    A column name written twice in the header is an error (pandas would
+    silently rename the second one ``name.1``). Each column's kind is decided
+    from the whole file (see the module's notes), unless given in ``kinds``
+    (``{column: "number" | "text" | "boolean"}``, say the kinds a model was
+    trained with; columns not named are decided from the file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory, expected a CSV file")
+    names = header_names(path)
+    check_unique(path, names)
+    decided = file_kinds(path, names)
+    decided.update({k: v for k, v in (kinds or {}).items() if k in decided})
+    data = next(typed_csv_chunks(path, decided, None))
     if len(data) == 0:
         raise CommandError(f"{path}: has a header ({', '.join(map(str, data.columns))}) but "
                            "no data rows")

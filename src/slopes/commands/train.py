@@ -54,7 +54,7 @@ from .report import (
 from .tables import read_table
 
 __all__ = ["run_train", "check_train_options", "CLASSIFY_LOSSES", "REGRESS_LOSSES",
-           "split_rows"]
+           "split_rows", "select_columns", "check_loss", "build_network"]
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
@@ -79,9 +79,24 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
                      "to learn from")
     if args.drop and args.target in args.drop:
         parser.error(f"--drop lists the target {args.target!r}; it cannot be dropped")
+    if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False):
+        # A size is no request to stream: streaming splits and scores otherwise (a hash
+        # split, no regression baseline), so it is asked for by name. Files that
+        # stream by themselves (Parquet, over 1 GB) take --chunk-rows alone.
+        from .train_stream import stream_reason
+
+        if stream_reason(args) is None:
+            parser.error(f"--chunk-rows {args.chunk_rows} is for streaming, but {args.data} "
+                         "is read whole; add --stream to read it in chunks, or leave out "
+                         "--chunk-rows")
 
 
-def _select_columns(data: Any, args: argparse.Namespace) -> Any:
+def select_columns(data: Any, args: argparse.Namespace) -> Any:
+    """``data`` with the feature columns ``--features``/``--drop`` leave, then the target.
+
+    ``data`` may be the file's rows or an empty frame of its columns (the
+    streamed path); every name an option gives is checked against the file.
+    """
     columns = [str(c) for c in data.columns]
     if args.target not in columns:
         raise CommandError(f"{args.data}: no column {args.target!r} to predict; the columns "
@@ -116,7 +131,8 @@ def _check_target(data: Any, args: argparse.Namespace) -> None:
                            f"{len(rows)} row(s) (rows {shown}); drop those rows first")
 
 
-def _check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str:
+def check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str:
+    """The loss to train with: ``--loss`` checked against the task, or the task's default."""
     if loss is None:
         return "mse" if task == "regress" else (
             "binary_crossentropy" if n_classes == 2 else "categorical_crossentropy")
@@ -193,9 +209,9 @@ def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = N
 
 
 def _class_keys(target: Any) -> np.ndarray:
-    from ..preprocessing import _key
+    from ..preprocessing import category_key
 
-    return target.map(_key).to_numpy(str)
+    return target.map(category_key).to_numpy(str)
 
 
 def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
@@ -229,7 +245,7 @@ def run_train(args: argparse.Namespace) -> int:
     out = OutputFiles(args.out, TRAIN_OUTPUTS,
                       OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
     out.check()
-    data = _select_columns(read_table(args.data), args)
+    data = select_columns(read_table(args.data), args)
     _check_target(data, args)
     task = args.task
     if task is None:
@@ -270,7 +286,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
     n_classes = len(prep.classes) if task == "classify" else 0
-    loss = _check_loss(args.loss, task, n_classes, args.target)
+    loss = check_loss(args.loss, task, n_classes, args.target)
     try:
         X_val, y_val, val_rows = _held_out(prep, val_rows, "validation", X.dtype)
         X_test, y_test, test_rows = _held_out(prep, test_rows, "test", X.dtype)

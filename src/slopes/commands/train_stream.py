@@ -41,11 +41,7 @@ from .._optional import require
 from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
-from ..preprocessing import (
-    TabularPreprocessor,
-    _key,
-    _sort_key,
-)
+from ..preprocessing import TabularPreprocessor, category_key, category_sort_key
 from .chunks import ChunkReader, split_masks
 from .options import MODEL_FILE
 from .outputs import (
@@ -146,7 +142,7 @@ class _Scores:
 def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     """``slopes train`` reading ``args.data`` chunk by chunk; see the module's notes."""
     from ..callbacks import EarlyStopping, file_snapshots
-    from .train import TRAIN_OUTPUTS, _check_loss, _select_columns, build_network
+    from .train import TRAIN_OUTPUTS, build_network, check_loss, select_columns
 
     pd = require("pandas", "reading CSV files")
     out = OutputFiles(args.out, TRAIN_OUTPUTS,
@@ -154,7 +150,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     out.check()
     chunk_rows = getattr(args, "chunk_rows", None) or DEFAULT_CHUNK_ROWS
     reader = ChunkReader(args.data, chunk_rows)
-    selected = _select_columns(pd.DataFrame(columns=reader.columns), args)
+    selected = select_columns(pd.DataFrame(columns=reader.columns), args)
     features = [c for c in selected.columns if c != args.target]
     print(f"Streaming {Path(args.data).name} ({reason}): reading it in chunks of "
           f"{chunk_rows:,} rows, never whole.")
@@ -164,21 +160,34 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     def masks(index: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return split_masks(np.asarray(index), seed, args.test_size, validation)
 
+    # 0. Each column's type, decided once over the whole file (as in memory).
+    reader.decide_kinds([*features, args.target])
     # 1-2. The split by hash and the preprocessing, in one pass.
-    learned = learn_preprocessing(reader, features, args, masks)
+    learned = learn_preprocessing(reader, features, args, masks, VALIDATION_BYTES)
     counts, target = learned["counts"], learned["target"]
+    for name, column in learned["columns"].items():
+        if column.id_like():
+            warn(f"column {name!r} has a different value in every row, like an ID; it cannot "
+                 f"help predict new rows and lets the network memorize these; leave it out "
+                 f"with --drop {name}")
     task = args.task
     if task is None:
         task = target.task()
-        shown = sorted(target.distinct, key=_sort_key)
+        shown = sorted(target.distinct, key=category_sort_key)
         detail = (f"{len(shown)} distinct values: {', '.join(shown[:10])}"
                   if task == "classify" else "numbers with many distinct values")
         print(f"Guessed the task from the target column {args.target!r} ({detail}): "
               f"{'classification' if task == 'classify' else 'regression'}. "
               "Use --task to choose.")
     prep = preprocessor(learned, features, task, args)
+    if task == "classify" and target.sorted_by_class():
+        warn(f"{target.one_class_chunks} of the {target.chunks_trained} chunks of "
+             f"{chunk_rows:,} rows train on one class of {args.target!r} only (is the file "
+             "sorted by it?); streaming shuffles rows within a chunk, not across chunks, so "
+             "most batches hold one class and the network learns worse; shuffle the file's "
+             "rows first (or raise --chunk-rows)")
     n_classes = len(prep.classes) if task == "classify" else 0
-    loss = _check_loss(args.loss, task, n_classes, args.target)
+    loss = check_loss(args.loss, task, n_classes, args.target)
     dtype = np.dtype(np.float64)
     held = counts["validation"] * prep.n_features * dtype.itemsize
     note = ""
@@ -218,12 +227,27 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         far[name].update(prep.far_out(rows, X))
         return X, prep.transform_target(rows[args.target], dtype=dtype)
 
+    kept = learned["validation_rows"]
+    if kept is not None:
+        # The validation rows kept from the first pass: known before training, as in memory.
+        for rows in kept:
+            rows = rows[masks(rows.index)[1]]  # the band, narrowed by the memory cap
+            if len(rows):
+                try:
+                    X_val, y_val = held_out(rows, "validation")
+                except ValueError as exc:
+                    raise CommandError(f"{args.data}: {exc}") from exc
+                if len(y_val):
+                    val_chunks.append((X_val, y_val))
+        expected_val = sum(len(y) for _, y in val_chunks)
+        _warn_held_out(skipped, far, "validation")
+
     def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         rng = np.random.default_rng([seed, epoch])
         for chunk in reader.chunks([*features, args.target]):
             train, val, _ = masks(chunk.index)
             try:
-                if epoch == 0 and val.any():
+                if epoch == 0 and kept is None and val.any():
                     X_val, y_val = held_out(chunk[val], "validation")
                     if len(y_val):
                         val_chunks.append((X_val, y_val))
@@ -259,7 +283,8 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                       metrics=["accuracy"] if task == "classify" else ["mae"],
                       callbacks=[c for c in (stopper, snapshots) if c], seed=seed,
                       verbose="auto")
-    _warn_held_out(skipped, far, "validation")
+    if kept is None:
+        _warn_held_out(skipped, far, "validation")
     code = report_training(history, stopper, args.epochs, args.save_interrupted)
     if code is not None:
         return code
@@ -269,7 +294,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     train_mean = None
     if task == "classify":
         top = max(target.counts.items(), key=lambda kv: kv[1])[0]
-        majority = [_key(c) for c in prep.classes].index(top)
+        majority = [category_key(c) for c in prep.classes].index(top)
     else:
         train_mean = target.moments.mean
     train_scores, test_scores = _Scores(task, loss), _Scores(task, loss)
