@@ -23,8 +23,8 @@ DESCRIPTION = """\
 Write a model saved by `slopes train` or `slopes demo` as an ONNX file (--onnx), which
 onnxruntime (or any ONNX runtime) runs without slopes, as a PyTorch file (--torch),
 or both. Each gives what `slopes predict` gives, to about 1e-15: the network computes
-in its own dtype (float64 unless trained with --dtype float32), the preprocessing in
-float64.
+in its own dtype (float64, or float32 for a network made so in Python), the
+preprocessing in float64.
 
 ONNX (standard operators only; opset 13, or 19 when a text column is one-hot encoded)
 takes the raw columns of the CSV: one input per column, named after it, of shape (n, 1):
@@ -55,18 +55,18 @@ EXAMPLE = """\
   slopes export slopes-model/model.safetensors --onnx model.onnx
   slopes export slopes-model/model.safetensors --onnx model.onnx --torch model.pt2
 
-then, in Python, with onnxruntime and pandas (slopes.export.onnx_feed does the same):
-  import numbers
-  def key(v):  # a category the way slopes reads it: ' red ' is 'red', 2.0 is '2'
-      if pd.isna(v): return "(missing)"
-      if isinstance(v, numbers.Real) and not isinstance(v, bool):
-          v = float(v); return str(int(v)) if v.is_integer() else repr(v)
-      return str(v).strip()
+then, in Python, with onnxruntime and pandas (each cell read as text, as slopes reads it;
+the README's onnx_inputs does this, and slopes.export.onnx_feed from a DataFrame):
   session = onnxruntime.InferenceSession("model.onnx")
-  table = pd.read_csv("new.csv", skipinitialspace=True)
-  label, probabilities = session.run(None, {
-      i.name: table[[i.name]].to_numpy(np.float64) if i.type == "tensor(double)"
-      else table[[i.name]].map(key).to_numpy(str) for i in session.get_inputs()})
+  table = pd.read_csv("new.csv", dtype=str, skipinitialspace=True, encoding="utf-8-sig")
+  inputs = {}
+  for i in session.get_inputs():
+      cells = table[i.name].str.strip()
+      if i.type == "tensor(double)":
+          inputs[i.name] = cells.astype(np.float64).to_numpy().reshape(-1, 1)
+      else:  # text; (a column of true/false: cells.str.capitalize())
+          inputs[i.name] = cells.fillna("(missing)").to_numpy(object).reshape(-1, 1)
+  label, probabilities = session.run(None, inputs)
 """
 
 
