@@ -881,3 +881,78 @@ def test_to_torch_refuses_a_custom_activation():
     net = slopes.Network([slopes.Dense(2, 1, activation=Twice())])
     with pytest.raises(ValueError, match=r"layers\[0\] uses a custom activation Twice\(\)"):
         net.to_torch()
+
+
+# ------------------------------------------------- PyTorch with the preprocessing
+@needs_torch
+@needs_pandas
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_to_torch_with_preprocessing_gives_the_users_units(dtype, tmp_path):
+    """Standardization inside (float64), the target's units out, NaN filled as slopes does."""
+    import torch
+
+    from slopes.export import save_torch, to_torch, torch_features
+
+    frame = _frame(missing=True).drop(columns="admit")
+    frame["time"] = 1.7e9 + np.arange(len(frame)) * 97.0  # Unix times: float32 would lose them
+    frame["score"] = frame.gpa * 3 + (frame.color == "red") + 1
+    prep = _prep(frame, target="score", categorical=["rank"], standardize_target=True,
+                 fill_missing=True)
+    net = _net([prep.n_features, 5, 1], activation="tanh", dtype=dtype, seed=3)
+    seq = to_torch(net, prep)
+    assert type(seq[0]).__name__ == "Standardize" and type(seq[-1]).__name__ == "TargetUnits"
+    X = torch_features(frame, prep)
+    assert X.shape == (len(frame), prep.n_features) and np.isnan(X[[1, 5], 0]).all()
+    assert X[0, prep.feature_names.index("time")] == frame.time[0]  # raw, not standardized
+    expected = prep.inverse_target(net.predict(prep.transform(frame, dtype=dtype)))
+    with torch.no_grad():
+        out = seq(torch.from_numpy(X)).numpy()
+    assert out.dtype == dtype
+    _close(out, expected, dtype)
+    path = save_torch(net, tmp_path / "model.pt2", preprocessing=prep)
+    loaded = torch.export.load(str(path)).module()
+    with torch.no_grad():
+        _close(loaded(torch.from_numpy(X)).numpy(), expected, dtype)
+        _close(loaded(torch.from_numpy(X[:1])).numpy(), expected[:1], dtype)  # any n
+
+
+@needs_torch
+@needs_pandas
+def test_torch_features_refuses_what_slopes_refuses():
+    from slopes.export import torch_features
+
+    frame = _frame()
+    prep = _prep(frame, target="admit", categorical=["rank"])
+    with pytest.raises(ValueError, match="category 'purple' was never seen in training"):
+        torch_features(frame.head(2).assign(color="purple"), prep)
+    with pytest.raises(TypeError, match="preprocessing must be a fitted TabularPreprocessor or "
+                                        "its to_dict.., got str"):
+        torch_features(frame, "prep")
+
+
+@needs_torch
+@needs_pandas
+def test_cli_export_torch_gives_what_slopes_predict_gives(model_file, tmp_path, capsys):
+    import torch
+
+    from slopes.commands.tables import read_table
+    from slopes.export import torch_features
+
+    out = tmp_path / "model.pt2"
+    assert main(["export", str(model_file), "--torch", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == (f"Wrote {out} (PyTorch, torch.export; the network in float64). Load "
+                          f"it with torch.export.load({str(out)!r}).module().")
+    assert printed[1].startswith("Input: one float64 tensor (n, 9), the features in this "
+                                 "order: gre, gpa, rank=1, rank=2, rank=3, rank=4, color=blue")
+    assert printed[2] == "  numbers, raw (standardized inside): gre, gpa"
+    assert printed[3] == ("  one-hot 0/1 columns, which the module does not make (a tensor holds "
+                          "no text): rank, color; slopes.export.torch_features(table, "
+                          "preprocessing) makes them")
+    assert printed[4] == "Output: the probability of 'yes' (n, 1)."
+    model = slopes.io.load_model(model_file)
+    data = read_table(tmp_path / "data.csv")
+    with torch.no_grad():
+        p = torch.export.load(str(out)).module()(torch.from_numpy(
+            torch_features(data, model.preprocessing))).numpy()
+    _close(p, model.network.predict(model.preprocessing.transform(data)))
