@@ -195,6 +195,20 @@ def test_writing_snapshots_needs_the_history():
             model_bytes(net, history=history, snapshots=snaps)
 
 
+def test_the_weights_before_training_need_no_history(tmp_path):
+    """Ctrl-C in the first epoch: the one snapshot is of the weights before training."""
+    net, _, snaps = _trained(3)
+    first = snaps.snapshots[:1]
+    assert first[0].epoch is None
+    for history in (None, {}):
+        model = load_model(save(net, tmp_path / "m.safetensors", history=history,
+                                snapshots=first))
+        assert [s.epoch for s in model.snapshots] == [None] and model.history == {}
+        np.testing.assert_array_equal(model.snapshots[0].weights[0], first[0].weights[0])
+    with pytest.raises(ValueError, match="snapshots need the history of the same training run"):
+        save(net, tmp_path / "m.safetensors", snapshots=snaps.snapshots[:2])
+
+
 def test_writing_a_bias_the_network_has_not(tmp_path):
     net = slopes.Network([slopes.Dense(2, 1, bias=False)])
     snap = WeightSnapshot(None, [np.zeros((2, 1))], [np.zeros(1)])

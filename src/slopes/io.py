@@ -287,8 +287,11 @@ def _snapshot_tensors(net: Network, snapshots: Any,
         return [], {}
     ran = history.get("loss")
     if ran is None:
-        raise ValueError("snapshots need the history of the same training run: its 'loss' "
-                         "says how many epochs ran")
+        if all(getattr(snap, "epoch", "missing") is None for snap in recorded):
+            ran = []  # only the weights before training (Ctrl-C in the first epoch)
+        else:
+            raise ValueError("snapshots need the history of the same training run: its "
+                             "'loss' says how many epochs ran")
     epochs: list[int] = []
     tensors: dict[str, np.ndarray] = {}
     for n, snap in enumerate(recorded):
@@ -1076,6 +1079,8 @@ def _snapshot_epochs(path: Path, metadata: Mapping[str, str], infos: Mapping[str
         raise ModelFileError(path, f"snapshots epochs must be a non-empty list of whole "
                                    f"numbers, got {_show(epochs)}")
     losses = history.get("loss")
+    if losses is None and epochs == [0]:
+        losses = []  # only the weights before training: no epoch ran
     if not isinstance(losses, list):
         raise ModelFileError(path, "has snapshots but its history has no 'loss' to say how "
                                    "many epochs ran")
