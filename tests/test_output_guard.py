@@ -274,3 +274,4 @@ def test_ctrl_c_in_the_first_epoch_with_save_interrupted_writes_the_model(
     assert model.training["interrupted"] is True
     assert model.training["epochs_run"] == 0
     assert os.path.exists(out / "metrics.json")
+    assert not os.path.exists(out / "loss.png")  # no epoch ended: no loss to draw

@@ -248,9 +248,14 @@ def print_written(paths: Sequence[Path]) -> None:
 
 def pictures(out: OutputFiles, net: Any, history: Any, X: np.ndarray, y: np.ndarray,
              loss: str, title: str) -> None:
-    """Add ``loss.png`` (the loss per epoch) and ``network.png`` (one row traced) to ``out``."""
+    """Add ``loss.png`` (the loss per epoch) and ``network.png`` (one row traced) to ``out``.
+
+    A run stopped (Ctrl-C) before its first epoch ended has no loss to draw:
+    it gets no ``loss.png``.
+    """
     from ..plot import draw_network, figure_to_png, plot_history
 
-    out.add("loss.png", figure_to_png(plot_history(history)))
+    if len(getattr(history, "epoch", []) or []):
+        out.add("loss.png", figure_to_png(plot_history(history)))
     trace = net.trace(X[:1], y[:1], loss=loss)
     out.add("network.png", figure_to_png(draw_network(trace, title=title)))
