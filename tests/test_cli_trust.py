@@ -25,7 +25,7 @@ pytest.importorskip("matplotlib")
 from slopes.cli import main  # noqa: E402
 from slopes.commands.train import split_rows  # noqa: E402
 from slopes.io import load_model  # noqa: E402
-from slopes.preprocessing import _key  # noqa: E402
+from slopes.preprocessing import category_key  # noqa: E402
 
 FAST = ["--epochs", "5", "--hidden", "4"]
 
@@ -66,7 +66,7 @@ def fit_rows(frame: pd.DataFrame, target: str, test_size: float = 0.1,
              validation_split: float = 0.1, seed: int = 0, classify: bool = True
              ) -> pd.DataFrame:
     """The rows ``slopes train`` learns from, found the way it finds them."""
-    groups = frame[target].map(_key).to_numpy(str) if classify else None
+    groups = frame[target].map(category_key).to_numpy(str) if classify else None
     train, _ = split_rows(len(frame), test_size, seed, groups)
     fit, _ = split_rows(len(train), validation_split, seed + 1,
                         None if groups is None else groups[train])
@@ -112,7 +112,7 @@ def test_a_category_only_in_held_out_rows_is_never_seen(capsys, tmp_path):
     frame = table()
     data = frame.copy()
     # Put a category in exactly one row, then find whether it was held out by the split.
-    groups = data["label"].map(_key).to_numpy(str)
+    groups = data["label"].map(category_key).to_numpy(str)
     _, test = split_rows(len(data), 0.1, 0, groups)
     row = int(test[0])
     data.loc[row, "color"] = "purple"

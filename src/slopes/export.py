@@ -89,7 +89,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,6 +101,7 @@ from .activations import ACTIVATIONS, Activation, LeakyRelu
 from .layers import Dense, as_float_dtype
 from .network import Network
 from .preprocessing import MISSING_CATEGORY as _MISSING
+from .preprocessing import category_key
 
 __all__ = ["to_onnx", "onnx_model", "onnx_feed", "to_torch", "torch_features", "save_torch",
            "from_torch", "ONNX_OPSET", "ONNX_OPSET_TEXT"]
@@ -180,23 +180,10 @@ def _is_classifier(net: Network, prep: Any) -> bool:
 
 
 def _category_key(value: object) -> str:
-    """The text a category cell is matched by, as slopes' preprocessing matches it.
-
-    A number is ``str(int)`` when whole and ``repr(float)`` otherwise (``2``,
-    ``2.0`` and ``np.int64(2)`` are ``'2'``; every number goes through
-    float64 first), a boolean ``'True'``/``'False'``, text is stripped of its
-    surrounding spaces, and a missing cell is ``'(missing)'``.
-    """
+    """:func:`~slopes.preprocessing.category_key`, and ``'(missing)'`` for a missing cell."""
     if value is None or (not isinstance(value, str) and _is_missing(value)):
         return _MISSING
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        if math.isfinite(number) and number == int(number):
-            return str(int(number))
-        return repr(number)
-    return str(value).strip()
+    return category_key(value)
 
 
 def _is_missing(value: object) -> bool:

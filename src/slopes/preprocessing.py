@@ -50,7 +50,7 @@ def _pandas():
     return require("pandas", "tabular preprocessing")
 
 
-def _key(value: object) -> str:
+def category_key(value: object) -> str:
     """The string a category or class is matched by: ``1``, ``1.0`` and ``"1"`` agree."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -62,7 +62,7 @@ def _key(value: object) -> str:
     return str(value).strip()
 
 
-def _plain(value: object) -> Any:
+def plain_label(value: object) -> Any:
     """A JSON-ready Python value for a class label (int, float, bool or str)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -74,7 +74,8 @@ def _plain(value: object) -> Any:
     return str(value)
 
 
-def _is_numeric(series: Any) -> bool:
+def is_numeric_column(series: Any) -> bool:
+    """Whether a pandas Series holds numbers (booleans are not numbers here)."""
     pd = _pandas()
     return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
@@ -92,7 +93,7 @@ def guess_task(target: Any) -> str:
     classes; any other numbers are a regression target.
     """
     values = target.dropna()
-    if not _is_numeric(values):
+    if not is_numeric_column(values):
         return "classify"
     whole = bool(np.all(np.mod(values.to_numpy(float), 1) == 0))
     return "classify" if whole and values.nunique() <= _MAX_CLASSES_GUESSED else "regress"
@@ -196,13 +197,13 @@ class TabularPreprocessor:
                     # Text cells that are all numbers (a slice of a table whose stray
                     # text cells fell elsewhere): standardize them, don't one-hot them.
                     column = pd_to_numeric(column)
-            if name not in self.categorical and _is_numeric(column):
+            if name not in self.categorical and is_numeric_column(column):
                 numeric[name] = _standardizer(name, column)
             else:
-                keys = {_key(v) for v in column.dropna()}
+                keys = {category_key(v) for v in column.dropna()}
                 if self.fill_missing:
                     keys.add(MISSING_CATEGORY)
-                categories[name] = sorted(keys, key=_sort_key)
+                categories[name] = sorted(keys, key=category_sort_key)
         self.columns = features
         self.numeric = numeric
         self.categories = categories
@@ -216,19 +217,19 @@ class TabularPreprocessor:
         if task == "classify":
             labels = {}
             for value in target:
-                labels.setdefault(_key(value), _plain(value))
+                labels.setdefault(category_key(value), plain_label(value))
             if len(labels) < 2:
                 raise ValueError(
                     f"target column {self.target!r} has {len(labels)} class(es) "
                     f"({', '.join(labels) or 'none'}); classification needs at least 2"
                 )
-            self.classes = [labels[k] for k in sorted(labels, key=_sort_key)]
+            self.classes = [labels[k] for k in sorted(labels, key=category_sort_key)]
         else:
-            if not _is_numeric(target):
+            if not is_numeric_column(target):
                 bad = target[pd_to_numeric(target).isna()]
                 raise ValueError(
                     f"target column {self.target!r} must hold numbers for regression, "
-                    f"got {_show(bad.iloc[0])} in row {bad.index[0]}"
+                    f"got {show_value(bad.iloc[0])} in row {bad.index[0]}"
                 )
             stats = _standardizer(self.target, target)
             self.classes = None
@@ -304,7 +305,7 @@ class TabularPreprocessor:
         if bad.any():
             row = bad.idxmax()
             raise ValueError(
-                f"column {name!r} row {row}: expected a number, got {_show(column[row])}"
+                f"column {name!r} row {row}: expected a number, got {show_value(column[row])}"
             )
         values = numbers_.to_numpy(float)
         if self.fill_missing and fill:
@@ -315,12 +316,12 @@ class TabularPreprocessor:
     def _one_hot(self, name: str, column: Any) -> np.ndarray:
         pd = _pandas()
         known = self.categories[name]
-        keys = _keys(column)
+        keys = category_keys(column)
         unseen = ~keys.isin(known)
         if unseen.any():
             row = unseen.idxmax()
             raise ValueError(
-                f"column {name!r} row {row}: category {_show(column[row])} was never seen in "
+                f"column {name!r} row {row}: category {show_value(column[row])} was never seen in "
                 f"training; known categories: {', '.join(known)}"
             )
         codes = pd.Categorical(keys, categories=known).codes
@@ -355,13 +356,13 @@ class TabularPreprocessor:
                 f"{int(missing.sum())} row(s) (rows {_rows(target.index[missing])})"
             )
         if self.task == "classify":
-            lookup = {_key(c): i for i, c in enumerate(self.classes)}
-            keys = _keys(target)
+            lookup = {category_key(c): i for i, c in enumerate(self.classes)}
+            keys = category_keys(target)
             unseen = ~keys.isin(list(lookup))
             if unseen.any():
                 row = unseen.idxmax()
                 raise ValueError(
-                    f"target column {self.target!r} row {row}: class {_show(target[row])} was "
+                    f"target column {self.target!r} row {row}: class {show_value(target[row])} was "
                     f"never seen in training; known classes: "
                     f"{', '.join(map(str, self.classes))}"
                 )
@@ -382,13 +383,13 @@ class TabularPreprocessor:
         checks = [(name, self.categories[name]) for name in self.columns
                   if name in self.categories and name in data.columns]
         if self.task == "classify" and self.target in data.columns:
-            checks.append((self.target, [_key(c) for c in self.classes]))
+            checks.append((self.target, [category_key(c) for c in self.classes]))
         for name, known in checks:
             column = data[name]
-            keys = _keys(column)
+            keys = category_keys(column)
             for row in column.index[~keys.isin(known)]:
                 found.setdefault(row, f"{'class' if name == self.target else 'column'} "
-                                      f"{name!r} = {_show(column[row])}")
+                                      f"{name!r} = {show_value(column[row])}")
         return found
 
     def far_out(self, data: Any, X: np.ndarray, limit: float = 100.0) -> dict[Any, str]:
@@ -412,7 +413,7 @@ class TabularPreprocessor:
         for r in rows:
             k = numeric[int(distance[r].argmax())]
             name, row = names[k], data.index[r]
-            found[row] = (f"column {name!r} = {_show(data[name].iloc[r])} "
+            found[row] = (f"column {name!r} = {show_value(data[name].iloc[r])} "
                           f"({distance[r].max():.2g} standard deviations from the training mean)")
         return found
 
@@ -567,7 +568,7 @@ class TabularPreprocessor:
                     raise fail(f"class {short(label)} is not a string, number or true/false")
                 if isinstance(label, numbers.Real) and not isinstance(label, bool):
                     number("a class", label)
-                key = _key(label)  # how transform_target matches labels: 1, 1.0, "1" agree
+                key = category_key(label)  # how transform_target matches labels: 1, 1.0, "1" agree
                 if key in seen:
                     raise fail(f"classes {short(seen[key])} and {short(label)} are the same "
                                f"class (both read as {key!r})")
@@ -602,7 +603,7 @@ def pd_to_numeric(column: Any) -> Any:
     return _pandas().to_numeric(column, errors="coerce")
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     """A cell value for a message: ``'abc'`` for text, ``9`` for numbers (not ``np.int64(9)``)."""
     if hasattr(value, "item"):
         value = value.item()
@@ -613,8 +614,8 @@ def _isna(value: object) -> bool:
     return bool(_pandas().isna(value))
 
 
-def _keys(column: Any) -> Any:
-    """:func:`_key` of each cell of ``column`` (``MISSING_CATEGORY`` for a missing one).
+def category_keys(column: Any) -> Any:
+    """:func:`category_key` of each cell of ``column`` (``MISSING_CATEGORY`` for a missing one).
 
     Computed once per distinct value rather than once per cell (a column of
     millions of rows has a few categories), except for a column of Python
@@ -622,14 +623,15 @@ def _keys(column: Any) -> Any:
     each cell apart.
     """
     if column.dtype == object:
-        return column.map(lambda v: MISSING_CATEGORY if _isna(v) else _key(v))
+        return column.map(lambda v: MISSING_CATEGORY if _isna(v) else category_key(v))
     present = column.notna()
-    mapping = {value: _key(value) for value in _pandas().unique(column[present])}
+    mapping = {value: category_key(value) for value in _pandas().unique(column[present])}
     return column.map(mapping).where(present, MISSING_CATEGORY)
 
 
-def _sort_key(key: str) -> tuple[int, float, str]:
-    # Numbers sort as numbers (2 before 10), then text alphabetically.
+def category_sort_key(key: str) -> tuple[int, float, str]:
+    """The order categories and classes are stored in: numbers as numbers (2 before 10),
+    then text alphabetically."""
     try:
         return (0, float(key), key)
     except ValueError:
@@ -638,7 +640,7 @@ def _sort_key(key: str) -> tuple[int, float, str]:
 
 def _all_numbers(column: Any) -> bool:
     """Whether a text column's filled cells are all numbers (``"1.5"``, ``"7"``)."""
-    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
         return False
     filled = column.dropna()
     return bool(len(filled)) and not pd_to_numeric(filled).isna().any()
@@ -650,7 +652,7 @@ def has_leading_zero_codes(column: Any) -> bool:
     Such cells are codes (zip codes, account numbers), not amounts: the column
     is one-hot encoded, never standardized, and ``02139`` stays ``'02139'``.
     """
-    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
         return False
     filled = column.dropna()
     return bool(len(filled)) and bool(
@@ -670,7 +672,7 @@ def _check_mostly_numeric(name: str, column: Any) -> None:
     one category per distinct number: a silent wrong model. When at least
     half of the filled cells are numbers, the others are reported instead.
     """
-    if _is_numeric(column) or _pandas().api.types.is_bool_dtype(column):
+    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
         return
     filled = column.dropna()
     if filled.empty:
@@ -680,7 +682,7 @@ def _check_mostly_numeric(name: str, column: Any) -> None:
     if not bad.any() or bad.mean() > 0.5:
         return
     rows = filled.index[bad]
-    shown = ", ".join(f"row {r}: {_show(filled[r])}" for r in rows[:3])
+    shown = ", ".join(f"row {r}: {show_value(filled[r])}" for r in rows[:3])
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
     raise ValueError(
         f"column {name!r} holds numbers except in {len(rows)} cell(s) ({shown}{more}); "
@@ -694,7 +696,7 @@ def check_no_infinity(name: str, column: Any, values: np.ndarray) -> None:
     if infinite.any():
         row = column.index[int(np.argmax(infinite))]
         raise ValueError(f"column {name!r} row {row}: expected a finite number, "
-                         f"got {_show(column[row])}")
+                         f"got {show_value(column[row])}")
 
 
 def _standardizer(name: str, column: Any) -> dict[str, float]:
@@ -729,7 +731,7 @@ def _standardized(name: str, column: Any, values: np.ndarray,
     if bad.any():
         row = column.index[int(np.argmax(bad))]
         raise ValueError(
-            f"column {name!r} row {row}: {_show(column[row])} is too large for the scale the "
+            f"column {name!r} row {row}: {show_value(column[row])} is too large for the scale the "
             f"model learned (mean {stats['mean']:.4g}, scale {stats['scale']:.4g})"
         )
     return out
@@ -750,22 +752,6 @@ def id_like_columns(data: Any, columns: Sequence[str], min_rows: int = 20) -> li
         column = data[name]
         if column.isna().any() or column.nunique() != len(column):
             continue
-        if pd.api.types.is_integer_dtype(column) or not _is_numeric(column):
+        if pd.api.types.is_integer_dtype(column) or not is_numeric_column(column):
             found.append(name)
     return found
-
-
-# The names other modules share (the streamed first pass, the export): one place.
-#: The string a category or class is matched by (``1``, ``1.0`` and ``"1"`` agree); see
-#: :func:`_key`.
-category_key = _key
-#: :func:`category_key` of each cell of a column, ``MISSING_CATEGORY`` for a missing one.
-category_keys = _keys
-#: The order categories and classes are stored in: numbers as numbers, then text.
-category_sort_key = _sort_key
-#: A JSON-ready class label (int, float, bool or str).
-plain_label = _plain
-#: Whether a pandas Series holds numbers (booleans are not numbers here).
-is_numeric_column = _is_numeric
-#: A cell value as a message shows it (``'abc'``, ``9``).
-show_value = _show

@@ -19,13 +19,18 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
-from ..preprocessing import MISSING_CATEGORY, TabularPreprocessor, check_no_infinity, pd_to_numeric
-from ..preprocessing import category_key as _key
-from ..preprocessing import category_keys as _keys
-from ..preprocessing import category_sort_key as _sort_key
-from ..preprocessing import is_numeric_column as _is_numeric
-from ..preprocessing import plain_label as _plain
-from ..preprocessing import show_value as _show
+from ..preprocessing import (
+    MISSING_CATEGORY,
+    TabularPreprocessor,
+    category_key,
+    category_keys,
+    category_sort_key,
+    check_no_infinity,
+    is_numeric_column,
+    pd_to_numeric,
+    plain_label,
+    show_value,
+)
 from .chunks import ChunkReader
 
 __all__ = ["learn_preprocessing", "preprocessor", "Moments", "MAX_CATEGORIES"]
@@ -95,7 +100,7 @@ class _Column:
         missing = column.isna().to_numpy()
         self.rows += len(column)
         if self.distinct is not None:
-            self.distinct.update(_key(v) for v in pd.unique(column[~missing]))
+            self.distinct.update(category_key(v) for v in pd.unique(column[~missing]))
             if len(self.distinct) > MAX_CATEGORIES:
                 self.distinct = None
         if missing.any():
@@ -112,12 +117,12 @@ class _Column:
             if len(values) > MAX_CATEGORIES:
                 self.keys = None  # a numeric column, or too many categories to one-hot
             else:
-                self.keys.update(_key(value) for value in values)
+                self.keys.update(category_key(value) for value in values)
                 if len(self.keys) > MAX_CATEGORIES:
                     self.keys = None
         if self.categorical or self.boolean:
             return
-        if _is_numeric(column):
+        if is_numeric_column(column):
             values = column.to_numpy(float)
         else:
             self.text = True
@@ -149,7 +154,7 @@ class _Column:
         """``("numeric", {"mean", "scale"})`` or ``("categorical", [categories])``."""
         if not self.categorical and not self.boolean:
             if self.n_bad and self.n_bad <= 0.5 * self.filled:
-                shown = ", ".join(f"row {r}: {_show(v)}" for r, v in self.bad)
+                shown = ", ".join(f"row {r}: {show_value(v)}" for r, v in self.bad)
                 more = f" and {self.n_bad - 3} more" if self.n_bad > 3 else ""
                 raise ValueError(
                     f"column {self.name!r} holds numbers except in {self.n_bad} cell(s) "
@@ -175,7 +180,7 @@ class _Column:
             keys.add(MISSING_CATEGORY)
         if not keys:
             keys.add(MISSING_CATEGORY)
-        return "categorical", sorted(keys, key=_sort_key)
+        return "categorical", sorted(keys, key=category_sort_key)
 
 
 class _Target:
@@ -216,19 +221,19 @@ class _Target:
         filled = column[~missing]
         if len(self.distinct) <= 10:
             for value in pd.unique(filled):
-                self.distinct.setdefault(_key(value), value)
+                self.distinct.setdefault(category_key(value), value)
         if not self.too_many:
-            keys = _keys(filled[train[~missing]])
+            keys = category_keys(filled[train[~missing]])
             if len(keys):
                 self.chunks_trained += 1
                 self.one_class_chunks += int(keys.nunique() == 1)
             for key, count in keys.value_counts().items():
                 self.counts[key] = self.counts.get(key, 0) + int(count)
             for value in pd.unique(filled[train[~missing]]):
-                self.labels.setdefault(_key(value), _plain(value))
+                self.labels.setdefault(category_key(value), plain_label(value))
             if len(self.labels) > MAX_CATEGORIES:
                 self.too_many = True
-        if pd.api.types.is_bool_dtype(column) or not _is_numeric(filled):
+        if pd.api.types.is_bool_dtype(column) or not is_numeric_column(filled):
             numbers = pd_to_numeric(filled)
             if pd.api.types.is_bool_dtype(filled) or numbers.isna().any():
                 if self.numeric:
@@ -336,12 +341,12 @@ def preprocessor(learned: dict[str, Any], features: list[str], task: str,
             raise CommandError(f"{args.data}: target column {args.target!r} has {len(labels)} "
                                f"class(es) in the training rows ({', '.join(labels) or 'none'})"
                                "; classification needs at least 2")
-        params["classes"] = [labels[k] for k in sorted(labels, key=_sort_key)]
+        params["classes"] = [labels[k] for k in sorted(labels, key=category_sort_key)]
     else:
         if not target.numeric:
             row, value = target.first_text
             raise CommandError(f"{args.data}: target column {args.target!r} must hold numbers "
-                               f"for regression, got {_show(value)} in row {row}")
+                               f"for regression, got {show_value(value)} in row {row}")
         m = target.moments
         if not (math.isfinite(m.mean) and math.isfinite(m.std)):
             raise CommandError(f"{args.data}: column {args.target!r} holds numbers too large "
