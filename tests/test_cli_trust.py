@@ -7,6 +7,7 @@ and file permissions need a real process.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -570,3 +571,21 @@ def test_held_out_and_predicted_rows_far_outside_the_training_range_are_named(ca
     # Rows within the range get no warning.
     code, out, err = cli(capsys, "predict", tmp_path / "m", write_csv(tmp_path, table(), "ok.csv"))
     assert code == 0 and "far outside" not in err
+
+
+def test_predict_writes_every_digit_and_copies_the_input_columns(capsys, tmp_path):
+    """The input columns come back as read; the probabilities are not rounded to 6 digits."""
+    frame = table()
+    frame["x"] = frame["x"] + 0.123456789012
+    frame["t"] = 1_700_000_000.25 + np.arange(len(frame))  # a Unix time, to the quarter second
+    path = write_csv(tmp_path, frame)
+    assert cli(capsys, "train", path, "--target", "label", *FAST, "--out", tmp_path / "m")[0] == 0
+    code, out, err = cli(capsys, "predict", tmp_path / "m", path)
+    assert code == 0, err
+    written = pd.read_csv(io.StringIO(out))
+    assert written["x"].tolist() == pd.read_csv(path)["x"].tolist()
+    assert written["t"].tolist() == frame["t"].tolist()
+    model = load_model(tmp_path / "m" / "model.safetensors")
+    X = model.preprocessing.transform(pd.read_csv(path), dtype=model.network.dtype)
+    p = model.network.predict(X)[:, 0]
+    assert written["probability_yes"].tolist() == p.tolist()

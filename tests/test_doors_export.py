@@ -96,7 +96,7 @@ def test_predict_onnx_and_torch_agree_on_generated_tables(table, tmp_path_factor
     _quiet(["predict", str(model_file), str(path), "--out", str(folder / "predictions.csv")])
     TABLES_RUN["tables"] += 1
 
-    # What slopes computes, at full precision, and what slopes predict wrote (6 digits).
+    # What slopes computes, at full precision, and what slopes predict wrote (every digit).
     model = load_model(model_file)
     prep, net = model.preprocessing, model.network
     data = read_table(path)
@@ -111,10 +111,10 @@ def test_predict_onnx_and_torch_agree_on_generated_tables(table, tmp_path_factor
         assert written[column].astype(str).tolist() == labels
         probability_columns = [f"probability_{c}" for c in prep.classes]
         np.testing.assert_allclose(written[probability_columns].to_numpy(float), truth,
-                                   rtol=5e-6, atol=1e-12)
+                                   rtol=1e-12, atol=1e-15)
     else:
         truth = prep.inverse_target(output)
-        np.testing.assert_allclose(written[column].to_numpy(float), truth[:, 0], rtol=5e-6)
+        np.testing.assert_allclose(written[column].to_numpy(float), truth[:, 0], rtol=1e-12)
 
     # ONNX, on the raw rows read as the README reads them, with its recipe and with onnx_feed.
     session = ort.InferenceSession(str(folder / "model.onnx"),

@@ -56,7 +56,9 @@ def run_predict(args: argparse.Namespace) -> int:
             result[f"probability_{label}"] = probabilities[:, k]
     else:
         result[f"predicted_{target}"] = prep.inverse_target(output[:, 0])
-    text = result.to_csv(index=False, float_format="%.6g")
+    # Numbers as Python writes them (the shortest text that reads back the same float):
+    # the input columns come back as read, the probabilities to the last digit.
+    text = result.to_csv(index=False)
     if args.out is None:
         sys.stdout.write(text)
         return 0
