@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from slopes import Network
-from slopes.callbacks import WeightSnapshot, WeightSnapshots
+from slopes.callbacks import WeightSnapshots
 from slopes.io import load_model, save
 from slopes.page import report
+from slopes.snapshots import WeightSnapshot
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(

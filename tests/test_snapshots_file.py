@@ -27,11 +27,11 @@ from slopes.callbacks import (
     FILE_SNAPSHOTS,
     EarlyStopping,
     FileSnapshots,
-    WeightSnapshot,
     WeightSnapshots,
     file_snapshots,
 )
 from slopes.io import ModelFileError, load_model, model_bytes, save
+from slopes.snapshots import WeightSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMISSIONS = ROOT.parent / "shared" / "data" / "admissions.csv"

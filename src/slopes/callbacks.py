@@ -21,11 +21,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from .snapshots import WeightSnapshot
+
 if TYPE_CHECKING:
     from .network import Network
 
 __all__ = ["History", "TrainingRun", "Callback", "EarlyStopping", "LossMonitor", "ProgressBar",
-           "ProgressLog", "WeightSnapshot", "WeightSnapshots", "FileSnapshots", "file_snapshots",
+           "ProgressLog", "WeightSnapshots", "FileSnapshots", "file_snapshots",
            "FILE_SNAPSHOTS", "FILE_SNAPSHOT_BYTES"]
 
 #: The most weight snapshots ``slopes train`` and ``slopes demo`` keep in a model file,
@@ -289,19 +291,6 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-@dataclass
-class WeightSnapshot:
-    """The weights and biases of every layer at one point of training.
-
-    ``epoch`` counts from 0 like ``History.epoch`` (the logs print it as
-    ``epoch + 1``); ``None`` is before the first update.
-    """
-
-    epoch: int | None
-    weights: list[np.ndarray]
-    biases: list[np.ndarray | None]
 
 
 class WeightSnapshots(Callback):

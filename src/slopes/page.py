@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .callbacks import History, WeightSnapshot, WeightSnapshots
+from .callbacks import History, WeightSnapshots
 from .losses import Loss, get_loss
 from .network import Network
+from .snapshots import WeightSnapshot
 from .trace import Trace, _Names, _Step, explanation_template
 
 if TYPE_CHECKING:
