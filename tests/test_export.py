@@ -412,7 +412,7 @@ class Twice(Activation):
 
 @needs_onnx
 def test_to_onnx_bad_paths(tmp_path):
-    from slopes.io import FileWriteError
+    from slopes.atomic import FileWriteError
 
     net = _net([2, 1])
     with pytest.raises(FileWriteError, match=r"cannot write .*nowhere/m.onnx: the folder "

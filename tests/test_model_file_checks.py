@@ -22,15 +22,13 @@ from hypothesis import strategies as st
 
 import slopes
 from model_file_parts import read_parts, write_parts
+from slopes.atomic import FileWriteError, write_atomic, write_files_atomic
 from slopes.io import (
     MAX_JSON_DEPTH,
     MAX_METADATA_CHARS,
-    FileWriteError,
     ModelFileError,
     load_model,
     save,
-    write_atomic,
-    write_files_atomic,
 )
 from slopes.preprocessing import TabularPreprocessor
 

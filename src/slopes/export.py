@@ -519,7 +519,7 @@ def to_onnx(net: Network, path: str | os.PathLike[str], preprocessing: object = 
     ValueError, TypeError
         See :func:`onnx_model`.
     """
-    from .io import write_atomic
+    from .atomic import write_atomic
 
     model = onnx_model(net, preprocessing)
     import onnx
@@ -843,7 +843,7 @@ def save_torch(net: Network, path: str | os.PathLike[str] | Any,
     """
     import io
 
-    from .io import write_atomic
+    from .atomic import write_atomic
 
     module = to_torch(net, preprocessing).eval()
     torch = _require("torch", "save_torch", _TORCH_INSTALL)

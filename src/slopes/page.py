@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .atomic import write_atomic
 from .callbacks import History, WeightSnapshots
 from .losses import Loss, get_loss
 from .network import Network
@@ -75,8 +76,6 @@ class Page:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to ``path`` (atomically: no partial file on failure)."""
-        from .io import write_atomic
-
         self.path = write_atomic(path, self.html.encode("utf-8"))
         return self.path
 

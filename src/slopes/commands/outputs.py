@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_atomic, write_files_atomic
 from ..errors import CommandError
 from .options import MODEL_FILE
 
@@ -121,8 +122,6 @@ class OutputGuard:
 
     def write(self, path: str | os.PathLike[str], data: bytes | str, option: str) -> Path:
         """Claim ``path`` and write ``data`` to it atomically (a one-line error if it cannot)."""
-        from ..io import write_atomic
-
         path = self.claim(path, option)
         try:
             return write_atomic(path, data.encode() if isinstance(data, str) else data)
@@ -182,8 +181,6 @@ class OutputFiles:
             self.guard.claim(self.path(name), self.option, self.directory)
 
     def commit(self) -> list[Path]:
-        from ..io import write_files_atomic
-
         self.check()
         for name in self.files:
             self.guard.claim(self.path(name), self.option, self.directory)
