@@ -22,13 +22,14 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from .snapshots import WeightSnapshot
+from .validation import short_repr
 
 if TYPE_CHECKING:
     from .network import Network
 
 __all__ = ["History", "TrainingRun", "Callback", "EarlyStopping", "LossMonitor", "ProgressBar",
            "ProgressLog", "WeightSnapshots", "FileSnapshots", "file_snapshots",
-           "FILE_SNAPSHOTS", "FILE_SNAPSHOT_BYTES"]
+           "FILE_SNAPSHOTS", "FILE_SNAPSHOT_BYTES", "check_callbacks"]
 
 #: The most weight snapshots ``slopes train`` and ``slopes demo`` keep in a model file,
 #: the weights before training and after the last epoch run included.
@@ -415,3 +416,43 @@ def file_snapshots(net: Network) -> FileSnapshots | None:
     if 2 * n_values > budget:
         return None
     return FileSnapshots(max_snapshots=FILE_SNAPSHOTS, max_values=budget)
+
+
+def check_callbacks(callbacks: object) -> list:
+    """``callbacks`` as a list of Callback objects; ``None`` is no callbacks.
+
+    One callback, or a callback class, given where the list goes is the
+    common slip, so the message shows how to write the list.
+    """
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        cls = type(callbacks).__name__
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got one {cls}; "
+            f"write callbacks=[{cls}(...)]"
+        )
+    if isinstance(callbacks, type) and issubclass(callbacks, Callback):
+        cls = callbacks.__name__
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got the class {cls}; "
+            f"write callbacks=[{cls}()]"
+        )
+    if isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(
+            f"callbacks must be a list of Callback objects, got {short_repr(callbacks)} "
+            f"({type(callbacks).__name__})"
+        )
+    callbacks = list(callbacks)
+    for k, cb in enumerate(callbacks):
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got the class {cb.__name__} at "
+                f"callbacks[{k}]; write {cb.__name__}() to make one"
+            )
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got {short_repr(cb)} "
+                f"({type(cb).__name__}) at callbacks[{k}]"
+            )
+    return callbacks

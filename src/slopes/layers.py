@@ -19,7 +19,7 @@ from .activations import ACTIVATIONS, Activation, _ones, get_activation
 from .initializers import INITIALIZERS, initial_weights, make_rng
 from .validation import check_bool, check_seed, short_repr
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "check_layers"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -260,3 +260,33 @@ class Dense:
             slopes = np.array2string(self.weight_slopes, precision=4, threshold=20)
             lines.append(f"  weight_slopes={slopes}")
         return "\n".join(lines)
+
+
+def check_layers(layers: object) -> list:
+    """``layers`` of ``Network(layers)`` as a list of Dense layers; a TypeError names any other."""
+    if isinstance(layers, Dense):
+        raise TypeError(
+            "layers must be a list of Dense layers, got one Dense; write Network([Dense(...)])"
+        )
+    if isinstance(layers, type):
+        raise TypeError(
+            f"layers must be a list of Dense layers, got the class {layers.__name__}; "
+            f"write Network([Dense(n_in, n_out)])"
+        )
+    if isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__"):
+        raise TypeError(
+            f"layers must be a list of Dense layers, got {short_repr(layers)} "
+            f"({type(layers).__name__})"
+        )
+    layers = list(layers)
+    for k, layer in enumerate(layers):
+        if isinstance(layer, type) and issubclass(layer, Dense):
+            raise TypeError(
+                f"layers[{k}] must be a Dense layer, got the class {layer.__name__}; "
+                f"write {layer.__name__}(n_in, n_out) to make one"
+            )
+        if not isinstance(layer, Dense):
+            raise TypeError(f"layers[{k}] must be a Dense layer, got {short_repr(layer)} "
+                            f"({type(layer).__name__}); an activation goes inside its layer: "
+                            "Dense(n_in, n_out, activation='relu')")
+    return layers

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .activations import Activation
-from .layers import Dense, as_float_dtype
+from .layers import Dense, as_float_dtype, check_layers
 from .losses import Loss, get_loss
-from .validation import check_layers, check_sizes, check_X, check_y, short_repr
+from .validation import check_sizes, check_X, check_y, short_repr
 
 if TYPE_CHECKING:
     from pathlib import Path

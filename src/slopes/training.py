@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .callbacks import Callback, History, ProgressBar, ProgressLog, TrainingRun
+from .callbacks import Callback, History, ProgressBar, ProgressLog, TrainingRun, check_callbacks
 from .errors import TrainingDiverged
 from .initializers import make_rng
 from .losses import Loss, get_loss
 from .metrics import get_metrics
 from .optimizers import Optimizer, get_optimizer
-from .validation import check_bool, check_callbacks, check_positive_int, check_seed, check_X
+from .validation import check_bool, check_positive_int, check_seed, check_X
 from .workspace import Workspace
 
 if TYPE_CHECKING:

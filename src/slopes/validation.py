@@ -19,9 +19,7 @@ __all__ = [
     "check_positive_int",
     "check_bool",
     "check_seed",
-    "check_callbacks",
     "check_sizes",
-    "check_layers",
     "short_repr",
 ]
 
@@ -288,48 +286,6 @@ def check_seed(seed: object) -> None:
         raise ValueError(f"seed must be an int >= 0, a numpy Generator or None, got {seed}")
 
 
-def check_callbacks(callbacks: object) -> list:
-    """``callbacks`` as a list of Callback objects; ``None`` is no callbacks.
-
-    One callback, or a callback class, given where the list goes is the
-    common slip, so the message shows how to write the list.
-    """
-    from .callbacks import Callback  # here: callbacks.py is not needed to check X and y
-
-    if callbacks is None:
-        return []
-    if isinstance(callbacks, Callback):
-        cls = type(callbacks).__name__
-        raise TypeError(
-            f"callbacks must be a list of Callback objects, got one {cls}; "
-            f"write callbacks=[{cls}(...)]"
-        )
-    if isinstance(callbacks, type) and issubclass(callbacks, Callback):
-        cls = callbacks.__name__
-        raise TypeError(
-            f"callbacks must be a list of Callback objects, got the class {cls}; "
-            f"write callbacks=[{cls}()]"
-        )
-    if isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
-        raise TypeError(
-            f"callbacks must be a list of Callback objects, got {short_repr(callbacks)} "
-            f"({type(callbacks).__name__})"
-        )
-    callbacks = list(callbacks)
-    for k, cb in enumerate(callbacks):
-        if isinstance(cb, type) and issubclass(cb, Callback):
-            raise TypeError(
-                f"callbacks must be Callback objects, got the class {cb.__name__} at "
-                f"callbacks[{k}]; write {cb.__name__}() to make one"
-            )
-        if not isinstance(cb, Callback):
-            raise TypeError(
-                f"callbacks must be Callback objects, got {short_repr(cb)} "
-                f"({type(cb).__name__}) at callbacks[{k}]"
-            )
-    return callbacks
-
-
 def check_sizes(sizes: object) -> list[int]:
     """``sizes`` of ``Network.mlp`` as a list of ints >= 1, inputs first, at least two.
 
@@ -354,35 +310,3 @@ def check_sizes(sizes: object) -> list[int]:
                 f"sizes was {short_repr(sizes)}"
             )
     return [int(n) for n in sizes]
-
-
-def check_layers(layers: object) -> list:
-    """``layers`` of ``Network(layers)`` as a list of Dense layers; a TypeError names any other."""
-    from .layers import Dense  # here: layers.py imports this module
-
-    if isinstance(layers, Dense):
-        raise TypeError(
-            "layers must be a list of Dense layers, got one Dense; write Network([Dense(...)])"
-        )
-    if isinstance(layers, type):
-        raise TypeError(
-            f"layers must be a list of Dense layers, got the class {layers.__name__}; "
-            f"write Network([Dense(n_in, n_out)])"
-        )
-    if isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__"):
-        raise TypeError(
-            f"layers must be a list of Dense layers, got {short_repr(layers)} "
-            f"({type(layers).__name__})"
-        )
-    layers = list(layers)
-    for k, layer in enumerate(layers):
-        if isinstance(layer, type) and issubclass(layer, Dense):
-            raise TypeError(
-                f"layers[{k}] must be a Dense layer, got the class {layer.__name__}; "
-                f"write {layer.__name__}(n_in, n_out) to make one"
-            )
-        if not isinstance(layer, Dense):
-            raise TypeError(f"layers[{k}] must be a Dense layer, got {short_repr(layer)} "
-                            f"({type(layer).__name__}); an activation goes inside its layer: "
-                            "Dense(n_in, n_out, activation='relu')")
-    return layers
