@@ -69,6 +69,7 @@ LAYERS = {
     "slopes.validation": MATH,
     "slopes.errors": MATH,
     "slopes._optional": MATH,
+    "slopes.version": MATH,
 }
 
 #: The hand-off methods: ``(module, qualified function name)``, each one line long

@@ -1,8 +1,10 @@
 """`import slopes` stays light: the optional dependencies load only when used."""
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 OPTIONAL = ("pandas", "matplotlib", "sklearn", "scipy", "torch")
 
@@ -23,3 +25,12 @@ def test_lazy_names_still_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.split() == ["slopes.trace", "slopes.callbacks", "slopes.gradcheck"]
+
+
+def test_the_version_is_the_one_pyproject_gives():
+    # A regular expression, not tomllib: Python 3.10 has no tomllib.
+    import slopes
+    from slopes.version import __version__
+
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert __version__ == slopes.__version__ == re.search(r'^version = "(.+)"$', text, re.M)[1]

@@ -17,8 +17,7 @@ from .errors import CommandError, ModelFileError, TrainingDiverged
 from .layers import Dense
 from .losses import Loss, get_loss
 from .network import Network
-
-__version__ = "0.1.0"
+from .version import __version__
 
 # Names imported on first use, so `import slopes` needs neither pandas nor
 # matplotlib, and modules with optional dependencies load only when asked for;

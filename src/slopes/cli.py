@@ -14,8 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
 from .errors import CommandError, TrainingDiverged
+from .version import __version__
 
 __all__ = ["main", "CommandError"]
 

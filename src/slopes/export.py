@@ -102,6 +102,7 @@ from .layers import Dense, as_float_dtype
 from .network import Network
 from .preprocessing import MISSING_CATEGORY as _MISSING
 from .preprocessing import category_key
+from .version import __version__
 
 __all__ = ["to_onnx", "onnx_model", "onnx_feed", "to_torch", "torch_features", "save_torch",
            "from_torch", "ONNX_OPSET", "ONNX_OPSET_TEXT"]
@@ -471,8 +472,6 @@ def onnx_model(net: Network, preprocessing: object = None) -> Any:
         g.op("Identity", [out], "prediction", output="prediction")
         graph_outputs = [helper.make_tensor_value_info("prediction", elem, ["n", n_out],
                                                        doc_string=doc)]
-
-    from . import __version__
 
     opset = ONNX_OPSET_TEXT if text else ONNX_OPSET
     graph = helper.make_graph(g.nodes, "slopes", inputs, graph_outputs, g.constants,

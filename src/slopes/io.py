@@ -63,6 +63,7 @@ from .atomic import FileWriteError, write_atomic
 from .errors import ModelFileError
 from .layers import FLOAT_DTYPES, Dense
 from .network import Network
+from .version import __version__
 
 if TYPE_CHECKING:
     from .callbacks import WeightSnapshot, WeightSnapshots
@@ -338,8 +339,6 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
                 snapshots: WeightSnapshots | list[WeightSnapshot] | None = None) -> bytes:
     """The bytes of a model file for ``net`` (see :func:`save`)."""
     from safetensors.numpy import save as st_save
-
-    from . import __version__
 
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
