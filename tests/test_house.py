@@ -48,6 +48,7 @@ LAYERS = {
     "slopes.page": READERS,
     "slopes.diagnostics": READERS,
     "slopes.gradcheck": READERS,
+    "slopes.drawn": READERS,
     "slopes.training": TRAINING,
     "slopes.callbacks": TRAINING,
     "slopes.workspace": TRAINING,

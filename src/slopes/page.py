@@ -27,6 +27,7 @@ HTML template is package data (``slopes/templates/page.html``).
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import math
 import os
@@ -34,19 +35,19 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .atomic import write_atomic
 from .callbacks import History, WeightSnapshots
+from .drawn import chosen_nodes, short_number
 from .losses import Loss, get_loss
 from .network import Network
+from .optimizers import OPTIMIZERS, Optimizer
 from .snapshots import WeightSnapshot
 from .trace import Trace, _Names, _Step, explanation_template
-
-if TYPE_CHECKING:
-    from .optimizers import Optimizer
+from .validation import check_X
 
 __all__ = ["Page", "report", "PART_NAMES", "NO_EPOCHS"]
 
@@ -190,10 +191,8 @@ def report(
 
     frames = _frames(net, snapshots, final_label)
     final = net.trace(x_row, y_row, loss=loss_fn)
-    from .plot import _chosen_nodes
-
-    shown = _chosen_nodes(net, final, [layer.weights for layer in net.layers], max_nodes,
-                          nodes)
+    shown = chosen_nodes(net, final, [layer.weights for layer in net.layers], max_nodes,
+                         nodes)
     edges = [(k, i, j) for k in range(len(net.layers))
              for j in shown[k + 1] for i in shown[k]]
     edges += [(k, "bias", j) for k, layer in enumerate(net.layers) if layer.has_bias
@@ -214,10 +213,6 @@ def report(
 # ---------------------------------------------------------------- the numbers
 def _optimizer_from(params: dict[str, Any]) -> Optimizer:
     """A fresh optimizer of the kind and settings a training run used."""
-    import inspect
-
-    from .optimizers import OPTIMIZERS
-
     cls = OPTIMIZERS.get(str(params["optimizer"]).lower())
     if cls is None:
         raise ValueError(f"unknown optimizer {params['optimizer']!r} in the training settings; "
@@ -227,8 +222,6 @@ def _optimizer_from(params: dict[str, Any]) -> Optimizer:
 
 
 def _rows(net: Network, X: object, y: object, loss_fn: Loss) -> tuple[np.ndarray, np.ndarray]:
-    from .validation import check_X
-
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = np.asarray(y)
     if actual.ndim == 0:
@@ -278,18 +271,11 @@ def _spread(frames: list, budget: int) -> list:
     return [frames[k] for k in picks]
 
 
-def _short(x: float) -> str:
-    """Short numbers for the drawing: 6, 0.495, -0.0203, 1.2e-05."""
-    from .plot import _fmt
-
-    return _fmt(x)
-
-
 def _named(values: np.ndarray, names: list[str] | None) -> str:
     """``"name 0.97"`` for each output value (or the bare values without names)."""
     if names is None:
-        return ", ".join(_short(v) for v in values)
-    return ", ".join(f"{name} {_short(v)}" for name, v in zip(names, values, strict=True))
+        return ", ".join(short_number(v) for v in values)
+    return ", ".join(f"{name} {short_number(v)}" for name, v in zip(names, values, strict=True))
 
 
 def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
@@ -312,9 +298,9 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
         entry = {
             "label": label,
             "epoch": epoch,
-            "values": [[_short(trace.node_values[level][0, n]) for n in shown[level]]
+            "values": [[short_number(trace.node_values[level][0, n]) for n in shown[level]]
                        for level in range(n_layers + 1)],
-            "slopes": [[_short(trace.node_slopes[level][0, n]) for n in shown[level]]
+            "slopes": [[short_number(trace.node_slopes[level][0, n]) for n in shown[level]]
                        for level in range(n_layers + 1)],
             "weights": [_finite(_edge_weight(trace, e)) for e in edges],
             "parts": parts,

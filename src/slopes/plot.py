@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._optional import require
+from .drawn import chosen_nodes, short_number
 from .network import Network
 from .trace import Trace
 
@@ -223,7 +224,7 @@ def draw_network(
     if not show_slopes:
         slopes = None
     sizes = net.sizes
-    shown = _chosen_nodes(net, trace, weights, max_nodes, nodes)
+    shown = chosen_nodes(net, trace, weights, max_nodes, nodes)
     n_layers = len(net.layers)
     slots = [len(s) + (1 if n > len(s) else 0) for s, n in zip(shown, sizes, strict=True)]
     height = max(slots)
@@ -348,36 +349,6 @@ def _names(what: str, names: Sequence[str] | None, count: int, things: str) -> l
     return names
 
 
-def _chosen_nodes(net: Network, trace: Trace | None, weights: list[np.ndarray],
-                  max_nodes: int, nodes: Mapping[int, Sequence[int]] | None) -> list[list[int]]:
-    """The nodes drawn in each column, in their order: all of them, or those that matter most."""
-    sizes = net.sizes
-    chosen: list[list[int]] = []
-    for level, n in enumerate(sizes):
-        if nodes is not None and level in nodes:
-            picked = [int(i) for i in nodes[level]]
-            bad = [i for i in picked if not 0 <= i < n]
-            if bad or not picked:
-                raise ValueError(f"nodes[{level}] must list nodes 0..{n - 1} of column {level}, "
-                                 f"got {list(nodes[level])}")
-            chosen.append(list(dict.fromkeys(picked)))
-            continue
-        if n <= max_nodes:
-            chosen.append(list(range(n)))
-            continue
-        if trace is not None:
-            importance = np.abs(trace.node_slopes[level]).sum(axis=0)
-        else:
-            importance = np.zeros(n)
-            if level < len(weights):
-                importance += np.abs(weights[level]).sum(axis=1)
-            if level > 0:
-                importance += np.abs(weights[level - 1]).sum(axis=0)
-        keep = np.argsort(-importance, kind="stable")[: max_nodes - 1]
-        chosen.append(sorted(int(i) for i in keep))
-    return chosen
-
-
 def _node_texts(sizes: list[int], shown: list[list[int]], pos: Any,
                 values: list[np.ndarray] | None, slopes: list[np.ndarray] | None,
                 biases: list[np.ndarray | None], inches: float,
@@ -389,12 +360,12 @@ def _node_texts(sizes: list[int], shown: list[list[int]], pos: Any,
             x, y = pos(level, slot)
             items = texts.setdefault((level, node), [])
             if values is not None:
-                text = _fmt(values[level][node])
+                text = short_number(values[level][node])
                 items.append(((x, y, text), {
                     "ha": "center", "va": "center", "zorder": 5, "fontweight": "bold",
                     "fontsize": 8.5 if len(text) <= 5 else 6.5}))
             if slopes is not None:
-                text = _fmt(slopes[level][node])
+                text = short_number(slopes[level][node])
                 x0, y0 = x + _R * 0.95, y + _R * 0.95
                 occupied.add(x0, y0, x0 + _text_width(text, 8.5, inches) + 0.05,
                              y0 + _text_height(8.5, inches))
@@ -404,7 +375,7 @@ def _node_texts(sizes: list[int], shown: list[list[int]], pos: Any,
                     "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                              "alpha": 0.7}}))
             if level > 0 and biases[level - 1] is not None:
-                text = f"b {_fmt(biases[level - 1][node])}"
+                text = f"b {short_number(biases[level - 1][node])}"
                 half = _text_width(text, 7, inches) / 2
                 occupied.add(x - half, y - _R * 1.15 - _text_height(7, inches), x + half,
                              y - _R * 1.15)
@@ -429,7 +400,7 @@ def _label_edges(ax: Axes, weights: list[np.ndarray], shown: list[list[int]], po
         for sj, j in enumerate(shown[k + 1]):
             for si, i in enumerate(shown[k]):
                 (x0, y0), (x1, y1) = pos(k, si), pos(k + 1, sj)
-                text = _fmt(w[i, j])
+                text = short_number(w[i, j])
                 half_w = _text_width(text, _LABEL_SIZE, inches) / 2 + pad
                 half_h = _text_height(_LABEL_SIZE, inches) / 2 + pad
                 for t in spots:
@@ -486,23 +457,11 @@ def _node_numbers(
         actual, error = trace.actual.mean(axis=0), trace.errors.mean(axis=0)
         prefix = f"mean values, summed slopes over {m} samples\nmean "
     if len(actual) == 1:
-        caption = f"{prefix}actual {_fmt(actual[0])}, error {_fmt(error[0])}"
+        caption = f"{prefix}actual {short_number(actual[0])}, error {short_number(error[0])}"
     else:
-        caption = f"{prefix}errors {', '.join(_fmt(e) for e in error[:4])}"
-    caption += f"\nloss {trace.loss_function.name} = {_fmt(trace.loss)}"
+        caption = f"{prefix}errors {', '.join(short_number(e) for e in error[:4])}"
+    caption += f"\nloss {trace.loss_function.name} = {short_number(trace.loss)}"
     return values, slopes, caption
-
-
-def _fmt(x: float) -> str:
-    """Short numbers for a drawing: 6, 0.495, -0.0203, 1.2e-05."""
-    x = float(x)
-    if x == 0:
-        return "0"
-    if not np.isfinite(x):
-        return str(x)  # nan, inf: a diverged network is still drawn
-    if x == round(x) and abs(x) < 1e5:
-        return str(int(round(x)))
-    return f"{x:.3g}"
 
 
 # ------------------------------------------------------------------- history
