@@ -50,6 +50,7 @@ LAYERS = {
     "slopes.gradcheck": READERS,
     "slopes.drawn": READERS,
     "slopes.training": TRAINING,
+    "slopes.loop": TRAINING,
     "slopes.callbacks": TRAINING,
     "slopes.workspace": TRAINING,
     "slopes.streaming": TRAINING,

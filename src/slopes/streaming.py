@@ -15,7 +15,7 @@ sample_weight_batch)`` of arrays, ``X_batch`` (m, n_features), ``y_batch``
 as ``fit`` checks arrays, and an error names the batch (counted from 0).
 The batches are trained in the order they come (``shuffle`` does not apply:
 shuffle inside your stream), each as one step of the optimizer, by the
-fit loop arrays use (:func:`slopes.training.train_epochs`, with its
+fit loop arrays use (:func:`slopes.loop.train_epochs`, with its
 :class:`~slopes.workspace.Workspace` and its step): the same batches in the same order give
 the same weights as ``fit`` on the arrays with ``shuffle=False``. History,
 callbacks (EarlyStopping...), ``validation_data`` (arrays, or a stream too)
@@ -33,6 +33,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .callbacks import Callback, History
+from .loop import (
+    Workspaces,
+    check_sample_weight,
+    check_settings,
+    train_epochs,
+    train_step,
+    validation_logs,
+)
 from .losses import Loss, get_loss
 from .optimizers import Optimizer, get_optimizer
 from .validation import check_X
@@ -109,8 +117,6 @@ def check_batch(net: Network, loss_fn: Loss, item: object, b: int,
     TypeError, ValueError
         Starting ``"batch b: "``, with the check's message.
     """
-    from .training import check_sample_weight
-
     if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
         raise TypeError(
             f"{what} {b}: expected a pair (X_batch, y_batch) or a triple (X_batch, y_batch, "
@@ -136,8 +142,6 @@ def check_batch(net: Network, loss_fn: Loss, item: object, b: int,
 def _validation(net: Network, loss_fn: Loss, validation_data: object, epochs: int
                 ) -> tuple[Callable[[int], Iterator] | None, tuple | None]:
     """``(stream source, None)`` or ``(None, (x_val, y_val, w_val))`` for ``validation_data``."""
-    from .training import check_sample_weight
-
     if validation_data is None:
         return None, None
     if not isinstance(validation_data, (tuple, list)) and is_stream(validation_data):
@@ -239,8 +243,6 @@ def fit_stream(
     -------
     History
     """
-    from .training import Workspaces, _evaluate, check_settings, train_epochs
-
     loss_fn, opt, epochs, metric_fns, callbacks = check_settings(
         net, loss, optimizer, learning_rate, epochs, metrics, callbacks, shuffle, seed, verbose)
     if batch_size is not None:
@@ -272,7 +274,7 @@ def fit_stream(
 
     def validate(epoch: int) -> dict[str, float]:
         if val_arrays is not None:
-            return _evaluate(net, loss_fn, metric_fns, *val_arrays)
+            return validation_logs(net, loss_fn, metric_fns, *val_arrays)
         if val_source is not None:
             return _evaluate_stream(net, loss_fn, metric_fns, val_source(epoch))
         return {}
@@ -320,8 +322,6 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
         When the loss, a slope or a new weight is NaN or infinite; the
         weights stay as they were.
     """
-    from .training import _train_step, check_sample_weight
-
     loss_fn = get_loss(loss)
     net.check_loss_fits(loss_fn)
     opt = get_optimizer(optimizer, learning_rate)
@@ -333,7 +333,7 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
     workspace = Workspace(net, loss_fn, x.shape[0])
     try:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            batch_loss, _ = _train_step(workspace, opt, x, actual, 0, batch, history, weights)
+            batch_loss, _ = train_step(workspace, opt, x, actual, 0, batch, history, weights)
     finally:
         workspace.release()
     return float(batch_loss)
