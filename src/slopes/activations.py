@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "ones_vector",
     "Activation",
     "Identity",
     "Relu",
@@ -200,7 +201,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 
 
 @functools.lru_cache(maxsize=16)
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
     """A read-only vector of ``n`` ones, kept for reuse: a sum over rows or columns as
     one matrix product (a BLAS call), several times faster than ``sum(axis=...)``
     when the summed axis crosses few numbers per row."""

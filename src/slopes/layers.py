@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import ACTIVATIONS, Activation, _ones, get_activation
+from .activations import ACTIVATIONS, Activation, get_activation, ones_vector
 from .initializers import INITIALIZERS, initial_weights, make_rng
 from .validation import check_bool, check_seed, short_repr
 
@@ -229,7 +229,7 @@ class Dense:
         if self._bias is not None:
             # The sum over the samples as a product with ones: one BLAS call, several
             # times faster than input_slope.sum(axis=0) when the layer has few nodes.
-            ones = _ones(input_slope.shape[0], input_slope.dtype)
+            ones = ones_vector(input_slope.shape[0], input_slope.dtype)
             bias_slopes = np.matmul(ones, input_slope, out=b_out)
         node_slope = None
         if need_node_slope:

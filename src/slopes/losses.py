@@ -32,7 +32,7 @@ import functools
 
 import numpy as np
 
-from .activations import Activation, _ones, get_activation
+from .activations import Activation, get_activation, ones_vector
 
 __all__ = [
     "Loss",
@@ -343,7 +343,7 @@ class CategoricalCrossentropy(Loss):
                 "categorical_crossentropy needs targets >= 0 (one-hot rows or probabilities), "
                 f"but row {row} holds {actual[row].min():g}"
             )
-        sums = actual @ _ones(actual.shape[1], actual.dtype)
+        sums = actual @ ones_vector(actual.shape[1], actual.dtype)
         # Probabilities computed in float32 sum to 1 only up to rounding.
         eps = float(np.finfo(np.result_type(actual.dtype, np.float32)).eps)
         tol = max(1e-6, 1000 * eps) * actual.shape[1]
@@ -378,7 +378,7 @@ class CategoricalCrossentropy(Loss):
         top = np.maximum.reduce(z, axis=1)
         e = np.subtract(z, top[:, None], out=out)
         np.exp(e, out=e)
-        sums = np.matmul(e, _ones(z.shape[1], e.dtype))  # each row's sum, in one BLAS call
+        sums = np.matmul(e, ones_vector(z.shape[1], e.dtype))  # each row's sum, in one BLAS call
         e /= sums[:, None]  # the softmax
         log_sum = np.log(sums, out=sums)
         log_sum += top

@@ -46,7 +46,7 @@ from .losses import Loss, get_loss
 from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer
 from .snapshots import WeightSnapshot
-from .trace import Trace, _Names, _Step, explanation_template
+from .trace import NodeNames, Trace, UpdateStep, explanation_template
 from .validation import check_X
 
 __all__ = ["Page", "report", "PART_NAMES", "NO_EPOCHS"]
@@ -180,8 +180,8 @@ def report(
     loss_fn = get_loss(loss if loss is not None else params.get("loss", "mse"))
     if optimizer is None and learning_rate is None and params.get("optimizer"):
         optimizer = _optimizer_from(params)
-    step = _Step.choose(learning_rate, optimizer)
-    names = _Names(input_names, output_names, net)
+    step = UpdateStep.choose(learning_rate, optimizer)
+    names = NodeNames(input_names, output_names, net)
     x_all, y_all = _rows(net, X, y, loss_fn)
     if isinstance(row, bool) or not isinstance(row, (int, np.integer)) \
             or not 0 <= row < len(x_all):
@@ -279,8 +279,8 @@ def _named(values: np.ndarray, names: list[str] | None) -> str:
 
 
 def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
-               x_all: np.ndarray, y_all: np.ndarray, loss_fn: Loss, step: _Step,
-               names: _Names, shown: list[list[int]], edges: list[tuple[int, Any, int]],
+               x_all: np.ndarray, y_all: np.ndarray, loss_fn: Loss, step: UpdateStep,
+               names: NodeNames, shown: list[list[int]], edges: list[tuple[int, Any, int]],
                history: Any, row: int, title: str | None) -> dict[str, Any]:
     n_layers = len(net.layers)
     last_trace: Trace | None = None
@@ -288,12 +288,12 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     for label, epoch, frame_net in frames:
         trace = frame_net.trace(x_row, y_row, loss=loss_fn)
         last_trace = trace
-        changes = trace._changes(step)
+        changes = trace.changes(step)
         parts = []
         for k, i, j in edges:
             f = trace.factors(k, i, j)
             change = changes[k][1 if i == "bias" else 0]
-            every = trace._explanation_parts(f, names, step, change)
+            every = trace.explanation_parts(f, names, step, change)
             parts.append([every[p] for p in PART_NAMES])
         entry = {
             "label": label,
@@ -316,7 +316,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     for k, i, j in edges:
         f = last_trace.factors(k, i, j)
         zero = np.zeros_like(last_trace.weights[k])
-        every = last_trace._explanation_parts(
+        every = last_trace.explanation_parts(
             f, names, step, zero if i != "bias" else np.zeros(net.layers[k].n_out))
         static.append([every[p] for p in _STATIC_PARTS])
         templates.append(explanation_template(f.fused, i == "bias", step))

@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from .network import Network
     from .optimizers import Optimizer
 
-__all__ = ["Trace", "WeightFactors", "explanation_template"]
+__all__ = ["Trace", "WeightFactors", "NodeNames", "UpdateStep", "explanation_template",
+           "fused_sigmoid_splits"]
 
 #: Columns of :meth:`Trace.table`, in order.
 TABLE_COLUMNS = (
@@ -260,13 +261,13 @@ class Trace:
           slope = 3 x 1 x 6 = 18
         """
         f = self.factors(layer, i, j)
-        step = _Step.choose(learning_rate, optimizer)
-        change = self._changes(step)[f.layer][1 if f.i == "bias" else 0]
-        names = _Names(input_names, output_names, self.network)
+        step = UpdateStep.choose(learning_rate, optimizer)
+        change = self.changes(step)[f.layer][1 if f.i == "bias" else 0]
+        names = NodeNames(input_names, output_names, self.network)
         if self.n_samples == 1:
-            parts = self._explanation_parts(f, names, step, change)
+            parts = self.explanation_parts(f, names, step, change)
             return explanation_template(f.fused, f.i == "bias", step).format(**parts)
-        parts = self._explanation_parts(f, names, step, change, single=False)
+        parts = self.explanation_parts(f, names, step, change, single=False)
         lines = [_WHAT.format(**parts)]
         lines += self._batch_lines(f, parts["source"], parts["target"], parts["activation"],
                                    parts["loss"])
@@ -292,8 +293,8 @@ class Trace:
         list of (ndarray, ndarray or None)
             Per layer, arrays shaped like its weights and bias.
         """
-        step = _Step.choose(learning_rate, optimizer)
-        return self._changes(step)
+        step = UpdateStep.choose(learning_rate, optimizer)
+        return self.changes(step)
 
     def prediction_slopes(self, output: int = 0) -> np.ndarray:
         """How much output node ``output`` changes per unit of each input, ``(n_samples, n_in)``.
@@ -323,7 +324,12 @@ class Trace:
             value_slope = input_slope @ weights[k].T
         return value_slope
 
-    def _changes(self, step: _Step) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def changes(self, step: UpdateStep) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The change ``step`` makes to each layer's weights and bias: ``[(change_w, change_b)]``.
+
+        ``change_b`` is None for a layer without bias; the optimizer is copied,
+        so its state stays as it was.
+        """
         weights = self.weights or [layer.weights for layer in self.network.layers]
         biases = self.biases or [layer.bias for layer in self.network.layers]
         params: list[np.ndarray] = []
@@ -342,7 +348,7 @@ class Trace:
             changes.append((change_w, change_b))
         return changes
 
-    def _explanation_parts(self, f: WeightFactors, names: _Names, step: _Step,
+    def explanation_parts(self, f: WeightFactors, names: NodeNames, step: UpdateStep,
                            change: np.ndarray, single: bool = True) -> dict[str, str]:
         """The words and numbers :func:`explanation_template` puts together."""
         n_layers = len(self.network.layers)
@@ -446,7 +452,7 @@ class Trace:
         -------
         pandas.DataFrame, or a list of dicts when pandas is not installed.
         """
-        changes = self._changes(_Step.choose(learning_rate, optimizer))
+        changes = self.changes(UpdateStep.choose(learning_rate, optimizer))
         rows: list[dict[str, Any]] = []
         for k, layer in enumerate(self.network.layers):
             sources: list[int | str] = list(range(layer.n_in))
@@ -456,7 +462,7 @@ class Trace:
             for j in range(layer.n_out):
                 for i in sources:
                     f = self.factors(k, i, j)
-                    if f.fused is None or _sigmoid_factors(f):
+                    if f.fused is None or fused_sigmoid_splits(f):
                         act = float(f.activation_slope.mean())
                         down = float(f.downstream_slope.sum())
                     else:
@@ -567,7 +573,7 @@ def _node_name(level: int, node: int | str, n_layers: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Names:
+class NodeNames:
     """Names for the inputs and output nodes in explanations (feature and class names)."""
 
     inputs: Sequence[str] | None
@@ -592,7 +598,7 @@ class _Names:
 
 
 @dataclass(frozen=True)
-class _Step:
+class UpdateStep:
     """The update an explanation shows: plain gradient descent, or an optimizer's step."""
 
     optimizer: Optimizer
@@ -602,7 +608,7 @@ class _Step:
     summary: str  # the same as a phrase on its own ("gradient descent at learning rate 0.5")
 
     @classmethod
-    def choose(cls, learning_rate: float | None, optimizer: str | Optimizer | None) -> _Step:
+    def choose(cls, learning_rate: float | None, optimizer: str | Optimizer | None) -> UpdateStep:
         from .optimizers import SGD, Optimizer, get_optimizer
         from .validation import check_positive
 
@@ -638,7 +644,7 @@ class _Step:
 
     @property
     def line(self) -> str:
-        """The explanation's last line, a template filled by ``Trace._explanation_parts``."""
+        """The explanation's last line, a template filled by ``Trace.explanation_parts``."""
         if self.plain:
             return _PLAIN_STEP
         return _OPTIMIZER_STEP
@@ -672,10 +678,10 @@ _OPTIMIZER_STEP = "{optimizer} changes it by {change}, to {weight} {sign} {abs_c
 _BIAS_VALUE = "1 (a bias is a weight fed by a node of value 1)"
 
 
-def explanation_template(fused: str | None, bias: bool, step: _Step | None = None) -> str:
+def explanation_template(fused: str | None, bias: bool, step: UpdateStep | None = None) -> str:
     """The text of a one-sample explanation, with ``{name}`` fields for its numbers.
 
-    ``str.format`` with the parts of ``Trace._explanation_parts`` gives
+    ``str.format`` with the parts of ``Trace.explanation_parts`` gives
     exactly what :meth:`Trace.explain` prints; the interactive page fills the
     same fields with each epoch's numbers.
     """
@@ -688,7 +694,7 @@ def explanation_template(fused: str | None, bias: bool, step: _Step | None = Non
     return "\n".join(lines)
 
 
-def _sigmoid_factors(f: WeightFactors) -> bool:
+def fused_sigmoid_splits(f: WeightFactors) -> bool:
     """Whether a sigmoid fused with binary cross-entropy splits into its two factors here.
 
     True when the sigmoid's slope and the loss's slope at the output are finite for every

@@ -225,9 +225,9 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
 
     ``from`` names the input for the first layer, ``to`` the output node for the last.
     """
-    from ..trace import _Step
+    from ..trace import UpdateStep
 
-    step = _Step.choose(None, optimizer)
+    step = UpdateStep.choose(None, optimizer)
     print(f"The weights with the largest slopes{'' if layer is None else f' in layer {layer}'}"
           f" ({top} per layer at most). Each weight's slope is the value of the node feeding it "
           "x the slope of the activation at the node it feeds x the slope of the loss at that "
@@ -275,7 +275,7 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
     prediction is 0 or 1 to the last digit; then, as for a softmax, its
     activation_slope reads "fused".
     """
-    from ..trace import _sigmoid_factors
+    from ..trace import fused_sigmoid_splits
 
     p = trace.predictions[0]
     actual = trace.actual[0]
@@ -286,7 +286,7 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
         at_input = (f"the slope of the loss at the input of the output node ({output_names[0]}) "
                     f"is predicted - actual = {p[0]:.4g} - {actual[0]:g} = "
                     f"{float(input_slope[0]):.4g}")
-        if _sigmoid_factors(trace.factors(len(trace.network.layers) - 1, 0, 0)):
+        if fused_sigmoid_splits(trace.factors(len(trace.network.layers) - 1, 0, 0)):
             return (f"In the output layer, the sigmoid and the binary cross-entropy are "
                     f"computed as one: {at_input}. The table shows it taken apart: the "
                     f"sigmoid's slope p(1 - p) = {_g(a)} (activation_slope) times the loss's "
