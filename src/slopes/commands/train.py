@@ -28,10 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from ..callbacks import EarlyStopping, file_snapshots
 from ..errors import CommandError
 from ..io import model_bytes
-from ..network import Network
-from ..preprocessing import TabularPreprocessor, check_mostly_numeric, guess_task, id_like_columns
+from ..preprocessing import (
+    TabularPreprocessor,
+    category_key,
+    check_mostly_numeric,
+    guess_task,
+    id_like_columns,
+)
 from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
@@ -52,14 +58,17 @@ from .report import (
     report_training,
 )
 from .tables import read_table
+from .train_setup import (
+    CLASSIFY_LOSSES,
+    REGRESS_LOSSES,
+    TRAIN_OUTPUTS,
+    build_network,
+    check_loss,
+    select_columns,
+)
+from .train_stream import run_train_stream, stream_reason
 
-__all__ = ["run_train", "check_train_options", "CLASSIFY_LOSSES", "REGRESS_LOSSES",
-           "split_rows", "select_columns", "check_loss", "build_network"]
-
-CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
-REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
-#: The files `slopes train` writes in --out, all or none.
-TRAIN_OUTPUTS = (MODEL_FILE, "metrics.json", "loss.png", "network.png")
+__all__ = ["run_train", "check_train_options", "split_rows"]
 
 
 # --------------------------------------------------------------------- checks
@@ -83,42 +92,10 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
         # A size is no request to stream: streaming splits and scores otherwise (a hash
         # split, no regression baseline), so it is asked for by name. Files that
         # stream by themselves (Parquet, over 1 GB) take --chunk-rows alone.
-        from .train_stream import stream_reason
-
         if stream_reason(args) is None:
             parser.error(f"--chunk-rows {args.chunk_rows} is for streaming, but {args.data} "
                          "is read whole; add --stream to read it in chunks, or leave out "
                          "--chunk-rows")
-
-
-def select_columns(data: Any, args: argparse.Namespace) -> Any:
-    """``data`` with the feature columns ``--features``/``--drop`` leave, then the target.
-
-    ``data`` may be the file's rows or an empty frame of its columns (the
-    streamed path); every name an option gives is checked against the file.
-    """
-    columns = [str(c) for c in data.columns]
-    if args.target not in columns:
-        raise CommandError(f"{args.data}: no column {args.target!r} to predict; the columns "
-                           f"are: {', '.join(columns)}")
-    named = [("--features", args.features or []),
-             ("--drop", args.drop or []), ("--categorical", args.categorical or [])]
-    for option, names in named:
-        unknown = [n for n in names if n not in columns]
-        if unknown:
-            raise CommandError(f"{args.data}: {option} names "
-                               f"{', '.join(map(repr, unknown))}, not a column of the file; "
-                               f"the columns are: {', '.join(columns)}")
-    keep = list(args.features) if args.features else [c for c in columns if c != args.target]
-    keep = [c for c in keep if c not in (args.drop or [])]
-    if not keep:
-        raise CommandError(f"{args.data}: no feature columns are left to learn from "
-                           f"(columns: {', '.join(columns)})")
-    outside = [c for c in (args.categorical or []) if c not in keep]
-    if outside:
-        raise CommandError(f"--categorical names {', '.join(map(repr, outside))}, which "
-                           "--features/--drop leave out")
-    return data[[*keep, args.target]]
 
 
 def _check_target(data: Any, args: argparse.Namespace) -> None:
@@ -129,53 +106,6 @@ def _check_target(data: Any, args: argparse.Namespace) -> None:
                                                  if len(rows) > 5 else "")
         raise CommandError(f"{args.data}: the target column {args.target!r} is empty in "
                            f"{len(rows)} row(s) (rows {shown}); drop those rows first")
-
-
-def check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str:
-    """The loss to train with: ``--loss`` checked against the task, or the task's default."""
-    if loss is None:
-        return "mse" if task == "regress" else (
-            "binary_crossentropy" if n_classes == 2 else "categorical_crossentropy")
-    if task == "classify":
-        if loss not in CLASSIFY_LOSSES:
-            raise CommandError(f"--loss {loss} is for regression, but {target!r} is a "
-                               f"classification target ({n_classes} classes); use "
-                               f"{' or '.join(CLASSIFY_LOSSES)}, or --task regress")
-        if loss == "binary_crossentropy" and n_classes != 2:
-            raise CommandError(f"--loss binary_crossentropy needs 2 classes, but {target!r} "
-                               f"has {n_classes}; use categorical_crossentropy")
-    elif loss not in REGRESS_LOSSES:
-        raise CommandError(f"--loss {loss} is for classification, but {target!r} is a "
-                           f"regression target; use one of {', '.join(REGRESS_LOSSES)}, "
-                           "or --task classify")
-    return loss
-
-
-def build_network(prep: TabularPreprocessor, task: str, loss: str, args: argparse.Namespace,
-                  seed: int) -> Network:
-    """The network ``slopes train`` fits, said in one line on stdout.
-
-    ``--hidden`` layers of ``--activation``, and an identity output
-    (regression), one sigmoid node (binary cross-entropy) or a softmax node
-    per class; He initialization for relu layers, Glorot for the others.
-    """
-    n_classes = len(prep.classes) if task == "classify" else 0
-    if task == "regress":
-        n_out, output = 1, "identity"
-    elif loss == "binary_crossentropy":
-        n_out, output = 1, "sigmoid"
-    else:
-        n_out, output = n_classes, "softmax"
-    sizes = [prep.n_features, *args.hidden, n_out]
-    init = "he_normal" if args.activation in ("relu", "leaky_relu") else "glorot_uniform"
-    net = Network.mlp(sizes, activation=args.activation, output=output, bias=True,
-                      init=init, seed=seed)
-    what = (f"{n_classes} classes ({', '.join(map(str, prep.classes))})"
-            if task == "classify" else f"a number (standardized: mean {prep.target_mean:.4g}, "
-                                       f"scale {prep.target_scale:.4g})")
-    print(f"Network {'-'.join(map(str, sizes))} ({args.activation} hidden, {output} output), "
-          f"loss {loss}, optimizer {args.optimizer}; predicting {what}.")
-    return net
 
 
 # ---------------------------------------------------------------------- split
@@ -209,8 +139,6 @@ def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = N
 
 
 def _class_keys(target: Any) -> np.ndarray:
-    from ..preprocessing import category_key
-
     return target.map(category_key).to_numpy(str)
 
 
@@ -236,9 +164,6 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
 
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    from ..callbacks import EarlyStopping, file_snapshots
-    from .train_stream import run_train_stream, stream_reason
-
     reason = stream_reason(args)
     if reason is not None:  # bigger than memory, or asked: read it chunk by chunk
         return run_train_stream(args, reason)

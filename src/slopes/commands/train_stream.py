@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
+from ..callbacks import EarlyStopping, file_snapshots
 from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
@@ -56,6 +57,7 @@ from .outputs import (
 )
 from .report import class_probabilities, describe, report_training
 from .stream_prep import Moments, learn_preprocessing, preprocessor
+from .train_setup import TRAIN_OUTPUTS, build_network, check_loss, select_columns
 
 __all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS",
            "VALIDATION_BYTES"]
@@ -141,9 +143,6 @@ class _Scores:
 # ---------------------------------------------------------------------- train
 def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     """``slopes train`` reading ``args.data`` chunk by chunk; see the module's notes."""
-    from ..callbacks import EarlyStopping, file_snapshots
-    from .train import TRAIN_OUTPUTS, build_network, check_loss, select_columns
-
     pd = require("pandas", "reading CSV files")
     out = OutputFiles(args.out, TRAIN_OUTPUTS,
                       OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
