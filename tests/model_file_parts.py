@@ -8,7 +8,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save as st_save
 
-from slopes.io import _checksum
+from slopes.io import checksum
 
 
 def read_parts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -20,5 +20,5 @@ def read_parts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 def write_parts(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
     """Write a model file with a checksum that matches, so the checks after it are reached."""
     metadata = dict(metadata)
-    metadata["checksum"] = _checksum(tensors, metadata)
+    metadata["checksum"] = checksum(tensors, metadata)
     path.write_bytes(st_save(tensors, metadata=metadata))

@@ -57,6 +57,8 @@ LAYERS = {
     "slopes.metrics": TRAINING,
     "slopes.io": FILES,
     "slopes.atomic": FILES,
+    "slopes.model_file_checks": FILES,
+    "slopes.safetensors_reader": FILES,
     "slopes.export": FILES,
     "slopes.preprocessing": FILES,
     "slopes.datasets": FILES,

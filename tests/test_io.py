@@ -10,7 +10,7 @@ import pytest
 from safetensors.numpy import save_file
 
 import slopes
-from slopes.io import ModelFileError, _checksum, load, load_model, save
+from slopes.io import ModelFileError, checksum, load, load_model, save
 
 
 def _net(dtype=np.float64, bias=True, activation="tanh", output="sigmoid"):
@@ -158,7 +158,7 @@ def _rewrite(path, change):
         metadata = dict(f.metadata())
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     change(metadata, tensors)
-    metadata["checksum"] = _checksum(tensors, metadata)
+    metadata["checksum"] = checksum(tensors, metadata)
     save_file(tensors, str(path), metadata=metadata)
 
 
