@@ -8,13 +8,13 @@ from types import ModuleType
 __all__ = ["require"]
 
 
-def require(module: str, purpose: str) -> ModuleType:
-    """Import ``module`` or raise an ``ImportError`` saying how to install it."""
+def require(module: str, purpose: str, install: str = "pip install 'slopes[all]'") -> ModuleType:
+    """Import ``module`` or raise an ``ImportError`` saying how to install it (``install``)."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         package = {"sklearn": "scikit-learn"}.get(module.split(".")[0], module.split(".")[0])
         raise ImportError(
             f"{purpose} needs {package}, which is not installed; "
-            f"install it with: pip install 'slopes[all]'"
+            f"install it with: {install}"
         ) from exc
