@@ -85,14 +85,13 @@ HANDOFFS = {
     ("slopes.network", "Network.fit"),
     ("slopes.network", "Network.train_on_batch"),
     ("slopes.network", "Network.save"),
-    ("slopes.network", "Network.load"),
     ("slopes.network", "Network.to_onnx"),
     ("slopes.network", "Network.to_torch"),
     ("slopes.network", "Network.from_torch"),
-    ("slopes.network", "Network.plot"),
+    ("slopes.network", "Network._repr_png_"),
+    ("slopes.network", "Network.trace"),
     ("slopes.trace", "Trace.to_html"),
-    ("slopes.trace", "Trace.plot"),
-    ("slopes.trace", "Trace.update_table"),
+    ("slopes.trace", "Trace._repr_png_"),
     ("slopes.callbacks", "History.plot"),
 }
 

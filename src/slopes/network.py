@@ -13,21 +13,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .activations import Activation
+from .initializers import make_rng
 from .layers import Dense, as_float_dtype, check_layers
 from .losses import Loss, get_loss
+from .optimizers import Optimizer, get_optimizer
 from .validation import check_sizes, check_X, check_y, short_repr
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from .callbacks import Callback, History
-    from .optimizers import Optimizer
-    from .trace import Trace
 
 __all__ = ["Network"]
 
@@ -138,8 +136,6 @@ class Network:
         the last one ``output``. One ``seed`` gives reproducible weights for the
         whole network.
         """
-        from .initializers import make_rng
-
         sizes = check_sizes(sizes)
         rng = make_rng(seed)
         layers = [
@@ -216,7 +212,7 @@ class Network:
         return self.loss_value(loss_fn, zs[-1], values[-1], actual)
 
     # ---------------------------------------------------------- forward+backward
-    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Trace:
+    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Any:  # a Trace
         """Forward and backward pass keeping every node value and every slope.
 
         The slopes of the layers' weights are also stored on the layers
@@ -232,32 +228,9 @@ class Network:
         -------
         Trace
         """
-        loss_fn = get_loss(loss)
-        self.check_loss_fits(loss_fn)
-        x, _ = check_X(X, self.n_inputs, self.dtype)
-        x = x.copy()  # the trace owns its numbers: later changes to X don't alter it
-        actual = self.check_targets(y, x.shape[0], loss_fn)
-        zs, values = self.forward(x)
-        loss_value = self.loss_value(loss_fn, zs[-1], values[-1], actual)
-        node_slopes, input_slopes, w_slopes, b_slopes = self.backward(
-            zs, values, actual, loss_fn, for_trace=True
-        )
-        from .trace import Trace  # here, so that `import slopes` stays quick
+        from .trace import trace_network
 
-        return Trace(
-            network=self,
-            loss_function=loss_fn,
-            actual=actual,
-            loss=loss_value,
-            node_values=values,
-            node_inputs=zs,
-            node_slopes=node_slopes,
-            input_slopes=input_slopes,
-            weight_slopes=w_slopes,
-            bias_slopes=b_slopes,
-            weights=[layer.weights.copy() for layer in self.layers],
-            biases=[None if layer.bias is None else layer.bias.copy() for layer in self.layers],
-        )
+        return trace_network(self, X, y, loss)
 
     def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The forward pass that keeps everything backpropagation needs.
@@ -404,11 +377,11 @@ class Network:
         validation_data: tuple | None = None,
         validation_split: float = 0.0,
         metrics: Sequence[str] = (),
-        callbacks: Sequence[Callback] = (),
+        callbacks: Sequence[Any] = (),
         seed: int | np.random.Generator | None = None,
         verbose: int | str = "auto",
         sample_weight: object = None,
-    ) -> History:
+    ) -> Any:  # a slopes.callbacks.History: callbacks.py stands above this module
         """Train this network by backpropagation and gradient descent.
 
         The same as ``slopes.training.fit(net, X, y, ...)``, whose docstring
@@ -488,23 +461,37 @@ class Network:
         -------
         float
         """
-        from .optimizers import Optimizer, get_optimizer
-        from .streaming import train_on_batch
+        from .streaming import train_kept_batch
 
+        return train_kept_batch(self, X, y, sample_weight, optimizer=optimizer,
+                                learning_rate=learning_rate, loss=loss)
+
+    def keep_batch_optimizer(self, optimizer: str | Optimizer,
+                             learning_rate: float | None) -> Optimizer:
+        """The optimizer :meth:`train_on_batch` steps with: kept between calls, or given.
+
+        An Optimizer object is used as it is (it keeps its own state); one
+        given by name is kept on the network while the name and
+        ``learning_rate`` stay the same, a new one built when they change.
+        """
         if isinstance(optimizer, Optimizer):
-            opt = get_optimizer(optimizer, learning_rate)  # refuses a second learning rate
-        else:
-            # One optimizer per name and learning rate, kept while they stay the same.
-            key = (optimizer.strip().lower() if isinstance(optimizer, str) else optimizer,
-                   learning_rate)
-            kept = getattr(self, "_batch_optimizer", None)
-            if kept is None or kept[0] != key:
-                kept = self._batch_optimizer = (key, get_optimizer(optimizer, learning_rate))
-            opt = kept[1]
-        step = getattr(self, "_batch_steps", 0)
-        value = train_on_batch(self, X, y, sample_weight, optimizer=opt, loss=loss, batch=step)
-        self._batch_steps = step + 1
-        return value
+            return get_optimizer(optimizer, learning_rate)  # refuses a second learning rate
+        # One optimizer per name and learning rate, kept while they stay the same.
+        key = (optimizer.strip().lower() if isinstance(optimizer, str) else optimizer,
+               learning_rate)
+        kept = getattr(self, "_batch_optimizer", None)
+        if kept is None or kept[0] != key:
+            kept = self._batch_optimizer = (key, get_optimizer(optimizer, learning_rate))
+        return kept[1]
+
+    @property
+    def batch_steps(self) -> int:
+        """The steps :meth:`train_on_batch` has taken since :meth:`reset_optimizer`."""
+        return getattr(self, "_batch_steps", 0)
+
+    @batch_steps.setter
+    def batch_steps(self, steps: int) -> None:
+        self._batch_steps = steps
 
     @property
     def batch_optimizer(self) -> Optimizer | None:

@@ -337,3 +337,18 @@ def train_on_batch(net: Network, X: object, y: object, sample_weight: object = N
     finally:
         workspace.release()
     return float(batch_loss)
+
+
+def train_kept_batch(net: Network, X: object, y: object, sample_weight: object = None, *,
+                     optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
+                     loss: str | Loss = "mse") -> float:
+    """:meth:`Network.train_on_batch`: :func:`train_on_batch` with the optimizer the network keeps.
+
+    The optimizer comes from :meth:`Network.keep_batch_optimizer`; the step
+    is numbered by :attr:`Network.batch_steps`, counted up when it succeeds.
+    """
+    opt = net.keep_batch_optimizer(optimizer, learning_rate)
+    step = net.batch_steps
+    value = train_on_batch(net, X, y, sample_weight, optimizer=opt, loss=loss, batch=step)
+    net.batch_steps = step + 1
+    return value

@@ -40,14 +40,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .losses import Loss
+from .losses import Loss, get_loss
+from .optimizers import SGD, Optimizer, get_optimizer
+from .validation import check_positive, check_X
 
 if TYPE_CHECKING:
     from .network import Network
-    from .optimizers import Optimizer
 
-__all__ = ["Trace", "WeightFactors", "NodeNames", "UpdateStep", "explanation_template",
-           "fused_sigmoid_splits"]
+__all__ = ["Trace", "trace_network", "WeightFactors", "NodeNames", "UpdateStep",
+           "explanation_template", "fused_sigmoid_splits"]
 
 #: Columns of :meth:`Trace.table`, in order.
 TABLE_COLUMNS = (
@@ -497,14 +498,18 @@ class Trace:
         """
         from .page import report
 
-        X = self.node_values[0][sample:sample + 1]
-        y = self.actual[sample:sample + 1]
+        return report(self.traced_network(), self.node_values[0][sample:sample + 1],
+                      self.actual[sample:sample + 1], path=path, loss=self.loss_function,
+                      **options)
+
+    def traced_network(self) -> Network:
+        """A copy of the network with the weights and biases this trace was taken with."""
         net = self.network.copy()
         for layer, w, b in zip(net.layers, self.weights or [], self.biases or [], strict=False):
             layer.weights = w
             if b is not None:
                 layer.bias = b
-        return report(net, X, y, path=path, loss=self.loss_function, **options)
+        return net
 
     def _fused_reason(self, layer: int) -> str | None:
         act = self.network.layers[layer].activation.name
@@ -532,15 +537,9 @@ class Trace:
     # ----------------------------------------------------------------- display
     def _repr_png_(self) -> bytes | None:
         """The drawing of the traced network, for Jupyter (None without matplotlib)."""
-        try:
-            from .plot import draw_network, figure_to_png, unmanaged_figures
-        except ImportError:
-            return None
-        try:
-            with unmanaged_figures():
-                return figure_to_png(draw_network(self))
-        except ImportError:
-            return None
+        from .plot import network_repr_png
+
+        return network_repr_png(self)
 
     def __repr__(self) -> str:
         sizes = "-".join(str(v.shape[1]) for v in self.node_values)
@@ -548,6 +547,34 @@ class Trace:
             f"Trace(network {sizes}, {self.n_samples} sample(s), "
             f"loss {self.loss_function.name} = {self.loss:.6g})"
         )
+
+
+def trace_network(net: Network, X: object, y: object, loss: str | Loss = "mse") -> Trace:
+    """:meth:`Network.trace`: the forward and backward pass of ``net``, every number kept."""
+    loss_fn = get_loss(loss)
+    net.check_loss_fits(loss_fn)
+    x, _ = check_X(X, net.n_inputs, net.dtype)
+    x = x.copy()  # the trace owns its numbers: later changes to X don't alter it
+    actual = net.check_targets(y, x.shape[0], loss_fn)
+    zs, values = net.forward(x)
+    loss_value = net.loss_value(loss_fn, zs[-1], values[-1], actual)
+    node_slopes, input_slopes, w_slopes, b_slopes = net.backward(
+        zs, values, actual, loss_fn, for_trace=True
+    )
+    return Trace(
+        network=net,
+        loss_function=loss_fn,
+        actual=actual,
+        loss=loss_value,
+        node_values=values,
+        node_inputs=zs,
+        node_slopes=node_slopes,
+        input_slopes=input_slopes,
+        weight_slopes=w_slopes,
+        bias_slopes=b_slopes,
+        weights=[layer.weights.copy() for layer in net.layers],
+        biases=[None if layer.bias is None else layer.bias.copy() for layer in net.layers],
+    )
 
 
 # ---------------------------------------------------------------------- helpers
@@ -609,9 +636,6 @@ class UpdateStep:
 
     @classmethod
     def choose(cls, learning_rate: float | None, optimizer: str | Optimizer | None) -> UpdateStep:
-        from .optimizers import SGD, Optimizer, get_optimizer
-        from .validation import check_positive
-
         if optimizer is None:
             lr = check_positive("learning_rate", 0.01 if learning_rate is None else learning_rate)
             words = f"gradient descent at learning rate {_num(lr)}"

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .layers import Dense
+
 if TYPE_CHECKING:
     from .losses import Loss
     from .network import Network
@@ -275,8 +277,6 @@ class Workspace:
         one's own, one used twice, one without bias), which then runs its own
         ``forward`` and ``backward``.
         """
-        from .layers import Dense
-
         layer = self.layers[k]
         kind = type(layer)
         plain = (kind.forward is Dense.forward and kind.backward is Dense.backward
