@@ -6,6 +6,13 @@
 
 The whole batch goes through in matrix operations; there is no Python loop
 over samples anywhere.
+
+Why this module is long: about half of it is the checking of what people
+write when they build a network by hand (``Network.from_weights`` reads the
+course's ``{'node_0': [...], 'output': [...]}`` dicts and lists of matrices,
+and names every mistake); the forward and backward engine itself is short.
+Apart, the checks would be a module only ``from_weights`` calls, read next to
+nothing it checks for.
 """
 
 from __future__ import annotations

@@ -27,6 +27,11 @@ The last two factors multiply to ``input_slopes[k][:, j]``. For a fused output
 pair (sigmoid + binary_crossentropy, softmax + categorical_crossentropy) and
 for softmax, whose nodes depend on each other, only that product is exact, and
 the explanation uses it.
+
+Why this module is long: the trace, its table and its explanations in words
+share the wording's templates and the number format with the interactive page
+(:mod:`slopes.page`); kept together, what :meth:`Trace.explain` prints and
+what the page shows for a weight are written once, in one place.
 """
 
 from __future__ import annotations
