@@ -24,9 +24,9 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
 from slopes.cli import main  # noqa: E402
+from slopes.columns import category_key  # noqa: E402
 from slopes.commands.train import split_rows  # noqa: E402
 from slopes.io import load_model  # noqa: E402
-from slopes.preprocessing import category_key  # noqa: E402
 
 FAST = ["--epochs", "5", "--hidden", "4"]
 

@@ -64,6 +64,7 @@ LAYERS = {
     "slopes.onnx_export": FILES,
     "slopes.torch_export": FILES,
     "slopes.preprocessing": FILES,
+    "slopes.columns": FILES,
     "slopes.datasets": FILES,
     "slopes.network": MODEL,
     "slopes.layers": MODEL,

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from slopes.preprocessing import MISSING_CATEGORY, TabularPreprocessor, guess_task
+from slopes.columns import MISSING_CATEGORY, guess_task
+from slopes.preprocessing import TabularPreprocessor
 
 pd = pytest.importorskip("pandas")
 

@@ -84,10 +84,10 @@ import numpy as np
 
 from ._optional import require
 from .atomic import write_atomic
+from .columns import MISSING_CATEGORY as _MISSING
+from .columns import category_key
 from .export_checks import ONNX_INSTALL, check_network, check_preprocessing
 from .network import Network
-from .preprocessing import MISSING_CATEGORY as _MISSING
-from .preprocessing import category_key
 from .version import __version__
 
 __all__ = ["to_onnx", "onnx_model", "onnx_feed", "ONNX_OPSET", "ONNX_OPSET_TEXT"]
@@ -107,7 +107,7 @@ def _is_classifier(net: Network, prep: Any) -> bool:
 
 
 def _category_key(value: object) -> str:
-    """:func:`~slopes.preprocessing.category_key`, and ``'(missing)'`` for a missing cell."""
+    """:func:`~slopes.columns.category_key`, and ``'(missing)'`` for a missing cell."""
     if value is None or (not isinstance(value, str) and _is_missing(value)):
         return _MISSING
     return category_key(value)

@@ -13,6 +13,8 @@ to any new rows:
 pandas does the work; only the learned parameters (column names, categories,
 means, scales, classes) are kept, as plain JSON-ready values
 (:meth:`TabularPreprocessor.to_dict`), so a model file never needs pickle.
+How one column is read (category keys, numbers, the checks that name a row)
+is in :mod:`slopes.columns`, which the streamed preprocessing shares.
 
 Examples
 --------
@@ -35,68 +37,37 @@ from typing import Any
 import numpy as np
 
 from ._optional import require
+from .columns import (
+    MISSING_CATEGORY,
+    all_numbers,
+    category_key,
+    category_keys,
+    category_sort_key,
+    check_mostly_numeric_column,
+    check_no_infinity,
+    guess_task,
+    has_leading_zero_codes,
+    is_numeric_column,
+    pd_to_numeric,
+    plain_label,
+    show_value,
+    standardized,
+    standardizer,
+)
 
-__all__ = ["TabularPreprocessor", "guess_task", "id_like_columns", "check_mostly_numeric",
-           "MISSING_CATEGORY", "category_key", "category_keys", "category_sort_key",
-           "plain_label", "is_numeric_column", "show_value", "has_leading_zero_codes"]
+__all__ = ["TabularPreprocessor"]
 
-#: The category given to missing values of a categorical column with ``fill_missing``.
-MISSING_CATEGORY = "(missing)"
 TASKS = ("classify", "regress")
-_MAX_CLASSES_GUESSED = 10
 
 
 def _pandas():
     return require("pandas", "tabular preprocessing")
 
 
-def category_key(value: object) -> str:
-    """The string a category or class is matched by: ``1``, ``1.0`` and ``"1"`` agree."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        if math.isfinite(number) and number == int(number):
-            return str(int(number))
-        return repr(number)
-    return str(value).strip()
-
-
-def plain_label(value: object) -> Any:
-    """A JSON-ready Python value for a class label (int, float, bool or str)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return int(number) if math.isfinite(number) and number == int(number) else number
-    return str(value)
-
-
-def is_numeric_column(series: Any) -> bool:
-    """Whether a pandas Series holds numbers (booleans are not numbers here)."""
-    pd = _pandas()
-    return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
-
-
 def _rows(index: Iterable[object], limit: int = 5) -> str:
     rows = list(index)
     shown = ", ".join(str(r) for r in rows[:limit])
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
-
-
-def guess_task(target: Any) -> str:
-    """``"classify"`` or ``"regress"`` for a target column (a pandas Series).
-
-    Text, booleans and whole numbers with at most 10 distinct values are
-    classes; any other numbers are a regression target.
-    """
-    values = target.dropna()
-    if not is_numeric_column(values):
-        return "classify"
-    whole = bool(np.all(np.mod(values.to_numpy(float), 1) == 0))
-    return "classify" if whole and values.nunique() <= _MAX_CLASSES_GUESSED else "regress"
 
 
 class TabularPreprocessor:
@@ -192,13 +163,13 @@ class TabularPreprocessor:
         for name in features:
             column = data[name]
             if name not in self.categorical:
-                _check_mostly_numeric(name, column)
-                if _all_numbers(column) and not has_leading_zero_codes(column):
+                check_mostly_numeric_column(name, column)
+                if all_numbers(column) and not has_leading_zero_codes(column):
                     # Text cells that are all numbers (a slice of a table whose stray
                     # text cells fell elsewhere): standardize them, don't one-hot them.
                     column = pd_to_numeric(column)
             if name not in self.categorical and is_numeric_column(column):
-                numeric[name] = _standardizer(name, column)
+                numeric[name] = standardizer(name, column)
             else:
                 keys = {category_key(v) for v in column.dropna()}
                 if self.fill_missing:
@@ -231,7 +202,7 @@ class TabularPreprocessor:
                     f"target column {self.target!r} must hold numbers for regression, "
                     f"got {show_value(bad.iloc[0])} in row {bad.index[0]}"
                 )
-            stats = _standardizer(self.target, target)
+            stats = standardizer(self.target, target)
             self.classes = None
             if self.standardize_target:
                 self.target_mean, self.target_scale = stats["mean"], stats["scale"]
@@ -294,7 +265,7 @@ class TabularPreprocessor:
             column = data[name]
             if name in self.numeric:
                 values = self._numeric_values(name, column)
-                blocks.append(_standardized(name, column, values, self.numeric[name]))
+                blocks.append(standardized(name, column, values, self.numeric[name]))
             else:
                 blocks.append(self._one_hot(name, column))
         return np.hstack(blocks).astype(dtype)
@@ -369,7 +340,7 @@ class TabularPreprocessor:
             return keys.map(lookup).to_numpy(np.int64)
         values = self._numeric_values(self.target, target, fill=False)
         stats = {"mean": self.target_mean, "scale": self.target_scale}
-        return _standardized(self.target, target, values, stats)[:, 0].astype(dtype)
+        return standardized(self.target, target, values, stats)[:, 0].astype(dtype)
 
     def unseen(self, data: Any) -> dict[Any, str]:
         """Rows of ``data`` holding a category or class never seen in fitting.
@@ -596,162 +567,3 @@ class TabularPreprocessor:
             f"{len(self.numeric)} numeric, {len(self.categories)} categorical -> "
             f"{self.n_features} features)"
         )
-
-
-def pd_to_numeric(column: Any) -> Any:
-    """``pandas.to_numeric`` with non-numbers as NaN (so the caller can name the row)."""
-    return _pandas().to_numeric(column, errors="coerce")
-
-
-def show_value(value: object) -> str:
-    """A cell value for a message: ``'abc'`` for text, ``9`` for numbers (not ``np.int64(9)``)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return repr(value)
-
-
-def _isna(value: object) -> bool:
-    return bool(_pandas().isna(value))
-
-
-def category_keys(column: Any) -> Any:
-    """:func:`category_key` of each cell of ``column`` (``MISSING_CATEGORY`` for a missing one).
-
-    Computed once per distinct value rather than once per cell (a column of
-    millions of rows has a few categories), except for a column of Python
-    objects, whose mixed types (``1`` and ``True`` are one dict entry) need
-    each cell apart.
-    """
-    if column.dtype == object:
-        return column.map(lambda v: MISSING_CATEGORY if _isna(v) else category_key(v))
-    present = column.notna()
-    mapping = {value: category_key(value) for value in _pandas().unique(column[present])}
-    return column.map(mapping).where(present, MISSING_CATEGORY)
-
-
-def category_sort_key(key: str) -> tuple[int, float, str]:
-    """The order categories and classes are stored in: numbers as numbers (2 before 10),
-    then text alphabetically."""
-    try:
-        return (0, float(key), key)
-    except ValueError:
-        return (1, 0.0, key)
-
-
-def _all_numbers(column: Any) -> bool:
-    """Whether a text column's filled cells are all numbers (``"1.5"``, ``"7"``)."""
-    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
-        return False
-    filled = column.dropna()
-    return bool(len(filled)) and not pd_to_numeric(filled).isna().any()
-
-
-def has_leading_zero_codes(column: Any) -> bool:
-    """Whether a text column holds a whole number written with a leading zero (``02139``).
-
-    Such cells are codes (zip codes, account numbers), not amounts: the column
-    is one-hot encoded, never standardized, and ``02139`` stays ``'02139'``.
-    """
-    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
-        return False
-    filled = column.dropna()
-    return bool(len(filled)) and bool(
-        filled.astype(str).str.strip().str.match(r"^[+-]?0[0-9]").any())
-
-
-def check_mostly_numeric(data: Any, columns: Sequence[str]) -> None:
-    """Refuse columns of numbers with a few stray text cells; see :func:`_check_mostly_numeric`."""
-    for name in columns:
-        _check_mostly_numeric(name, data[name])
-
-
-def _check_mostly_numeric(name: str, column: Any) -> None:
-    """Refuse a column of numbers with a few stray text cells (``'n/a'``, ``'12,5'``).
-
-    pandas reads such a column as text, and it would be one-hot encoded with
-    one category per distinct number: a silent wrong model. When at least
-    half of the filled cells are numbers, the others are reported instead.
-    """
-    if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
-        return
-    filled = column.dropna()
-    if filled.empty:
-        return
-    numbers_ = pd_to_numeric(filled)
-    bad = numbers_.isna()
-    if not bad.any() or bad.mean() > 0.5:
-        return
-    rows = filled.index[bad]
-    shown = ", ".join(f"row {r}: {show_value(filled[r])}" for r in rows[:3])
-    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-    raise ValueError(
-        f"column {name!r} holds numbers except in {len(rows)} cell(s) ({shown}{more}); "
-        "fix or empty those cells, or list the column as categorical to one-hot encode it"
-    )
-
-
-def check_no_infinity(name: str, column: Any, values: np.ndarray) -> None:
-    """A ``ValueError`` naming the first row where ``values`` (``column`` as floats) is infinite."""
-    infinite = np.isinf(values)
-    if infinite.any():
-        row = column.index[int(np.argmax(infinite))]
-        raise ValueError(f"column {name!r} row {row}: expected a finite number, "
-                         f"got {show_value(column[row])}")
-
-
-def _standardizer(name: str, column: Any) -> dict[str, float]:
-    """``{"mean", "scale"}`` of a numeric column (NaN ignored), finite or a ``ValueError``."""
-    values = column.to_numpy(float)
-    check_no_infinity(name, column, values)
-    filled = values[~np.isnan(values)]
-    if filled.size == 0:
-        return {"mean": 0.0, "scale": 1.0}
-    with np.errstate(over="ignore", invalid="ignore"):
-        # Around the first value: exact differences keep the digits of a small spread
-        # at a large offset (Unix times), and the streamed path computes the same way.
-        shift = float(filled[0])
-        centred = filled - shift
-        mean = shift + float(np.mean(centred))
-        scale = float(np.std(centred))
-    if not (math.isfinite(mean) and math.isfinite(scale)):
-        raise ValueError(
-            f"column {name!r} holds numbers too large to standardize (up to "
-            f"{np.max(np.abs(filled)):.3g}); rescale the column (say, to other units) first"
-        )
-    # A constant column keeps scale 1: it becomes all zeros, nothing divides by 0.
-    return {"mean": mean, "scale": scale if scale > 0 else 1.0}
-
-
-def _standardized(name: str, column: Any, values: np.ndarray,
-                  stats: Mapping[str, float]) -> np.ndarray:
-    """``(values - mean) / scale`` as a column ``(n, 1)``; a value that overflows is an error."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = ((values - stats["mean"]) / stats["scale"]).reshape(-1, 1)
-    bad = ~np.isfinite(out[:, 0]) & ~np.isnan(values)
-    if bad.any():
-        row = column.index[int(np.argmax(bad))]
-        raise ValueError(
-            f"column {name!r} row {row}: {show_value(column[row])} is too large for the scale the "
-            f"model learned (mean {stats['mean']:.4g}, scale {stats['scale']:.4g})"
-        )
-    return out
-
-
-def id_like_columns(data: Any, columns: Sequence[str], min_rows: int = 20) -> list[str]:
-    """Columns of ``data`` whose text or whole-number values differ in every row (IDs).
-
-    Such a column cannot generalize to new rows: one-hot encoded, it gives
-    one input per row; standardized, a row number. Only tables of at least
-    ``min_rows`` rows are judged.
-    """
-    pd = _pandas()
-    found = []
-    if len(data) < min_rows:
-        return found
-    for name in columns:
-        column = data[name]
-        if column.isna().any() or column.nunique() != len(column):
-            continue
-        if pd.api.types.is_integer_dtype(column) or not is_numeric_column(column):
-            found.append(name)
-    return found

@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
-from ..errors import CommandError
-from ..preprocessing import (
+from ..columns import (
     MISSING_CATEGORY,
-    TabularPreprocessor,
     category_key,
     category_keys,
     category_sort_key,
@@ -31,6 +29,8 @@ from ..preprocessing import (
     plain_label,
     show_value,
 )
+from ..errors import CommandError
+from ..preprocessing import TabularPreprocessor
 from .chunks import ChunkReader
 
 __all__ = ["learn_preprocessing", "preprocessor", "Moments", "MAX_CATEGORIES"]
@@ -140,7 +140,7 @@ class _Column:
         self.moments.add(kept[~np.isnan(kept)])
 
     def id_like(self, min_rows: int = 20) -> bool:
-        """:func:`~slopes.preprocessing.id_like_columns`' test over every row of the file.
+        """:func:`~slopes.columns.id_like_columns`' test over every row of the file.
 
         Known while the column has at most ``MAX_CATEGORIES`` distinct values (so
         for files of at most that many rows); a text column with more is refused

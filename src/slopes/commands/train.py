@@ -29,15 +29,10 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import EarlyStopping, file_snapshots
+from ..columns import category_key, check_mostly_numeric, guess_task, id_like_columns
 from ..errors import CommandError
 from ..io import model_bytes
-from ..preprocessing import (
-    TabularPreprocessor,
-    category_key,
-    check_mostly_numeric,
-    guess_task,
-    id_like_columns,
-)
+from ..preprocessing import TabularPreprocessor
 from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,

@@ -39,10 +39,11 @@ import numpy as np
 
 from .._optional import require
 from ..callbacks import EarlyStopping, file_snapshots
+from ..columns import category_key, category_sort_key
 from ..errors import CommandError
 from ..io import model_bytes
 from ..network import Network
-from ..preprocessing import TabularPreprocessor, category_key, category_sort_key
+from ..preprocessing import TabularPreprocessor
 from .chunks import ChunkReader, split_masks
 from .options import MODEL_FILE
 from .outputs import (
