@@ -34,7 +34,7 @@ from .demo import (
 from .explain import run_explain
 from .export import DESCRIPTION as EXPORT_DESCRIPTION
 from .export import EXAMPLE as EXPORT_EXAMPLE
-from .export import run_export
+from .export import check_export_options, run_export
 from .outputs import ROWS_NOTE
 from .predict import run_predict
 from .train import check_train_options, run_train
@@ -206,6 +206,4 @@ def register(subparsers: Any) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="allow replacing a model file, or a file of a model's folder "
                         "(default: refuse)")
-    from .export import check_export_options
-
     p.set_defaults(func=run_export, check=functools.partial(check_export_options, parser=p))

@@ -12,6 +12,8 @@ import argparse
 
 import numpy as np
 
+from ..callbacks import LossMonitor, file_snapshots
+from ..datasets import load_admissions, prepare_admissions
 from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
@@ -53,8 +55,6 @@ def demo_preprocessor() -> TabularPreprocessor:
     the stored scales are set to match, so ``slopes predict`` on the
     admissions CSV sees the very numbers the demo trained on.
     """
-    from ..datasets import load_admissions
-
     data = load_admissions()
     prep = TabularPreprocessor(target="admit", categorical=["rank"], task="classify").fit(data)
     for column in ("gre", "gpa"):
@@ -63,9 +63,6 @@ def demo_preprocessor() -> TabularPreprocessor:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from ..callbacks import LossMonitor, file_snapshots
-    from ..datasets import load_admissions, prepare_admissions
-
     out = OutputFiles(args.out, [MODEL_FILE, "metrics.json", "loss.png", "network.png"],
                       OutputGuard(overwrite=args.overwrite))
     out.check()

@@ -33,6 +33,10 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
+from ..optimizers import OPTIMIZERS
+from ..page import report
+from ..plot import draw_network, figure_to_png, unmanaged_figures
+from ..trace import UpdateStep, fused_sigmoid_splits
 from .outputs import OutputFiles, OutputGuard, print_written
 from .predict import load_for_tables
 from .report import class_probabilities
@@ -64,8 +68,6 @@ def training_optimizer(training: dict[str, Any]) -> Any:
     ``optimizer`` (``"sgd"`` or ``"adam"``; ``"sgd"`` when missing),
     ``learning_rate`` and the optimizer's other settings (momentum, beta1...).
     """
-    from ..optimizers import OPTIMIZERS
-
     name = str(training.get("optimizer") or "sgd").lower()
     if name not in OPTIMIZERS:
         raise CommandError(f"the model was trained with the optimizer {name!r}, which this "
@@ -178,8 +180,6 @@ def run_explain(args: argparse.Namespace) -> int:
     if fused is not None and (args.layer is None or args.layer == n_layers - 1):
         print(_fused_words(trace, fused, output_names))
 
-    from ..plot import draw_network, figure_to_png, unmanaged_figures
-
     input_nodes = sorted(r["index"] for r in ranking[: 9])
     with unmanaged_figures():
         figure = draw_network(trace, title=f"{Path(args.data).name}: row {args.row}",
@@ -188,8 +188,6 @@ def run_explain(args: argparse.Namespace) -> int:
         out.add("network.png", figure_to_png(figure))
     page = None
     if html_path is not None:
-        from ..page import report
-
         page = report(net, x, y, loss=loss, optimizer=optimizer, input_names=names,
                       output_names=output_names, history=model.history or None,
                       snapshots=model.snapshots or None, no_epochs=NO_EPOCHS,
@@ -225,8 +223,6 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
 
     ``from`` names the input for the first layer, ``to`` the output node for the last.
     """
-    from ..trace import UpdateStep
-
     step = UpdateStep.choose(None, optimizer)
     print(f"The weights with the largest slopes{'' if layer is None else f' in layer {layer}'}"
           f" ({top} per layer at most). Each weight's slope is the value of the node feeding it "
@@ -275,8 +271,6 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
     prediction is 0 or 1 to the last digit; then, as for a softmax, its
     activation_slope reads "fused".
     """
-    from ..trace import fused_sigmoid_splits
-
     p = trace.predictions[0]
     actual = trace.actual[0]
     input_slope = trace.input_slopes[-1][0]

@@ -14,6 +14,7 @@ import io
 from typing import Any
 
 from ..errors import CommandError
+from ..export import onnx_model, save_torch
 from ..io import load_model
 from .outputs import OutputGuard
 
@@ -113,8 +114,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _onnx_bytes(model: Any) -> bytes:
-    from ..export import onnx_model
-
     proto = onnx_model(model.network, model.preprocessing)
     import onnx  # onnx_model imported it already
 
@@ -123,8 +122,6 @@ def _onnx_bytes(model: Any) -> bytes:
 
 
 def _torch_bytes(model: Any) -> bytes:
-    from ..export import save_torch
-
     buffer = io.BytesIO()
     save_torch(model.network, buffer, model.preprocessing)
     return buffer.getvalue()

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..atomic import write_atomic, write_files_atomic
 from ..errors import CommandError
+from ..plot import draw_network, figure_to_png, plot_history
 from .options import MODEL_FILE
 
 __all__ = ["OutputFiles", "OutputGuard", "to_json", "training_settings", "print_written",
@@ -250,8 +251,6 @@ def pictures(out: OutputFiles, net: Any, history: Any, X: np.ndarray, y: np.ndar
     A run stopped (Ctrl-C) before its first epoch ended has no loss to draw:
     it gets no ``loss.png``.
     """
-    from ..plot import draw_network, figure_to_png, plot_history
-
     if len(getattr(history, "epoch", []) or []):
         out.add("loss.png", figure_to_png(plot_history(history)))
     trace = net.trace(X[:1], y[:1], loss=loss)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..callbacks import EarlyStopping, file_snapshots
+from .. import callbacks  # looked up when a run starts, as the callbacks are made
 from ..columns import category_key, check_mostly_numeric, guess_task, id_like_columns
 from ..errors import CommandError
 from ..io import model_bytes
@@ -223,9 +223,9 @@ def run_train(args: argparse.Namespace) -> int:
     if early and len(y_val) == 0:
         raise CommandError("--early-stopping needs validation rows, but none are left; "
                            "raise --validation-split or use --no-early-stopping")
-    stopper = (EarlyStopping(monitor="val_loss", patience=args.patience,
-                             restore_best_weights=True) if early else None)
-    snapshots = file_snapshots(net)  # for the epoch slider of `slopes explain --html`
+    stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
+                                       restore_best_weights=True) if early else None)
+    snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
     history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
                       learning_rate=args.learning_rate, epochs=args.epochs,
                       batch_size=args.batch_size,

@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import callbacks  # looked up when a run starts, as the callbacks are made
 from .._optional import require
-from ..callbacks import EarlyStopping, file_snapshots
 from ..columns import category_key, category_sort_key
 from ..errors import CommandError
 from ..io import model_bytes
@@ -274,9 +274,9 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     if early and expected_val == 0:
         raise CommandError("--early-stopping needs validation rows, but none are left; "
                            "raise --validation-split or use --no-early-stopping")
-    stopper = (EarlyStopping(monitor="val_loss", patience=args.patience,
-                             restore_best_weights=True) if early else None)
-    snapshots = file_snapshots(net)  # for the epoch slider of `slopes explain --html`
+    stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
+                                       restore_best_weights=True) if early else None)
+    snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
     history = net.fit(epoch_batches, loss=loss, optimizer=args.optimizer,
                       learning_rate=args.learning_rate, epochs=args.epochs,
                       validation_data=(lambda: iter(val_chunks)) if expected_val else None,
