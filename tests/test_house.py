@@ -42,6 +42,8 @@ LAYERS = {
     "slopes.cli": FACES,
     "slopes.commands": FACES,
     "slopes.lessons": FACES,
+    "slopes.course_lessons": FACES,
+    "slopes.course_numbers": FACES,
     "slopes.sklearn": FACES,
     "slopes.sklearn_onnx": FACES,
     "slopes.plot": READERS,
