@@ -45,6 +45,7 @@ LAYERS = {
     "slopes.course_lessons": FACES,
     "slopes.course_numbers": FACES,
     "slopes.sklearn": FACES,
+    "slopes.sklearn_checks": FACES,
     "slopes.sklearn_onnx": FACES,
     "slopes.plot": READERS,
     "slopes.page": READERS,

@@ -13,6 +13,15 @@ They pass scikit-learn's own estimator checks
 
 Needs scikit-learn >= 1.6: ``pip install 'slopes[all]'``.
 
+Their checks of parameters, labels and scaler are in :mod:`slopes.sklearn_checks`.
+
+Why this module is long: the two estimators, the base class they share (building,
+training, ``transform``) and the parameter documentation both docstrings carry
+are one job, read together: a classifier's ``fit`` is half in the base class.
+scikit-learn keeps its ``MLPClassifier``, ``MLPRegressor`` and their base class
+in one module for the same reason. Split apart, each would need scikit-learn's
+imports and the other two open beside it.
+
 Examples
 --------
 >>> import numpy as np
@@ -37,17 +46,24 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._optional import require
-from .activations import ACTIVATIONS, Activation
 from .callbacks import EarlyStopping
 from .layers import Dense
 from .network import Network
 from .optimizers import SGD, Adam, Optimizer
+from .sklearn_checks import (
+    Settings,
+    check_dtype,
+    check_labels,
+    check_number,
+    check_params,
+    check_scaler,
+    python_value,
+)
 from .training import check_sample_weight
 from .training import fit as train
 
@@ -73,223 +89,6 @@ except ImportError as exc:
     ) from exc
 
 __all__ = ["SlopesClassifier", "SlopesRegressor"]
-
-#: Activations a hidden layer may use (softmax belongs to the output layer).
-HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "softmax")
-OPTIMIZER_NAMES = ("adam", "sgd")
-
-
-# ------------------------------------------------------------------------ parameters
-@dataclass(frozen=True)
-class _Settings:
-    """The estimator's parameters, checked (by :func:`_check_params`, at the start of fit)."""
-
-    sizes: tuple[int, ...]
-    activations: tuple[str | Activation, ...]
-    optimizer: str
-    learning_rate: float
-    epochs: int
-    batch_size: int | None
-    early_stopping: bool
-    validation_fraction: float
-    patience: int
-    weight_decay: float
-    scale_inputs: bool
-    dtype: np.dtype
-    verbose: int
-
-
-def _int_at_least(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
-def _number(name: str, value: object, low: float, low_ok: bool,
-            high: float | None = None) -> float:
-    """``value`` as a finite float with ``low <(=) value (< high)``, else a ValueError in words."""
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
-          and math.isfinite(value) and (value >= low if low_ok else value > low)
-          and (high is None or value < high))
-    if not ok:
-        bound = f"{'>=' if low_ok else '>'} {low:g}"
-        if high is not None:
-            bound = f"in ({low:g}, {high:g})"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
-def _bool(name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _hidden_sizes(value: object) -> tuple[int, ...]:
-    sizes = (value,) if isinstance(value, numbers.Integral) and not isinstance(value, bool) \
-        else value
-    # At least one hidden layer: transform returns hidden-layer values, and without one the
-    # model is scikit-learn's LogisticRegression or LinearRegression.
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)) \
-            or len(sizes) == 0 or any(isinstance(s, bool) or not isinstance(s, numbers.Integral)
-                                      or s < 1 for s in sizes):
-        raise ValueError(
-            "hidden_layer_sizes must be a tuple of ints >= 1, one per hidden layer, with at "
-            f"least one (e.g. (100,) or (64, 32)), got {value!r}"
-        )
-    return tuple(int(s) for s in sizes)
-
-
-def _hidden_activations(value: object, n_hidden: int) -> tuple[str | Activation, ...]:
-    names = ", ".join(HIDDEN_ACTIVATIONS)
-
-    def one(item: object) -> str | Activation:
-        if isinstance(item, Activation) and item.name != "softmax":
-            return item
-        if isinstance(item, str) and item.strip().lower() in HIDDEN_ACTIVATIONS:
-            return item.strip().lower()
-        raise ValueError(
-            f"activation must be one of {names} (or a list of them, one per hidden layer), "
-            f"got {item!r}"
-        )
-
-    if isinstance(value, (str, Activation)):
-        return (one(value),) * n_hidden
-    if not isinstance(value, (Sequence, np.ndarray)):
-        raise ValueError(
-            f"activation must be one of {names} or a list of them, one per hidden layer, "
-            f"got {value!r}"
-        )
-    if len(value) != n_hidden:
-        raise ValueError(
-            f"activation has {len(value)} entries ({list(value)!r}), but hidden_layer_sizes has "
-            f"{n_hidden} hidden layer(s); give one name for all or one per hidden layer"
-        )
-    return tuple(one(item) for item in value)
-
-
-def _plain(label: object) -> object:
-    """A NumPy scalar as the Python value it holds: messages show ``'a'``, not ``np.str_('a')``."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
-def _missing(label: object) -> bool:
-    """None, a float NaN, pandas' NA or NaT: a sample without a label."""
-    if label is None or type(label).__name__ in ("NAType", "NaTType"):
-        return True
-    return isinstance(label, (float, np.floating)) and math.isnan(label)
-
-
-def _check_labels(y: object, name: str = "y") -> None:
-    """Refuse class labels scikit-learn would misread, in slopes' words.
-
-    Checked on ``y`` as given, before NumPy makes ``[1, 'a']`` the strings
-    ``'1'`` and ``'a'`` (and a NaN among strings the string ``'nan'``):
-    a label missing (None, NaN), and numbers mixed with text. scikit-learn
-    says "Unknown label type" or lets ``'<' not supported between 'NoneType'
-    and 'str'`` through for these.
-    """
-    if hasattr(y, "to_numpy") and not isinstance(y, np.ndarray):
-        y = y.to_numpy()  # a pandas Series: object when it holds text or None
-    if isinstance(y, np.ndarray) and y.dtype != object:
-        if y.dtype.kind == "f" and y.size and np.isnan(y).any():
-            i = int(np.flatnonzero(np.isnan(y.ravel()))[0])
-            raise ValueError(
-                f"{name} has {int(np.isnan(y).sum())} missing label(s) (nan), the first at "
-                f"index {i}; expected a class label for every sample: drop those rows or "
-                "give them a label"
-            )
-        return
-    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
-        return  # scikit-learn's own message for a scalar y names it well
-    try:
-        labels = np.asarray(y, dtype=object).ravel()
-    except (TypeError, ValueError):
-        return
-    # By type first (a C loop), label by label only when a type says there is more to see.
-    types = set(map(type, labels))
-    if any(t is type(None) or issubclass(t, (float, np.floating))
-           or t.__name__ in ("NAType", "NaTType") for t in types):
-        missing = [i for i, label in enumerate(labels) if _missing(label)]
-        if missing:
-            raise ValueError(
-                f"{name} has {len(missing)} missing label(s) ({_plain(labels[missing[0]])!r}), "
-                f"the first at index {missing[0]}; expected a class label for every sample: "
-                "drop those rows or give them a label"
-            )
-
-    def kind(t: type) -> str | None:
-        return ("text" if issubclass(t, (str, bytes)) else "a number"
-                if issubclass(t, (numbers.Number, np.number)) else None)
-
-    if {kind(t) for t in types} >= {"text", "a number"}:
-        first: dict[str, int] = {}
-        for i, label in enumerate(labels):
-            first.setdefault(kind(type(label)), i)
-        a, b = sorted((first["text"], first["a number"]))
-        raise ValueError(
-            f"{name} mixes numbers and text as class labels: {_plain(labels[a])!r} at index "
-            f"{a} and {_plain(labels[b])!r} at index {b}; expected labels of one kind, all "
-            f"numbers or all text (e.g. {name}.astype(str))"
-        )
-
-
-def _dtype(value: object) -> np.dtype:
-    try:
-        dt = np.dtype(value) if value is not None else None
-    except TypeError:
-        dt = None
-    # (np.dtype(None) is float64, so None is ruled out before comparing.)
-    if dt is None or dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {value!r}")
-    return dt
-
-
-def _check_params(est: _SlopesEstimator) -> _Settings:
-    sizes = _hidden_sizes(est.hidden_layer_sizes)
-    if not isinstance(est.optimizer, str) or est.optimizer.strip().lower() not in OPTIMIZER_NAMES:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {est.optimizer!r}")
-    if est.verbose not in (0, 1, 2) or isinstance(est.verbose, float):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {est.verbose!r}")
-    rs = est.random_state
-    if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)
-                and 0 <= rs < 2**32)):
-        raise ValueError(
-            "random_state must be None, an int from 0 to 2**32 - 1, a numpy RandomState or "
-            f"Generator, got {rs!r}"
-        )
-    return _Settings(
-        sizes=sizes,
-        activations=_hidden_activations(est.activation, len(sizes)),
-        optimizer=est.optimizer.strip().lower(),
-        learning_rate=_number("learning_rate", est.learning_rate, 0.0, False),
-        epochs=_int_at_least("epochs", est.epochs, 1),
-        batch_size=None if est.batch_size is None
-        else _int_at_least("batch_size", est.batch_size, 1),
-        early_stopping=_bool("early_stopping", est.early_stopping),
-        validation_fraction=_number("validation_fraction", est.validation_fraction, 0.0, False,
-                                    1.0),
-        patience=_int_at_least("patience", est.patience, 1),
-        weight_decay=_number("weight_decay", est.weight_decay, 0.0, True),
-        scale_inputs=_bool("scale_inputs", est.scale_inputs),
-        dtype=_dtype(est.dtype),
-        verbose=int(est.verbose),
-    )
-
-
-def _check_scaler(scaler: StandardScaler, X: np.ndarray, names: np.ndarray | None) -> None:
-    """Refuse a scaler whose mean or scale overflowed: X held numbers near the float limit."""
-    # An overflowed variance leaves scale_ at 1 (scikit-learn treats it as a zero one).
-    bad = np.flatnonzero(~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_)))
-    if bad.size:
-        j = int(bad[0])
-        column = f"column {j}" if names is None else f"column {_plain(names[j])!r}"
-        raise ValueError(
-            f"X's {column} holds numbers too large to standardize (up to "
-            f"{np.abs(X[:, j]).max():g}); divide it by a power of ten before fitting"
-        )
-
 
 # ------------------------------------------------------------------------ the estimators
 class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -331,7 +130,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             return np.random.default_rng(rs.randint(2**32, dtype=np.uint64))
         return np.random.default_rng(rs)
 
-    def _start(self, settings: _Settings, X: np.ndarray, n_outputs: int,
+    def _start(self, settings: Settings, X: np.ndarray, n_outputs: int,
                sample_weight: np.ndarray | None) -> np.ndarray:
         """Make a new network, optimizer, generator (and scaler); return the network's inputs."""
         self._rng = self._new_rng()
@@ -340,7 +139,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             # Numbers near 1e300 overflow the variance: said below, not as NumPy's warning.
             with np.errstate(over="ignore", invalid="ignore"):
                 self.scaler_ = StandardScaler().fit(X, sample_weight=sample_weight)
-            _check_scaler(self.scaler_, X, getattr(self, "feature_names_in_", None))
+            check_scaler(self.scaler_, X, getattr(self, "feature_names_in_", None))
             X = self.scaler_.transform(X)
         loss, output = self._output(n_outputs)
         sizes = [X.shape[1], *settings.sizes, n_outputs]
@@ -360,7 +159,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.n_iter_ = 0
         return X
 
-    def _train(self, settings: _Settings, X: np.ndarray, targets: np.ndarray,
+    def _train(self, settings: Settings, X: np.ndarray, targets: np.ndarray,
                weights: np.ndarray | None, epochs: int, validation: tuple | None = None) -> None:
         callbacks = [] if validation is None else [
             EarlyStopping(monitor="val_loss", patience=settings.patience)]
@@ -374,7 +173,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.n_iter_ += len(history.epoch)
 
     def _fit(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
-             settings: _Settings, n_outputs: int, sample_weight: np.ndarray | None,
+             settings: Settings, n_outputs: int, sample_weight: np.ndarray | None,
              stratify: np.ndarray | None = None) -> None:
         """Start afresh and train; ``weights`` weigh the loss (sample x class weights),
         ``sample_weight`` alone fits the scaler, as the data's own distribution."""
@@ -386,7 +185,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._train(settings, X, targets, weights, settings.epochs, validation)
 
     def _split(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
-               settings: _Settings, labels: np.ndarray | None) -> tuple:
+               settings: Settings, labels: np.ndarray | None) -> tuple:
         """Hold out ``validation_fraction`` of the rows (by class when it can), to stop early."""
         n = X.shape[0]
         n_val = math.ceil(n * settings.validation_fraction)
@@ -471,7 +270,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def __sklearn_tags__(self):  # -> sklearn.utils.Tags
         tags = super().__sklearn_tags__()
         try:
-            name = _dtype(self.dtype).name
+            name = check_dtype(self.dtype).name
         except ValueError:
             name = "float64"  # a bad dtype is reported by fit, not by the tags
         # transform returns the network's dtype whatever X was: it preserves only that one.
@@ -635,7 +434,7 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         elif isinstance(cw, dict):
             classes = self.classes_.tolist()
             for key, value in cw.items():
-                _number(f"class_weight[{key!r}]", value, 0.0, True)
+                check_number(f"class_weight[{key!r}]", value, 0.0, True)
             # A key of no class is fine (a cross-validation fold may miss a rare class),
             # unless some class has no weight as well: then the key is likely a typo.
             unknown = [key for key in cw if key not in set(classes)]
@@ -666,15 +465,15 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         Every call starts afresh from ``random_state``. ``sample_weight``
         (n_samples,) weighs each row's loss and slope (see the class notes).
         """
-        settings = _check_params(self)
-        _check_labels(y)
+        settings = check_params(self)
+        check_labels(y)
         X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C")
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, got 1 class: "
-                f"{_plain(self.classes_[0])!r}"
+                f"{python_value(self.classes_[0])!r}"
             )
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0],
                                                                    settings.dtype)
@@ -683,8 +482,8 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
             weighed = np.unique(labels[weights > 0])
             if weighed.size < 2:
                 raise ValueError(
-                    f"only 1 class ({_plain(self.classes_[weighed[0]])!r}) has samples of positive "
-                    "weight; a classifier needs at least 2 classes to learn from"
+                    f"only 1 class ({python_value(self.classes_[weighed[0]])!r}) has samples of "
+                    "positive weight; a classifier needs at least 2 classes to learn from"
                 )
         self._fit(X, self._encode(labels), weights, settings, self._n_outputs(), sw,
                   stratify=labels)
@@ -701,11 +500,11 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         call's rows and kept.
         """
         first = not hasattr(self, "network_")
-        _check_labels(y)
+        check_labels(y)
         if classes is not None:
-            _check_labels(classes, "classes")
+            check_labels(classes, "classes")
         if first:
-            settings = _check_params(self)
+            settings = check_params(self)
             if classes is None:
                 raise ValueError(
                     "the first call to partial_fit needs classes, every class label y will "
@@ -717,10 +516,10 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes, got 1 class: "
-                    f"{_plain(self.classes_[0])!r}"
+                    f"{python_value(self.classes_[0])!r}"
                 )
         else:
-            settings = _check_params(self)
+            settings = check_params(self)
             if classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
                                                           self.classes_):
                 raise ValueError(
@@ -818,7 +617,7 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         Every call starts afresh from ``random_state``. ``sample_weight``
         (n_samples,) weighs each row's loss and slope (see the class notes).
         """
-        settings = _check_params(self)
+        settings = check_params(self)
         X, y = validate_data(self, X, y, dtype=settings.dtype.type, order="C",
                              multi_output=True, y_numeric=True)
         self._single_target = y.ndim == 1
@@ -837,7 +636,7 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         fitted on the first call's rows and kept.
         """
         first = not hasattr(self, "network_")
-        settings = _check_params(self)
+        settings = check_params(self)
         dtype = settings.dtype if first else self.network_.dtype
         X, y = validate_data(self, X, y, reset=first, dtype=dtype.type, order="C",
                              multi_output=True, y_numeric=True)
