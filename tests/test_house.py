@@ -153,7 +153,7 @@ class Imports(ast.NodeVisitor):
         self.generic_visit(node)
         self.scope.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 - ast.NodeVisitor names it so
 
     def where(self) -> str | None:
         functions = [s for s in self.scope]
