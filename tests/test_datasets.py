@@ -48,9 +48,9 @@ def test_bad_test_size(bad):
 def test_demo_preprocessing_reproduces_the_course_features():
     # The demo stores a TabularPreprocessor in its model file so that
     # `slopes predict` on the admissions CSV sees exactly the demo's inputs.
-    from slopes.commands.demo import demo_preprocessor
+    from slopes.datasets import admissions_preprocessor
 
-    prep = demo_preprocessor()
+    prep = admissions_preprocessor()
     data = load_admissions()
     X = prep.transform(data)
     split = prepare_admissions(test_size=0.1, seed=0)

@@ -142,6 +142,16 @@ class Imports(ast.NodeVisitor):
         self.functions: dict[str, ast.AST] = {}
         self.aliases: dict[str, str] = {}  # a local name bound to a slopes module
 
+    def visit_If(self, node: ast.If) -> None:
+        # ``if TYPE_CHECKING:`` imports name types for annotations only; nothing runs them.
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scope.append(node.name)
         self.generic_visit(node)
@@ -290,6 +300,15 @@ def test_no_private_name_is_used_across_modules():
     assert not wrong, "\n".join(wrong)
 
 
+@cache
+def loads_an_optional_package(module: str) -> bool:
+    """Whether importing the slopes ``module`` imports an optional package at once
+    (``slopes.sklearn`` imports scikit-learn): importing it inside a function is lazy
+    loading of that package, as for the package itself."""
+    return any(where is None and target.split(".")[0] in OPTIONAL
+               for target, _, where, _ in imports(module).found)
+
+
 def test_imports_inside_functions_are_optional_packages_or_handoffs():
     stdlib = set(sys.stdlib_module_names)
     wrong = []
@@ -300,7 +319,8 @@ def test_imports_inside_functions_are_optional_packages_or_handoffs():
             top = target.split(".")[0]
             if top in OPTIONAL:
                 continue
-            if top == "slopes" and is_handoff(module, where):
+            if top == "slopes" and (is_handoff(module, where) or loads_an_optional_package(
+                    target_module(target))):
                 continue
             kind = "the standard library" if top in stdlib else "a package slopes always has" \
                 if top != "slopes" else "slopes"

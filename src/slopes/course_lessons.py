@@ -38,9 +38,7 @@ import numpy as np
 import slopes
 from slopes import Network
 from slopes.callbacks import Callback
-from slopes.commands.demo import demo_preprocessor
 from slopes.course_numbers import CourseNumbers
-from slopes.plot import draw_network, plot_history
 
 __all__ = ["LESSONS", "Lesson", "CourseLossPrint", "ADMISSIONS_ROWS_PRINTED"]
 
@@ -71,8 +69,9 @@ def _network_errors(course: CourseNumbers) -> Any:
 
 def _draw_network_errors(result: Any, out: Path) -> None:
     trace_0, trace_1 = result
-    draw_network(trace_0, title="weights_0: error 6").savefig(out / "01_weights_0.png", dpi=150)
-    draw_network(trace_1, title="weights_1: error 0").savefig(out / "01_weights_1.png", dpi=150)
+    draw = slopes.plot.draw_network
+    draw(trace_0, title="weights_0: error 6").savefig(out / "01_weights_0.png", dpi=150)
+    draw(trace_1, title="weights_1: error 0").savefig(out / "01_weights_1.png", dpi=150)
 
 
 def _mse_comparison(course: CourseNumbers) -> Any:
@@ -165,7 +164,8 @@ def _slopes_and_updates(course: CourseNumbers) -> Any:
 
 
 def _draw_slopes_and_updates(trace: Any, out: Path) -> None:
-    fig = draw_network(trace, edges="slope", title="slopes 14, 28, 42 of the three weights")
+    fig = slopes.plot.draw_network(trace, edges="slope",
+                                   title="slopes 14, 28, 42 of the three weights")
     fig.savefig(out / "03_slopes.png", dpi=150)
 
 
@@ -187,7 +187,7 @@ def _repeated_updates(course: CourseNumbers) -> Any:
 
 
 def _draw_repeated_updates(mse_hist: Any, out: Path) -> None:
-    fig = plot_history({"mean squared error": mse_hist}, xlabel="update")
+    fig = slopes.plot.plot_history({"mean squared error": mse_hist}, xlabel="update")
     fig.savefig(out / "04_mse_history.png", dpi=150)
 
 
@@ -216,7 +216,8 @@ def _delta_rule(course: CourseNumbers) -> Any:
 
 
 def _draw_delta_rule(trace: Any, out: Path) -> None:
-    draw_network(trace, title="one sigmoid node").savefig(out / "05_delta_rule.png", dpi=150)
+    fig = slopes.plot.draw_network(trace, title="one sigmoid node")
+    fig.savefig(out / "05_delta_rule.png", dpi=150)
 
 
 def _hidden_forward(course: CourseNumbers) -> Any:
@@ -241,7 +242,7 @@ def _hidden_forward(course: CourseNumbers) -> Any:
 
 def _draw_hidden_forward(result: Any, out: Path) -> None:
     net, X = result
-    fig = draw_network(net, X=X, title="forward pass 4-3-2 (sigmoid)")
+    fig = slopes.plot.draw_network(net, X=X, title="forward pass 4-3-2 (sigmoid)")
     fig.savefig(out / "06_hidden_forward.png", dpi=150)
 
 
@@ -287,7 +288,7 @@ def _backprop_hidden(course: CourseNumbers) -> Any:
 
 
 def _draw_backprop_hidden(trace: Any, out: Path) -> None:
-    draw_network(trace, title="backpropagation through a hidden node").savefig(
+    slopes.plot.draw_network(trace, title="backpropagation through a hidden node").savefig(
         out / "07_backprop_hidden.png", dpi=150)
 
 
@@ -317,7 +318,7 @@ def _last_quiz(course: CourseNumbers) -> Any:
 
 
 def _draw_last_quiz(trace: Any, out: Path) -> None:
-    draw_network(trace, title="the last quiz, rebuilt: slopes in purple").savefig(
+    slopes.plot.draw_network(trace, title="the last quiz, rebuilt: slopes in purple").savefig(
         out / "08_last_quiz.png", dpi=150)
 
 
@@ -362,9 +363,10 @@ ADMISSIONS_ROWS_PRINTED = """\
 
 def _admissions(course: CourseNumbers) -> Any:
     # The course's data preparation: rank one-hot, gre and gpa standardized over all 400 rows
-    # with pandas' std. demo_preprocessor() is slopes' TabularPreprocessor set up to match.
+    # with pandas' std. slopes.datasets.admissions_preprocessor() is slopes'
+    # TabularPreprocessor set up to match.
     admissions = slopes.datasets.load_admissions()
-    prep = demo_preprocessor()
+    prep = slopes.datasets.admissions_preprocessor()
     for line in ADMISSIONS_ROWS_PRINTED.splitlines():
         index, printed = int(line.split()[0]), " ".join(line.split()[1:])
         row = admissions.loc[[index]]
@@ -417,7 +419,7 @@ def _draw_admissions(result: Any, out: Path) -> None:
     net, data, history = result
     history.plot().savefig(out / "09_admissions_loss.png", dpi=150)
     trace = net.trace(data.features_test[:1], data.targets_test[:1], loss="half_mse")
-    fig = draw_network(trace, input_names=data.feature_names, output_names=["admit"],
+    fig = slopes.plot.draw_network(trace, input_names=data.feature_names, output_names=["admit"],
                        title="the admissions network on the first held-out row")
     fig.savefig(out / "09_admissions_network.png", dpi=150)
 
@@ -465,8 +467,9 @@ def _quizzes(course: CourseNumbers) -> Any:
 
 
 def _draw_quizzes(trace: Any, out: Path) -> None:
-    draw_network(trace, title="the quizzes' network, rebuilt: input [3, 2], actual 5").savefig(
-        out / "10_quizzes.png", dpi=150)
+    fig = slopes.plot.draw_network(
+        trace, title="the quizzes' network, rebuilt: input [3, 2], actual 5")
+    fig.savefig(out / "10_quizzes.png", dpi=150)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,8 +31,11 @@ from .losses import Loss, get_loss
 from .optimizers import Optimizer, get_optimizer
 from .validation import check_sizes, check_X, check_y, short_repr
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names for annotations only: these modules stand above (or beside) this one
     from pathlib import Path
+
+    from .callbacks import Callback, History
+    from .trace import Trace
 
 __all__ = ["Network"]
 
@@ -219,7 +222,7 @@ class Network:
         return self.loss_value(loss_fn, zs[-1], values[-1], actual)
 
     # ---------------------------------------------------------- forward+backward
-    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Any:  # a Trace
+    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Trace:
         """Forward and backward pass keeping every node value and every slope.
 
         The slopes of the layers' weights are also stored on the layers
@@ -384,11 +387,11 @@ class Network:
         validation_data: tuple | None = None,
         validation_split: float = 0.0,
         metrics: Sequence[str] = (),
-        callbacks: Sequence[Any] = (),
+        callbacks: Sequence[Callback] = (),
         seed: int | np.random.Generator | None = None,
         verbose: int | str = "auto",
         sample_weight: object = None,
-    ) -> Any:  # a slopes.callbacks.History: callbacks.py stands above this module
+    ) -> History:
         """Train this network by backpropagation and gradient descent.
 
         The same as ``slopes.training.fit(net, X, y, ...)``, whose docstring

@@ -83,10 +83,10 @@ ROWS = """\
 
 def test_the_standardized_admissions_rows_the_udacity_notes_print():
     pytest.importorskip("pandas")
-    from slopes.commands.demo import demo_preprocessor
+    from slopes.datasets import admissions_preprocessor
 
     admissions = slopes.datasets.load_admissions()
-    prep = demo_preprocessor()
+    prep = admissions_preprocessor()
     for line in ROWS.splitlines():
         index, admit, gre, gpa, *ranks = line.split("\t")
         row = admissions.loc[[int(index)]]

@@ -13,14 +13,13 @@ import argparse
 import numpy as np
 
 from ..callbacks import LossMonitor, file_snapshots
-from ..datasets import load_admissions, prepare_admissions
+from ..datasets import admissions_preprocessor, load_admissions, prepare_admissions
 from ..io import model_bytes
 from ..network import Network
-from ..preprocessing import TabularPreprocessor
 from .options import MODEL_FILE
 from .outputs import OutputFiles, OutputGuard, pictures, print_written, to_json, training_settings
 
-__all__ = ["run_demo", "course_network", "demo_preprocessor", "DEMO_EPOCHS",
+__all__ = ["run_demo", "course_network", "DEMO_EPOCHS",
            "DEMO_LEARNING_RATE", "DEMO_LOSS", "DEMO_SEED", "DEMO_SPLIT_SEED", "COURSE_EPOCHS",
            "COURSE_LEARNING_RATE", "COURSE_SEED"]
 
@@ -46,20 +45,6 @@ def course_network() -> Network:
     hidden = rng.normal(scale=scale, size=(6, 2))
     output = rng.normal(scale=scale, size=2)
     return Network.from_weights([hidden, output], activation="sigmoid")
-
-
-def demo_preprocessor() -> TabularPreprocessor:
-    """A TabularPreprocessor that reproduces ``prepare_admissions``'s features exactly.
-
-    The course standardizes with pandas' ``std`` (ddof=1) over all 400 rows;
-    the stored scales are set to match, so ``slopes predict`` on the
-    admissions CSV sees the very numbers the demo trained on.
-    """
-    data = load_admissions()
-    prep = TabularPreprocessor(target="admit", categorical=["rank"], task="classify").fit(data)
-    for column in ("gre", "gpa"):
-        prep.numeric[column]["scale"] = float(data[column].std())
-    return prep
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -110,7 +95,7 @@ def run_demo(args: argparse.Namespace) -> int:
     training = training_settings(history, {"command": "demo", "split_seed": split_seed,
                                             "course": bool(args.course), "loss": loss,
                                             "learning_rate": lr})
-    out.add(MODEL_FILE, model_bytes(net, demo_preprocessor(), training, history,
+    out.add(MODEL_FILE, model_bytes(net, admissions_preprocessor(), training, history,
                                                   snapshots))
     out.add("metrics.json", to_json(metrics))
     pictures(out, net, history, data.features_test, y_test, loss,

@@ -8,8 +8,9 @@ from importlib import resources
 import numpy as np
 
 from .._optional import require
+from ..preprocessing import TabularPreprocessor
 
-__all__ = ["AdmissionsSplit", "load_admissions", "prepare_admissions"]
+__all__ = ["AdmissionsSplit", "load_admissions", "prepare_admissions", "admissions_preprocessor"]
 
 
 def load_admissions():  # -> pandas.DataFrame
@@ -72,3 +73,18 @@ def prepare_admissions(test_size: float = 0.1, seed: int = 42) -> AdmissionsSpli
         targets_test=test["admit"].to_numpy(float),
         feature_names=names,
     )
+
+
+def admissions_preprocessor() -> TabularPreprocessor:
+    """A TabularPreprocessor that reproduces :func:`prepare_admissions`'s features exactly.
+
+    The course standardizes with pandas' ``std`` (ddof=1) over all 400 rows;
+    the stored scales are set to match, so ``slopes predict`` on the
+    admissions CSV sees the very numbers ``slopes demo`` trained on (it stores
+    this preprocessor in its model file).
+    """
+    data = load_admissions()
+    prep = TabularPreprocessor(target="admit", categorical=["rank"], task="classify").fit(data)
+    for column in ("gre", "gpa"):
+        prep.numeric[column]["scale"] = float(data[column].std())
+    return prep
