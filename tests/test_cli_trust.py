@@ -23,29 +23,12 @@ import pytest
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
-from slopes.cli import main  # noqa: E402
+from cli_run import cli, process  # noqa: E402
 from slopes.columns import category_key  # noqa: E402
 from slopes.commands.train import split_rows  # noqa: E402
 from slopes.io import load_model  # noqa: E402
 
 FAST = ["--epochs", "5", "--hidden", "4"]
-
-
-def cli(capsys, *args: object) -> tuple[int, str, str]:
-    """Run ``slopes ARGS`` in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def process(*args: object, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "slopes.cli", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, **kwargs)
 
 
 def table(n: int = 120, seed: int = 0) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pytest
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
+from cli_run import cli  # noqa: E402
 from slopes.cli import main  # noqa: E402
 from slopes.commands.outputs import OutputFiles, OutputGuard  # noqa: E402
 from slopes.errors import CommandError  # noqa: E402
@@ -27,16 +28,6 @@ from slopes.io import load_model  # noqa: E402
 
 FAST = ["--epochs", "3", "--hidden", "3"]
 COMMANDS = Path(__file__).resolve().parents[1] / "src" / "slopes" / "commands"
-
-
-def cli(capsys, *args: object) -> tuple[int, str, str]:
-    """``slopes ARGS`` in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def table(n: int = 60) -> pd.DataFrame:
