@@ -95,6 +95,8 @@ class ChunkReader:
                                    "is not installed; install it with: pip install "
                                    "'slopes[all]'") from exc
         self.columns = self._columns()
+        #: Each column's kind, once :meth:`decide_kinds` has read the file.
+        self.kinds: dict[str, str] | None = None
 
     def _columns(self) -> list[str]:
         if self.parquet:
@@ -167,9 +169,7 @@ class ChunkReader:
         Each column read as the kind :meth:`decide_kinds` gave it.
         """
         pd = require("pandas", "reading CSV files")
-        kinds = getattr(self, "kinds", None)
-        if kinds is None:
-            kinds = self.decide_kinds(columns)
+        kinds = self.kinds if self.kinds is not None else self.decide_kinds(columns)
         if self.parquet:
             for frame in self._parquet_chunks(pd, columns):
                 yield _parquet_kinds_applied(pd, frame, kinds)
