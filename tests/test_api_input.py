@@ -353,7 +353,7 @@ def test_fit_batch_size_larger_than_the_data_is_one_batch():
         pytest.param({"learning_rate": "0.1"}, ValueError,
                      r"^learning_rate must be a number, got '0\.1'$", id="learning_rate-string"),
         pytest.param({"optimizer": "rmsprop"}, ValueError,
-                     r"^unknown optimizer 'rmsprop'; valid names are: sgd, adam$",
+                     r"^unknown optimizer 'rmsprop'; valid names are: sgd, adam, adamw$",
                      id="optimizer-rmsprop"),
         pytest.param({"loss": "cross_entropy"}, ValueError,
                      r"^unknown loss 'cross_entropy'; valid names are: sse, mse, half_mse, mae, "
@@ -673,10 +673,10 @@ def test_network_layers_not_a_list(layers, message):
         pytest.param(slopes.optimizers.Adam,
                      r"^optimizer must be a name or an Optimizer object, got the class Adam; "
                      r"write optimizer=Adam\(\) or optimizer='adam'$", id="Adam-class"),
-        pytest.param(5, r"^optimizer must be a name \(sgd, adam\) or an Optimizer object, got 5 "
-                        r"\(int\)$", id="int"),
-        pytest.param(["sgd"], r"^optimizer must be a name \(sgd, adam\) or an Optimizer object, "
-                              r"got \['sgd'\] \(list\)$", id="list"),
+        pytest.param(5, r"^optimizer must be a name \(sgd, adam, adamw\) or an Optimizer "
+                        r"object, got 5 \(int\)$", id="int"),
+        pytest.param(["sgd"], r"^optimizer must be a name \(sgd, adam, adamw\) or an Optimizer "
+                              r"object, got \['sgd'\] \(list\)$", id="list"),
     ],
 )
 def test_fit_optimizer_class_or_other_type(optimizer, message):

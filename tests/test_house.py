@@ -76,6 +76,7 @@ LAYERS = {
     "slopes.activations": MATH,
     "slopes.losses": MATH,
     "slopes.optimizers": MATH,
+    "slopes.penalties": MATH,
     "slopes.initializers": MATH,
     "slopes.validation": MATH,
     "slopes.errors": MATH,

@@ -17,6 +17,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, Activation, get_activation, ones_vector
 from .initializers import INITIALIZERS, initial_weights, make_rng
+from .penalties import check_dropout, check_penalty
 from .validation import check_bool, check_seed, short_repr
 
 __all__ = ["Dense", "check_layers"]
@@ -76,6 +77,16 @@ class Dense:
         Seed of the random initial weights.
     dtype : float32 or float64
         Every computation of the layer runs in this dtype.
+    dropout : float in [0, 1)
+        Inverted dropout on the layer's output nodes while training: in each
+        batch every node of every row is dropped (its value set to 0) with
+        probability ``dropout`` and the kept ones are scaled by ``1 / (1 -
+        dropout)``. Never in :meth:`Network.predict`, in the trace of a
+        prediction or in an export. Only for hidden layers.
+    l1, l2 : float >= 0 or None
+        This layer's weight penalties, ``l1 * sum|w| + l2 * sum w^2`` (see
+        :mod:`slopes.penalties`); None takes the ``l1`` and ``l2`` given to
+        ``fit``.
 
     Examples
     --------
@@ -84,6 +95,11 @@ class Dense:
     >>> layer.weights.shape
     (2, 1)
     """
+
+    #: Defaults for layers made without ``__init__`` (``Dense.__new__`` and a copied ``__dict__``).
+    dropout: float = 0.0
+    l1: float | None = None
+    l2: float | None = None
 
     def __init__(
         self,
@@ -94,6 +110,9 @@ class Dense:
         init: str = "normal",
         seed: int | np.random.Generator | None = None,
         dtype: object = np.float64,
+        dropout: float = 0.0,
+        l1: float | None = None,
+        l2: float | None = None,
     ) -> None:
         self.n_in = _positive_int("n_in", n_in)
         self.n_out = _positive_int("n_out", n_out)
@@ -113,6 +132,9 @@ class Dense:
         check_seed(seed)
         self.dtype = as_float_dtype(dtype)
         self.init = init
+        self.dropout = check_dropout("dropout", dropout)
+        self.l1 = None if l1 is None else check_penalty("l1", l1)
+        self.l2 = None if l2 is None else check_penalty("l2", l2)
         self._weights = initial_weights(init, self.n_in, self.n_out, make_rng(seed), self.dtype)
         self._bias = np.zeros(self.n_out, dtype=self.dtype) if bias else None
         # Filled by backpropagation (Network.trace / fit), same shapes as the parameters.
@@ -253,13 +275,25 @@ class Dense:
     def __repr__(self) -> str:
         lines = [
             f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
-            f"bias={self.has_bias}, dtype={self.dtype.name})",
+            f"bias={self.has_bias}, dtype={self.dtype.name}{self._extras()})",
             f"  weights={np.array2string(self._weights, precision=4, threshold=20)}",
         ]
         if self.weight_slopes is not None:
             slopes = np.array2string(self.weight_slopes, precision=4, threshold=20)
             lines.append(f"  weight_slopes={slopes}")
         return "\n".join(lines)
+
+
+    def penalty_coefficients(self, l1: float = 0.0, l2: float = 0.0) -> tuple[float, float]:
+        """``(l1, l2)`` this layer's weights are penalized with: its own, or the fit's when None."""
+        return (l1 if self.l1 is None else self.l1, l2 if self.l2 is None else self.l2)
+
+    def _extras(self) -> str:
+        """``", dropout=0.5, l2=0.001"``: the training settings that differ from the defaults."""
+        extras = [f"{name}={value:g}" for name, value in (("dropout", self.dropout),
+                                                          ("l1", self.l1), ("l2", self.l2))
+                  if value]
+        return "".join(", " + text for text in extras)
 
 
 def check_layers(layers: object) -> list:

@@ -22,17 +22,19 @@ import numpy as np
 
 from .callbacks import Callback, History, ProgressBar, ProgressLog, TrainingRun, check_callbacks
 from .errors import TrainingDiverged
+from .initializers import make_rng
 from .losses import Loss, get_loss
 from .metrics import get_metrics
 from .optimizers import Optimizer, get_optimizer
+from .penalties import check_clip, check_penalty
 from .validation import check_bool, check_positive_int, check_seed
-from .workspace import Workspace
+from .workspace import StepOptions, Workspace
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["check_sample_weight", "check_settings", "Workspaces", "train_epochs", "train_step",
-           "validation_logs"]
+__all__ = ["check_sample_weight", "check_settings", "check_step_options", "Workspaces",
+           "train_epochs", "train_step", "validation_logs"]
 
 
 def check_sample_weight(sample_weight: object, n_samples: int, dtype: np.dtype,
@@ -92,15 +94,53 @@ def check_settings(net: Network, loss: str | Loss, optimizer: str | Optimizer,
     return loss_fn, opt, epochs, metric_fns, callbacks
 
 
+def check_step_options(net: Network, l1: object, l2: object, penalize_bias: object,
+                       clip_norm: object, clip_value: object, seed: object
+                       ) -> StepOptions | None:
+    """The penalties, clipping and dropout a fit adds to each step, or None when it adds none.
+
+    A bad setting raises an error naming it, what it got and what it expects.
+    Dropout masks come from a child of the fit's generator (``seed``), drawn
+    apart from the shuffling, whose order therefore stays what it is
+    without dropout.
+    """
+    l1, l2 = check_penalty("l1", l1), check_penalty("l2", l2)
+    check_bool("penalize_bias", penalize_bias)
+    clip_norm, clip_value = check_clip("clip_norm", clip_norm), check_clip("clip_value", clip_value)
+    last = net.layers[-1]
+    if last.dropout:
+        raise ValueError(
+            f"layers[{len(net.layers) - 1}] is the output layer and has dropout={last.dropout:g}; "
+            "expected dropout on hidden layers only (dropping an output drops the prediction)")
+    dropping = any(layer.dropout for layer in net.layers)
+    rng = make_rng(seed).spawn(1)[0] if dropping else None
+    options = StepOptions(l1, l2, bool(penalize_bias), clip_norm, clip_value, rng)
+    if not (dropping or clip_norm is not None or clip_value is not None
+            or options.penalized(net.layers)):
+        return None
+    return options
+
+
+def step_params(options: StepOptions | None) -> dict:
+    """The history's params for a fit's penalties and clipping: only those it sets."""
+    if options is None:
+        return {}
+    settings = {"l1": options.l1, "l2": options.l2, "penalize_bias": options.penalize_bias,
+                "clip_norm": options.clip_norm, "clip_value": options.clip_value}
+    return {k: v for k, v in settings.items() if v not in (None, 0.0, False)}
+
+
 class Workspaces:
     """The fit loop's :class:`Workspace`, made anew when a batch needs another one.
 
     ``current`` is None until the first batch when no ``rows`` are given.
     """
 
-    def __init__(self, net: Network, loss_fn: Loss, rows: int | None = None) -> None:
-        self.net, self.loss_fn = net, loss_fn
-        self.current: Workspace | None = None if rows is None else Workspace(net, loss_fn, rows)
+    def __init__(self, net: Network, loss_fn: Loss, rows: int | None = None,
+                 options: StepOptions | None = None) -> None:
+        self.net, self.loss_fn, self.options = net, loss_fn, options
+        self.current: Workspace | None = (None if rows is None
+                                          else Workspace(net, loss_fn, rows, options))
 
     def for_batch(self, rows: int, watch: bool) -> Workspace:
         """The workspace for a batch of ``rows`` rows.
@@ -113,7 +153,7 @@ class Workspaces:
         if workspace is None or rows > workspace.batch_rows or (watch and not workspace.in_sync()):
             rows = rows if workspace is None else max(rows, workspace.batch_rows)
             self.release()
-            workspace = self.current = Workspace(self.net, self.loss_fn, rows)
+            workspace = self.current = Workspace(self.net, self.loss_fn, rows, self.options)
         return workspace
 
     def release(self) -> None:
@@ -137,13 +177,19 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
     in the epoch's loss); ``validate(epoch)`` returns the validation logs.
     ``params`` adds to the history's params. An epoch with no batch raises
     ``ValueError(no_batches(epoch))``. Always releases ``workspaces``.
+
+    With a penalty (``workspaces.options``), the logs hold ``loss``, the
+    data loss as without it, and ``penalty``: the penalty of each batch at
+    the weights it started with, averaged as the loss is (``loss +
+    penalty`` is what the optimizer descended).
     """
     history = History(params={
         "loss": loss_fn.name, "optimizer": opt.name, **opt.config(), "epochs": epochs,
         "batch_size": None, "shuffle": False, "validation_split": 0.0,
         "metrics": list(metric_fns), "seed": seed if isinstance(seed, int) else None,
-        **params,
+        **params, **step_params(workspaces.options),
     })
+    penalized = workspaces.options is not None and workspaces.options.penalized(net.layers)
     run = TrainingRun(network=net, epochs=epochs, history=history)
     progress = _progress_callback(verbose)
     all_callbacks = callbacks + ([progress] if progress is not None else [])
@@ -160,7 +206,7 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                     cb.on_epoch_begin(epoch, {})
                 # Plain variables, not a dict: with one batch per epoch this bookkeeping
                 # costs as much as a small network's arithmetic.
-                loss_total = mass = 0.0  # mass: the trained batches' sizes or sample weights
+                loss_total = mass = penalty_total = 0.0  # mass: the batches' rows or weights
                 metric_totals = dict.fromkeys(metric_fns, 0.0)
                 used = 0
                 finished = False
@@ -170,11 +216,14 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                         if run.interrupted:
                             break  # a partial epoch is not recorded
                         size = xb.shape[0]
-                        batch_loss, predicted = train_step(workspaces.for_batch(size, watch),
-                                                            opt, xb, yb, epoch, b, history, wb)
+                        workspace = workspaces.for_batch(size, watch)
+                        batch_loss, predicted = train_step(workspace, opt, xb, yb, epoch, b,
+                                                           history, wb)
                         used += size
                         mass += batch_mass
                         loss_total += batch_loss * batch_mass
+                        if penalized:
+                            penalty_total += workspace.batch_penalty * batch_mass
                         for name, fn in metric_fns.items():
                             metric_totals[name] += fn(predicted, yb) * size
                         for cb in all_callbacks:
@@ -191,6 +240,8 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                 if epoch == 0:
                     _check_optimizer(net, opt, epoch, b, history)
                 logs = {"loss": loss_total / mass}
+                if penalized:
+                    logs["penalty"] = penalty_total / mass
                 for name, total in metric_totals.items():
                     logs[name] = total / used
                 logs.update(validate(epoch))
@@ -225,6 +276,8 @@ def train_step(workspace: Workspace, opt: Optimizer, xb: np.ndarray, yb: np.ndar
     the network unless every new weight is finite.
     """
     batch_loss, predicted = workspace.forward_backward(xb, yb, wb)
+    if workspace.options is not None:  # penalties, clipping (dropout is in forward_backward)
+        workspace.regularize()
     if not workspace.update(opt, batch_loss):  # its quick check could not vouch for the step
         _check_step(workspace, opt, epoch, batch, batch_loss, history)
         workspace.apply()

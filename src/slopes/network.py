@@ -138,20 +138,23 @@ class Network:
         init: str = "normal",
         seed: int | np.random.Generator | None = None,
         dtype: object = np.float64,
+        dropout: float = 0.0,
     ) -> Network:
         """A multilayer perceptron with layer sizes ``sizes`` (inputs first).
 
         ``Network.mlp([6, 2, 1], activation="sigmoid", output="sigmoid")`` is
         the course's admissions network. All hidden layers use ``activation``,
         the last one ``output``. One ``seed`` gives reproducible weights for the
-        whole network.
+        whole network. ``dropout`` in [0, 1) is the dropout rate of every
+        hidden layer while training (see :class:`~slopes.layers.Dense`).
         """
         sizes = check_sizes(sizes)
         rng = make_rng(seed)
         layers = [
             Dense(sizes[k], sizes[k + 1],
                   activation=output if k == len(sizes) - 2 else activation,
-                  bias=bias, init=init, seed=rng, dtype=dtype)
+                  bias=bias, init=init, seed=rng, dtype=dtype,
+                  dropout=0.0 if k == len(sizes) - 2 else dropout)
             for k in range(len(sizes) - 1)
         ]
         return cls(layers)
@@ -391,6 +394,11 @@ class Network:
         seed: int | np.random.Generator | None = None,
         verbose: int | str = "auto",
         sample_weight: object = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        penalize_bias: bool = False,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> History:
         """Train this network by backpropagation and gradient descent.
 
@@ -416,7 +424,7 @@ class Network:
         loss : str or Loss
             ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
             (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
-        optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+        optimizer : ``"sgd"``, ``"adam"``, ``"adamw"`` or an Optimizer
             An Optimizer object keeps its state (momentum, Adam's moments)
             from one call to the next.
         learning_rate : float > 0 or None
@@ -433,6 +441,20 @@ class Network:
         verbose : ``"auto"``, 0, 1 or 2
         sample_weight : array (n_samples,) or None
             Each batch's loss is ``sum_i w_i l_i / sum_i w_i`` over its rows.
+        l1 : float >= 0
+            L1 penalty: each batch descends ``loss + l1 * sum|w|`` over the
+            layers' weights (a layer's own ``l1`` wins), each weight's slope
+            gains ``l1 * sign(w)``.
+        l2 : float >= 0
+            L2 penalty: ``loss + l2 * sum w^2``, slope ``+ 2 * l2 * w``.
+            PyTorch's coupled ``weight_decay=wd`` is ``l2 = wd / 2``. The
+            History's ``loss`` stays the data loss; ``penalty`` is logged apart.
+        penalize_bias : bool
+            Penalize the biases too.
+        clip_norm : float > 0 or None
+            Clip each step's slopes by their global L2 norm (``clip_grad_norm_``).
+        clip_value : float > 0 or None
+            Then clip each slope into ``[-clip_value, clip_value]`` (``clip_grad_value_``).
 
         Returns
         -------
@@ -444,7 +466,8 @@ class Network:
                    epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                    validation_data=validation_data, validation_split=validation_split,
                    metrics=metrics, callbacks=callbacks, seed=seed, verbose=verbose,
-                   sample_weight=sample_weight)
+                   sample_weight=sample_weight, l1=l1, l2=l2, penalize_bias=penalize_bias,
+                   clip_norm=clip_norm, clip_value=clip_value)
 
     def train_on_batch(self, X: object, y: object, sample_weight: object = None, *,
                        optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
@@ -463,7 +486,7 @@ class Network:
         X : array (m, n_features)
         y : array (m, n_outputs), or (m,) for one output or class labels
         sample_weight : array (m,) or None
-        optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+        optimizer : ``"sgd"``, ``"adam"``, ``"adamw"`` or an Optimizer
         learning_rate : float > 0 or None
         loss : str or Loss
 

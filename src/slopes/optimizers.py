@@ -3,9 +3,16 @@
 An optimizer is separate from the network. It keeps its state (momentum
 buffers, moment estimates) per parameter, in a list aligned with
 ``net.parameters()``, created on the first step. The rules, defaults and
-weight-decay handling are those of ``torch.optim.SGD`` and
-``torch.optim.Adam``, so a model trained with either library gives the same
-numbers.
+weight-decay handling are those of ``torch.optim.SGD``, ``torch.optim.Adam``
+and ``torch.optim.AdamW``, so a model trained with either library gives the
+same numbers.
+
+Weight decay comes two ways. SGD's and Adam's ``weight_decay`` is coupled: it
+adds ``weight_decay * p`` to the slope before the rule, the slope of the
+penalty ``(weight_decay / 2) * sum p^2`` (``fit(..., l2=weight_decay / 2,
+penalize_bias=True)`` is the same step). AdamW's is decoupled: the weight
+shrinks by ``learning_rate * weight_decay * p`` beside Adam's step, and the
+moments never see it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import numpy as np
 
 from .validation import short_repr
 
-__all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "get_optimizer"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "OPTIMIZERS", "get_optimizer"]
 
 
 def _check(name: str, value: object, low: float, low_inclusive: bool,
@@ -203,9 +210,13 @@ class Adam(Optimizer):
         self.weight_decay = _check("weight_decay", weight_decay, 0.0, True)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
-        dt = p.dtype.type
         if self.weight_decay:
-            g = g + dt(self.weight_decay) * p
+            g = g + p.dtype.type(self.weight_decay) * p
+        return self._adam_step(p, g, state)
+
+    def _adam_step(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        """Adam's step for slope ``g`` (the moments updated, kept in ``state``)."""
+        dt = p.dtype.type
         if "m" not in state:
             state["m"] = np.zeros_like(p)
             state["v"] = np.zeros_like(p)
@@ -245,7 +256,40 @@ class Adam(Optimizer):
         return None
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay, exactly as ``torch.optim.AdamW``.
+
+    For each parameter ``p`` (biases included, as in PyTorch) with slope
+    ``g``, at step ``t = 1, 2, ...``::
+
+        p = p - learning_rate * weight_decay * p      # the decay, apart from the slope
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        denom = sqrt(v) / sqrt(1 - beta2**t) + eps
+        p = p - (learning_rate / (1 - beta1**t)) * m / denom
+
+    Unlike Adam's ``weight_decay`` (added to ``g``, so divided by ``denom``
+    with it), the decay here is the same fraction ``learning_rate *
+    weight_decay`` of every weight, whatever its slopes. PyTorch's default
+    ``weight_decay`` is 0.01, and so is this one's.
+    """
+
+    name = "adamw"
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(learning_rate, beta1, beta2, eps, weight_decay)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        step = self._adam_step(p, g, state)
+        if self.weight_decay:
+            # What PyTorch's p * (1 - lr * wd) takes off, written as an amount to subtract.
+            dt = p.dtype.type
+            step = step + (p - p * dt(1 - self.learning_rate * self.weight_decay))
+        return step
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
 def get_optimizer(optimizer: str | Optimizer, learning_rate: float | None = None) -> Optimizer:

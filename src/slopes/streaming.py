@@ -37,6 +37,7 @@ from .loop import (
     Workspaces,
     check_sample_weight,
     check_settings,
+    check_step_options,
     train_epochs,
     train_step,
     validation_logs,
@@ -219,6 +220,11 @@ def fit_stream(
     seed: int | np.random.Generator | None = None,
     verbose: int | str = "auto",
     sample_weight: object = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    penalize_bias: bool = False,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
 ) -> History:
     """Train ``net`` on a stream of batches; :func:`slopes.training.fit` with ``y=None``.
 
@@ -237,7 +243,9 @@ def fit_stream(
     shuffle
         Does not apply: the batches are trained in the order they come.
 
-    The other parameters are those of :func:`slopes.training.fit`.
+    The other parameters are those of :func:`slopes.training.fit`, the
+    penalties (``l1``, ``l2``, ``penalize_bias``), clipping (``clip_norm``,
+    ``clip_value``) and the layers' dropout included.
 
     Returns
     -------
@@ -245,6 +253,7 @@ def fit_stream(
     """
     loss_fn, opt, epochs, metric_fns, callbacks = check_settings(
         net, loss, optimizer, learning_rate, epochs, metrics, callbacks, shuffle, seed, verbose)
+    options = check_step_options(net, l1, l2, penalize_bias, clip_norm, clip_value, seed)
     if batch_size is not None:
         raise ValueError(f"batch_size={batch_size!r} applies to arrays, not to a stream of "
                          "batches: they are trained as they come; cut them to the size you want")
@@ -286,7 +295,8 @@ def fit_stream(
                 "positive")
 
     return train_epochs(net, loss_fn, opt, epochs, metric_fns, callbacks, seed, verbose,
-                        {"stream": True}, Workspaces(net, loss_fn), epoch_batches, validate,
+                        {"stream": True}, Workspaces(net, loss_fn, options=options),
+                        epoch_batches, validate,
                         no_batches)
 
 

@@ -239,7 +239,7 @@ class Trace:
         learning_rate : float > 0, optional
             For plain gradient descent; 0.01 when neither it nor
             ``optimizer`` is given.
-        optimizer : "sgd", "adam" or an Optimizer, optional
+        optimizer : "sgd", "adam", "adamw" or an Optimizer, optional
             Show the step this optimizer takes (see :meth:`updates`); an
             optimizer object that has trained keeps its momentum or moments.
         input_names, output_names : sequence of str, optional

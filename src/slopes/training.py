@@ -21,7 +21,14 @@ import numpy as np
 from .callbacks import Callback, History, TrainingRun
 from .errors import TrainingDiverged
 from .initializers import make_rng
-from .loop import Workspaces, check_sample_weight, check_settings, train_epochs, validation_logs
+from .loop import (
+    Workspaces,
+    check_sample_weight,
+    check_settings,
+    check_step_options,
+    train_epochs,
+    validation_logs,
+)
 from .losses import Loss
 from .optimizers import Optimizer
 from .streaming import fit_stream, is_stream
@@ -57,6 +64,11 @@ def fit(
     seed: int | np.random.Generator | None = None,
     verbose: int | str = "auto",
     sample_weight: object = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    penalize_bias: bool = False,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
 ) -> History:
     """Train ``net`` by backpropagation and gradient descent.
 
@@ -72,7 +84,7 @@ def fit(
     loss : str or Loss
         ``"mse"``, ``"sse"``, ``"half_mse"``, ``"mae"``, ``"binary_crossentropy"``
         (sigmoid output) or ``"categorical_crossentropy"`` (softmax output).
-    optimizer : ``"sgd"``, ``"adam"`` or an Optimizer
+    optimizer : ``"sgd"``, ``"adam"``, ``"adamw"`` or an Optimizer
         By name, it is built with ``learning_rate`` (or its default: 0.01 for
         SGD, 0.001 for Adam). SGD without momentum is ``w -= learning_rate * slope``.
     learning_rate : float > 0 or None
@@ -101,6 +113,32 @@ def fit(
         ``w_i`` times. A batch whose weights are all 0 is skipped, as if its
         rows were not there. The epoch's ``loss`` weighs each batch by its
         total weight; metrics stay unweighted.
+    l1 : float >= 0
+    l2 : float >= 0
+        Weight penalties of every layer whose own ``l1``/``l2`` is None
+        (``Dense(..., l2=...)`` sets one layer's). Each batch descends
+        ``loss + l1 * sum|w| + l2 * sum w^2`` over the weights ``w`` of the
+        layers, so each weight's slope gains ``l1 * sign(w) + 2 * l2 * w``.
+        PyTorch's coupled ``weight_decay=wd`` (slope ``+ wd * w``) is ``l2 =
+        wd / 2`` with ``penalize_bias=True``; scikit-learn's ``alpha`` on
+        batches of ``b`` rows is ``l2 = alpha / (2 * b)`` (see
+        :mod:`slopes.penalties` for both rules in full). The History keeps
+        them apart: ``loss`` (and ``val_loss``) is the data loss alone, as
+        without a penalty, and ``penalty`` the penalty term, averaged over
+        the epoch's batches as the loss is.
+    penalize_bias : bool
+        Penalize the biases too, with their layer's coefficients.
+    clip_norm : float > 0 or None
+        Before each optimizer step (after the penalty is added), when the
+        L2 norm of all the slopes together exceeds it, multiply every slope
+        by ``clip_norm / (norm + 1e-6)``: ``torch.nn.utils.clip_grad_norm_``.
+    clip_value : float > 0 or None
+        Then put every slope into ``[-clip_value, clip_value]``:
+        ``torch.nn.utils.clip_grad_value_``.
+
+    Dropout is a setting of the layers (``Dense(..., dropout=0.5)``,
+    ``Network.mlp(..., dropout=0.5)``): each batch draws its masks from a
+    generator spawned from ``seed``'s, so a fit with a seed is reproducible.
 
     Returns
     -------
@@ -119,9 +157,12 @@ def fit(
                               shuffle=shuffle, validation_data=validation_data,
                               validation_split=validation_split, metrics=metrics,
                               callbacks=callbacks, seed=seed, verbose=verbose,
-                              sample_weight=sample_weight)
+                              sample_weight=sample_weight, l1=l1, l2=l2,
+                              penalize_bias=penalize_bias, clip_norm=clip_norm,
+                              clip_value=clip_value)
     loss_fn, opt, epochs, metric_fns, callbacks = check_settings(
         net, loss, optimizer, learning_rate, epochs, metrics, callbacks, shuffle, seed, verbose)
+    options = check_step_options(net, l1, l2, penalize_bias, clip_norm, clip_value, seed)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     shuffle = bool(shuffle)
@@ -151,7 +192,8 @@ def fit(
     n = x.shape[0]
     slices = batch_slices(n, batch_size)
     # The network's parameters live in the workspace's flat arrays until it is released.
-    workspaces = Workspaces(net, loss_fn, n if batch_size is None else min(batch_size, n))
+    workspaces = Workspaces(net, loss_fn, n if batch_size is None else min(batch_size, n),
+                            options)
     # Unshuffled batches are the same views every epoch: cut them once, from [x, 1] when
     # the first layer folds its bias into its weights (two products fewer per batch) and
     # the copy of x costs at most 64 MB.

@@ -17,6 +17,10 @@ are views into it), and the optimizer's updates in a third. One batch then is:
   written into the flat slopes, and those of the nodes feeding it
   (:meth:`Dense.backward`), times the slope of their activation
   (``Activation.backward``);
+- with a fit's :class:`StepOptions` only (none of it runs without them):
+  dropout's masks on the hidden node values in the forward pass and on their
+  slopes in the backward pass, then the penalties' slopes added to the
+  weights' slopes and the slopes clipped (:meth:`regularize`);
 - one update of every parameter at once: ``updates = optimizer(slopes)``,
   then ``parameters -= updates``, once one dot product has shown the updates
   finite (:meth:`update`).
@@ -34,18 +38,60 @@ import functools
 import inspect
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .layers import Dense
+from .penalties import add_penalty_slope, clip_factor, clip_values, dropout_mask
 
 if TYPE_CHECKING:
     from .losses import Loss
     from .network import Network
     from .optimizers import Optimizer
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "StepOptions"]
+
+
+@dataclass
+class StepOptions:
+    """What a fit adds to each step besides the slopes of the data: penalties, clipping, dropout.
+
+    Attributes
+    ----------
+    l1, l2 : float
+        The fit's penalty coefficients, for the layers whose own ``l1``,
+        ``l2`` are None (see :meth:`Dense.penalty_coefficients`).
+    penalize_bias : bool
+        Whether the biases are penalized too (with their layer's coefficients).
+    clip_norm, clip_value : float or None
+        Clip the step's slopes by their global L2 norm, then elementwise.
+    rng : numpy Generator or None
+        Draws the dropout masks (None: no layer drops nodes).
+    """
+
+    l1: float = 0.0
+    l2: float = 0.0
+    penalize_bias: bool = False
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    rng: np.random.Generator | None = None
+
+    def penalties(self, layers: list[Dense]) -> list[tuple[int, float, float]]:
+        """``(parameter index, l1, l2)`` of every penalized parameter of ``layers``, in order."""
+        out = []
+        index = 0
+        for layer in layers:
+            l1, l2 = layer.penalty_coefficients(self.l1, self.l2)
+            for name in ("weights", "bias") if layer.has_bias else ("weights",):
+                if (l1 or l2) and (name == "weights" or self.penalize_bias):
+                    out.append((index, l1, l2))
+                index += 1
+        return out
+
+    def penalized(self, layers: list[Dense]) -> bool:
+        return bool(self.penalties(layers))
 
 
 class Workspace:
@@ -63,7 +109,8 @@ class Workspace:
     #: benchmarks/train_mlp.py: tiny and small gain, medium and large lose).
     fold_inputs = 64
 
-    def __init__(self, net: Network, loss_fn: Loss, batch_rows: int) -> None:
+    def __init__(self, net: Network, loss_fn: Loss, batch_rows: int,
+                 options: StepOptions | None = None) -> None:
         self.net = net
         self.layers = list(net.layers)
         self.loss_fn = loss_fn
@@ -120,6 +167,17 @@ class Workspace:
         # [x, 1].T @ input_slope holds the weight slopes and, as its last row, the bias
         # slopes: two BLAS calls instead of four, which is most of a small network's time.
         self._stacked = [self._stack(k) for k in range(len(self.layers))]
+        # A fit's penalties, clipping and dropout; None (the plain fit) adds nothing per batch.
+        self.options = options
+        self.batch_penalty = 0.0  # the penalty of the last batch, at the weights it started with
+        self.clip_factor = 1.0  # the factor clip_norm scaled the last batch's slopes by
+        self._penalties = [] if options is None else options.penalties(self.layers)
+        rates = [layer.dropout for layer in self.layers]
+        # Per layer, the dropout rate or 0; None when no layer drops nodes.
+        self._dropout = rates if options is not None and options.rng is not None \
+            and any(rates) else None
+        self.masks: list[np.ndarray | None] = [None] * len(self.layers)  # the last batch's
+        self._activated: list[np.ndarray | None] = [None] * len(self.layers)
         # Node inputs, node values and slopes, one (batch_rows, n_out) array each per layer;
         # node values that feed a folded layer get a last column of ones.
         self._buffers = []
@@ -130,6 +188,12 @@ class Workspace:
                 values[:, -1] = 1
             self._buffers.append((np.empty((batch_rows, layer.n_out), dtype), values,
                                   np.empty((batch_rows, layer.n_out), dtype)))
+        # A dropping layer's node values after dropout, which feed the next layer; its
+        # buffer above keeps them before dropout, for the slope of its activation.
+        self._dropped = [None] * len(self.layers)
+        for k, rate in enumerate(self._dropout or ()):
+            if rate:
+                self._dropped[k] = self._buffers[k][1].copy()  # with the column of ones
         self._by_rows: dict[int, tuple[list, list, list]] = {}
         # This batch's node inputs and node values (inputs first), as Network.forward returns.
         self._zs: list[np.ndarray | None] = [None] * len(self.layers)
@@ -157,6 +221,10 @@ class Workspace:
         weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         last = len(layers) - 1
         zs, values = self._zs, self._values
+        drop = self._dropout
+        if drop is not None:
+            masks = self._draw_masks(m)
+            dropped_out = self._dropped_rows(m)
         # [x, 1] (from with_ones or gather) feeds a first layer that folds its bias.
         fed[0] = x if x.shape[1] != layers[0].n_in else None
         values[0] = x if fed[0] is None else x[:, :-1]
@@ -182,6 +250,9 @@ class Workspace:
                     # [values, 1] feeds the next layer, but the activation returned z
                     # itself (identity) or a new array.
                     values[k + 1] = np.copyto(values_out[k], values[k + 1]) or values_out[k]
+                if drop is not None and drop[k]:  # inverted dropout of this layer's nodes
+                    self._activated[k] = values[k + 1]
+                    values[k + 1] = np.multiply(values[k + 1], masks[k], out=dropped_out[k])
         predicted = values[-1]
         if not self.fused:
             loss = loss_fn.value(predicted, actual, **weighted)
@@ -203,10 +274,52 @@ class Workspace:
                 node_slope = layer.backward(values[k], input_slope, k > 0, out)[2]
             layer.weight_slopes, layer.bias_slopes = out[0], out[1]
             if k:
+                activated = values[k]
+                if drop is not None and drop[k - 1]:
+                    # A dropped node passes no slope back; a kept one, its slope scaled.
+                    node_slope *= masks[k - 1]
+                    activated = self._activated[k - 1]
                 # The node slopes of layer k - 1 become its input slopes, in place.
-                input_slope = self._backward[k - 1](zs[k - 1], values[k], node_slope,
+                input_slope = self._backward[k - 1](zs[k - 1], activated, node_slope,
                                                     out=node_slope)
         return loss, predicted
+
+    def regularize(self) -> None:
+        """Add the penalties' slopes to the weights' slopes, then clip the slopes, in place.
+
+        For each penalized parameter ``w`` (``l1``, ``l2`` its layer's
+        coefficients): ``slope += l1 * sign(w) + 2 * l2 * w``, and
+        :attr:`batch_penalty` becomes the sum of ``l1 * sum|w| + l2 * sum
+        w^2`` (the weights before the step). Then, with ``clip_norm``,
+        every slope times :attr:`clip_factor` (``clip_grad_norm_``'s factor,
+        1 when the norm is small enough), and with ``clip_value`` every slope
+        into ``[-clip_value, clip_value]``. The updates array, written only
+        by the step that follows, is the scratch space: nothing is allocated.
+        """
+        options = self.options
+        total = 0.0
+        for k, l1, l2 in self._penalties:
+            total += add_penalty_slope(self.param_views[k], self.slope_views[k], l1, l2,
+                                       self.update_views[k])
+        self.batch_penalty = total
+        if options.clip_norm is not None:
+            self.clip_factor = clip_factor(self.slope_views, options.clip_norm)
+            if self.clip_factor != 1:
+                self.slopes *= self.slopes.dtype.type(self.clip_factor)
+        if options.clip_value is not None:
+            clip_values(self.slopes, options.clip_value)
+
+    def _draw_masks(self, m: int) -> list[np.ndarray | None]:
+        """New dropout factors for a batch of ``m`` rows (0 or ``1 / (1 - rate)``), per layer."""
+        rng, dtype = self.options.rng, self.net.dtype
+        self.masks = [dropout_mask(rng, (m, layer.n_out), rate, dtype) if rate else None
+                      for layer, rate in zip(self.layers, self._dropout, strict=True)]
+        return self.masks
+
+    def _dropped_rows(self, m: int) -> list[np.ndarray | None]:
+        """The first ``m`` rows of each dropping layer's buffer of node values after dropout."""
+        return [None if d is None else d[:m, :layer.n_out]
+                for d, layer in zip(self._dropped, self.layers, strict=True)]
 
     def update(self, optimizer: Optimizer, loss: float) -> bool:
         """The optimizer's step: the updates of every parameter, applied if surely finite.
@@ -351,7 +464,8 @@ class Workspace:
                     for k, held in enumerate(self._held)]
         # [node values, 1] feeding each layer that folds its bias (the first: the batch's).
         fed: list[np.ndarray | None] = [None] + [
-            buffers[1][:m] if self._stacked[k + 1] is not None else None
+            (buffers[1] if self._dropped[k] is None else self._dropped[k])[:m]
+            if self._stacked[k + 1] is not None else None
             for k, buffers in enumerate(self._buffers[:-1])] + [None]
         views = self._by_rows[m] = (zs, values, slopes, backward, fed)
         return views
