@@ -145,7 +145,10 @@ def to_torch(net: Network, preprocessing: object = None) -> Any:
     The last activation is part of the Sequential, so its outputs are the
     network's. To train with ``BCEWithLogitsLoss`` or ``CrossEntropyLoss``
     (which want the logits), train ``seq[:-1]`` of the Sequential without
-    preprocessing: it shares the weights.
+    preprocessing: it shares the weights. A hidden layer with dropout is
+    followed by ``torch.nn.Dropout(p)`` after its activation, so training
+    further in PyTorch drops nodes as slopes did; in ``eval()`` (and in
+    ``predict``) it does nothing.
 
     Parameters
     ----------
@@ -186,6 +189,8 @@ def to_torch(net: Network, preprocessing: object = None) -> Any:
             modules.append(nn.Tanh())
         elif act.name == "softmax":
             modules.append(nn.Softmax(dim=-1))
+        if layer.dropout:  # active in train(), nothing in eval(), as in slopes
+            modules.append(nn.Dropout(p=layer.dropout))
     if prep is not None and prep.task == "regress" and (prep.target_scale != 1.0
                                                          or prep.target_mean != 0.0):
         _, TargetUnits = _torch_classes(torch)
@@ -382,7 +387,8 @@ def from_torch(module: Any, dtype: object = None) -> Network:
 
     Skipped, since they do nothing to a batch in evaluation: ``Identity``,
     ``Dropout`` (any ``p``: the slopes network is the model in ``eval()``
-    mode, and training it further in slopes trains without dropout) and
+    mode; the ``p`` of a Dropout after a hidden layer becomes that layer's
+    ``dropout``, so training further in slopes drops nodes as PyTorch did) and
     ``Flatten()`` (the input is already ``(n, features)``).
 
     Refused, with the module's position and a reason: anything else
@@ -421,7 +427,10 @@ def from_torch(module: Any, dtype: object = None) -> Network:
     target = None if dtype is None else as_float_dtype(dtype)
     # [where, Linear, activation or None, where and repr of the torch activation]
     specs: list[list[Any]] = []
+    dropout: dict[int, float] = {}  # the p of a Dropout after Linear number k (and its activation)
     for where, child in _flatten(module, "", nn):
+        if _own_forward(child, nn.Dropout) and specs:
+            dropout[len(specs) - 1] = float(child.p)
         if _own_forward(child, nn.Linear):
             if isinstance(child, nn.modules.lazy.LazyModuleMixin) \
                     and child.has_uninitialized_params():
@@ -463,9 +472,13 @@ def from_torch(module: Any, dtype: object = None) -> Network:
                              "dtype=np.float32 or np.float64 to choose one")
         target = kinds.pop()
     layers = []
-    for where, linear, act, w, b in arrays:
+    for k, (where, linear, act, w, b) in enumerate(arrays):
+        # A Dropout after the last Linear has no slopes counterpart (dropout is for hidden
+        # layers), and p = 1 drops everything: both are left out, as in eval().
+        rate = dropout.get(k, 0.0)
+        rate = rate if k < len(arrays) - 1 and rate < 1 else 0.0
         layer = Dense(linear.in_features, linear.out_features, activation=act,
-                      bias=b is not None, dtype=target)
+                      bias=b is not None, dtype=target, dropout=rate)
         for what, value in (("weights", w), ("bias", b)):
             if value is not None and not np.all(np.isfinite(value)):
                 raise ValueError(f"module {where} {_short(linear)} holds NaN or infinite "
