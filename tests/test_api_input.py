@@ -269,7 +269,7 @@ def test_fit_metrics_bad():
 
 def test_fit_none_means_no_callbacks_and_no_metrics():
     history = small_net().fit(X4, Y4, callbacks=None, metrics=None, verbose=0)
-    assert list(history.history) == ["loss"]
+    assert list(history.history) == ["loss", "lr"]
 
 
 @pytest.mark.parametrize("verbose", ["1", 3, -1, None, 1.0, "yes"])

@@ -96,7 +96,7 @@ def test_validation_data_and_metrics_are_reported():
     net = slopes.Network.mlp([3, 4, 1], seed=0)
     h = net.fit(X[:30], y[:30], validation_data=(X[30:], y[30:]), metrics=["mae", "mse"],
                 epochs=3, learning_rate=0.01, verbose=0)
-    assert set(h.history) == {"loss", "val_loss", "mae", "val_mae", "mse", "val_mse"}
+    assert set(h.history) == {"loss", "val_loss", "mae", "val_mae", "mse", "val_mse", "lr"}
     assert h.history["val_loss"][-1] == pytest.approx(net.evaluate(X[30:], y[30:]), rel=1e-12)
 
 
@@ -181,7 +181,7 @@ def test_early_stopping_names_missing_monitor():
     X, y = linear_data()
     net = slopes.Network.mlp([3, 1], seed=0)
     with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss', but fit reports "
-                                         "only loss; pass validation_data"):
+                                         "only loss, lr; pass validation_data"):
         net.fit(X, y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
 
 
@@ -477,3 +477,39 @@ def test_fit_raises_nothing_on_underflow_under_errstate_raise(dtype, output, los
         history = net.fit(X, y, loss=loss, optimizer="sgd", learning_rate=1.0, epochs=5,
                           verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+# ------------------------------------------------------------- the learning rate in the logs
+def test_history_logs_the_learning_rate_of_every_epoch_without_a_schedule():
+    X, y = linear_data()
+    sgd = slopes.Network.mlp([3, 4, 1], seed=0).fit(X, y, epochs=4, learning_rate=0.05,
+                                                    verbose=0)
+    assert sgd.history["lr"] == [0.05] * 4
+    assert all(type(rate) is float for rate in sgd.history["lr"])  # plain JSON numbers
+    adam = slopes.Network.mlp([3, 4, 1], seed=0).fit(X, y, optimizer="adam", epochs=3,
+                                                     batch_size=8, verbose=0)
+    assert adam.history["lr"] == [0.001] * 3  # Adam's default
+    assert len(adam.history["lr"]) == len(adam.epoch) == len(adam.history["loss"])
+
+
+def test_history_logs_the_learning_rate_a_callback_set_and_streams_log_it_too():
+    X, y = linear_data()
+
+    class Halve(Callback):
+        def on_epoch_begin(self, epoch, logs):
+            if epoch:
+                self.training.optimizer.learning_rate /= 2
+
+    net = slopes.Network.mlp([3, 1], seed=0)
+    history = net.fit(X, y, epochs=3, learning_rate=0.1, callbacks=[Halve()], verbose=0)
+    assert history.history["lr"] == [0.1, 0.05, 0.025]
+    batches = [(X[:20], y[:20]), (X[20:], y[20:])]
+    streamed = net.fit(batches, epochs=2, learning_rate=0.2, verbose=0)
+    assert streamed.history["lr"] == [0.2, 0.2]
+
+
+def test_progress_lines_show_the_learning_rate_in_significant_digits(capsys):
+    X, y = linear_data()
+    slopes.Network.mlp([3, 1], seed=0).fit(X, y, epochs=1, learning_rate=1e-5, verbose=2)
+    line = capsys.readouterr().out.strip()
+    assert line.endswith(" - lr: 1e-05"), line

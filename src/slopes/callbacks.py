@@ -8,8 +8,10 @@
                      on_epoch_end(epoch, logs)      # logs: loss, val_loss, metrics
     on_train_end(logs)
 
-A callback reaches the network being trained as ``self.network`` and stops
-training by setting ``self.training.stop_training = True``.
+A callback reaches the network being trained as ``self.network``, the
+optimizer as ``self.training.optimizer`` (a learning-rate schedule sets its
+``learning_rate``: see :mod:`slopes.schedules`), and stops training by
+setting ``self.training.stop_training = True``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .validation import short_repr
 
 if TYPE_CHECKING:
     from .network import Network
+    from .optimizers import Optimizer
 
 __all__ = ["History", "TrainingRun", "Callback", "EarlyStopping", "LossMonitor", "ProgressBar",
            "ProgressLog", "WeightSnapshots", "FileSnapshots", "file_snapshots",
@@ -50,7 +53,10 @@ class History:
         Per-epoch values: ``loss`` (the mean of the batch losses seen during
         the epoch, each measured before its batch's update, weighted by batch
         size, as Keras reports it), ``val_loss`` when there is validation
-        data, and each metric with its ``val_`` twin.
+        data, each metric with its ``val_`` twin, and ``lr``: the learning
+        rate the epoch trained with (the optimizer's, or the one a schedule
+        of :mod:`slopes.schedules` set for that epoch), with or without a
+        schedule.
     epoch : list of int
         The epochs run, counted from 0.
     params : dict
@@ -68,7 +74,10 @@ class History:
         return self.history[key]
 
     def plot(self, **kwargs: Any):  # -> matplotlib Figure
-        """Draw the loss (and val_loss, metrics) per epoch; see :func:`slopes.plot.plot_history`."""
+        """Draw the loss (and val_loss, metrics; ``lr=True``: the learning rate) per epoch.
+
+        See :func:`slopes.plot.plot_history`.
+        """
         from .plot import plot_history
 
         return plot_history(self, **kwargs)
@@ -80,13 +89,19 @@ class History:
 
 @dataclass
 class TrainingRun:
-    """The state of one ``fit`` call that callbacks can see and change."""
+    """The state of one ``fit`` call that callbacks can see and change.
+
+    ``optimizer`` is the fit's optimizer (None only for a run made by hand):
+    its ``learning_rate`` is read at every step, so a callback that sets it
+    in ``on_epoch_begin`` sets the rate of that epoch.
+    """
 
     network: Network
     epochs: int
     history: History
     stop_training: bool = False
     interrupted: bool = False
+    optimizer: Optimizer | None = None
 
 
 class Callback:
@@ -245,7 +260,9 @@ class LossMonitor(Callback):
 
 
 def _format_logs(logs: Logs) -> str:
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if not k.startswith("_"))
+    # A learning rate such as 1e-05 would print as 0.0000 with 4 decimals.
+    return " - ".join(f"{k}: {v:.4g}" if k == "lr" else f"{k}: {v:.4f}"
+                      for k, v in logs.items() if not k.startswith("_"))
 
 
 class ProgressLog(Callback):

@@ -190,7 +190,7 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
         **params, **step_params(workspaces.options),
     })
     penalized = workspaces.options is not None and workspaces.options.penalized(net.layers)
-    run = TrainingRun(network=net, epochs=epochs, history=history)
+    run = TrainingRun(network=net, epochs=epochs, history=history, optimizer=opt)
     progress = _progress_callback(verbose)
     all_callbacks = callbacks + ([progress] if progress is not None else [])
     for cb in all_callbacks:
@@ -245,6 +245,7 @@ def train_epochs(net: Network, loss_fn: Loss, opt: Optimizer, epochs: int, metri
                 for name, total in metric_totals.items():
                     logs[name] = total / used
                 logs.update(validate(epoch))
+                logs["lr"] = opt.learning_rate  # the rate this epoch trained with
                 for key, value in logs.items():
                     history.history.setdefault(key, []).append(value)
                 history.epoch.append(epoch)
