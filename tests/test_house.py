@@ -58,6 +58,7 @@ LAYERS = {
     "slopes.workspace": TRAINING,
     "slopes.streaming": TRAINING,
     "slopes.metrics": TRAINING,
+    "slopes.schedules": TRAINING,
     "slopes.io": FILES,
     "slopes.atomic": FILES,
     "slopes.model_file_checks": FILES,

@@ -280,3 +280,51 @@ def test_a_diverged_network_is_still_drawn(recwarn):
     net = Network.mlp([2, 2, 1], seed=0)
     net.layers[0].weights[0, 0] = np.inf
     assert "inf" in texts(draw_network(net.trace(np.ones((1, 2)), [0.0])))
+
+
+# ------------------------------------------------------------------ the learning rate
+def test_plot_history_draws_the_learning_rate_when_asked():
+    from slopes.schedules import StepLR
+
+    net = Network.mlp([2, 3, 1], seed=0)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    history = net.fit(X, X.sum(axis=1), epochs=6, learning_rate=0.1, verbose=0, seed=0,
+                      validation_split=0.25, callbacks=[StepLR(2, gamma=0.5)])
+    plain = history.plot()  # lr is logged, but not drawn unless asked for
+    assert len(plain.axes) == 1
+    assert {line.get_label() for line in plain.axes[0].lines} == {"loss", "val_loss"}
+
+    fig = history.plot(lr=True)  # a panel of its own, at the bottom
+    assert len(fig.axes) == 2
+    rate_panel = fig.axes[-1]
+    assert [line.get_label() for line in rate_panel.lines] == ["lr"]
+    assert rate_panel.get_ylabel() == "learning rate"
+    assert list(rate_panel.lines[0].get_ydata()) == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    assert list(rate_panel.lines[0].get_xdata()) == [1, 2, 3, 4, 5, 6]
+    assert rate_panel.get_xlabel() == "epoch"
+    assert plot_history(history, metrics=["lr"]).axes[0].get_ylabel() == "learning rate"
+    assert len(plot_history(history, metrics=["loss", "lr"], log_scale=True).axes) == 2
+
+
+def test_plot_history_with_ax_draws_the_learning_rate_on_a_second_y_axis():
+    import matplotlib.figure
+
+    history = History(history={"loss": [3.0, 2.0, 1.5], "lr": [0.1, 0.05, 0.025]},
+                      epoch=[0, 1, 2])
+    fig = matplotlib.figure.Figure()
+    ax = fig.subplots()
+    plot_history(history, ax=ax, lr=True)
+    assert len(fig.axes) == 2  # ax and its twin
+    twin = fig.axes[1]
+    assert [line.get_label() for line in ax.lines] == ["loss"]
+    assert [line.get_label() for line in twin.lines] == ["lr"]
+    assert twin.get_ylabel() == "learning rate"
+    assert [t.get_text() for t in twin.get_legend().get_texts()] == ["loss", "lr"]
+    assert ax.get_xlabel() == "epoch"
+
+
+def test_plot_history_lr_needs_a_history_that_logged_it():
+    history = History(history={"loss": [3.0, 2.0]}, epoch=[0, 1])
+    with pytest.raises(ValueError, match=r"^lr=True draws the learning rate a history logs as "
+                                         r"'lr', but this one has none; its keys are \['loss'\]$"):
+        plot_history(history, lr=True)

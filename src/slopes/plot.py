@@ -4,8 +4,8 @@
   each edge labelled with its weight; after a trace each node shows its value,
   with the slope of the loss beside it in purple. Input and output nodes can
   carry names (feature names, class names).
-- :func:`plot_history`: loss and val_loss (and metrics) per epoch, the epochs
-  numbered from 1 as the training logs number them.
+- :func:`plot_history`: loss and val_loss (and metrics, and the learning rate)
+  per epoch, the epochs numbered from 1 as the training logs number them.
 
 matplotlib is optional (``pip install 'slopes[all]'``) and imported only when a
 function here is called. Both functions return a ``matplotlib.figure.Figure``:
@@ -471,8 +471,9 @@ def plot_history(
     log_scale: bool = False,
     ax: Axes | None = None,
     xlabel: str = "epoch",
+    lr: bool = False,
 ) -> Figure:
-    """Plot loss and val_loss (and any metric) per epoch.
+    """Plot loss and val_loss (and any metric, and the learning rate) per epoch.
 
     Each key ``name`` of ``history.history`` is a line; ``val_name`` is drawn
     dashed in the same colour. Without ``ax``, the loss and each other metric
@@ -493,16 +494,23 @@ def plot_history(
     ax : matplotlib Axes, optional
     xlabel : str
         ``"epoch"``, or e.g. ``"update"`` for updates counted one by one.
+    lr : bool
+        Also draw ``lr``, the learning rate of each epoch (:mod:`slopes.schedules`),
+        in a panel of its own, or with ``ax`` on a second y axis; so does ``metrics=["lr"]``.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     data, x = _history_data(history)
-    names = [k for k in data if not k.startswith("val_") or k[4:] not in data]
+    metrics = [metrics] if isinstance(metrics, str) else metrics
+    lr = bool(lr) or (metrics is not None and "lr" in metrics)
+    if lr and not data.get("lr"):
+        raise ValueError("lr=True draws the learning rate a history logs as 'lr', but this one "
+                         f"has none; its keys are {sorted(data)}")
+    names = [k for k in data if k != "lr" and (not k.startswith("val_") or k[4:] not in data)]
     if metrics is not None:
-        if isinstance(metrics, str):
-            metrics = [metrics]
+        metrics = [m for m in metrics if m != "lr"]
         unknown = [m for m in metrics if m not in data]
         if unknown:
             raise ValueError(f"metrics {unknown} are not in the history; "
@@ -510,35 +518,43 @@ def plot_history(
         names = [m for m in names if m in metrics] + [
             m for m in metrics if m.startswith("val_") and m[4:] in data
             and m[4:] not in metrics]
-    if not names:
+    if not names and not lr:
         raise ValueError("the history is empty; nothing to plot")
-    groups = _panel_groups(names)
-    if ax is not None:
+    # Losses share one panel; each other metric, and the learning rate, gets its own.
+    losses = [n for n in names if "loss" in n]
+    groups = [losses] * bool(losses) + [[n] for n in names if "loss" not in n] + [["lr"]] * lr
+    if ax is not None:  # everything on ax; the learning rate on a second y axis at the right
         fig, axes = ax.figure, [ax] * len(groups)
+        axes[-1] = ax.twinx() if lr else ax
     else:
         fig = _new_figure((6.4, 3.2 * len(groups)), layout="constrained")
         axes = list(np.atleast_1d(fig.subplots(len(groups), 1, sharex=True)))
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-    color_index = 0
+    names = [name for group in groups for name in group]
     for panel, group in zip(axes, groups, strict=True):
         for name in group:
-            color = colors[color_index % len(colors)]
-            color_index += 1
+            color = "#555555" if name == "lr" else colors[names.index(name) % len(colors)]
             keys = [name] + ([f"val_{name}"] if f"val_{name}" in data else [])
             for key in keys:
                 ys = np.asarray(data[key], dtype=float)
                 panel.plot(x[: len(ys)], ys, color=color, label=key,
                            linestyle="--" if key.startswith("val_") else "-",
                            marker="o" if len(ys) <= 25 else None, markersize=3)
-        panel.set_ylabel(group[0] if len(group) == 1 else "value")
-        if log_scale and (ax is not None or "loss" in group[0]):
+        panel.set_ylabel({"lr": "learning rate"}.get(group[0], group[0]) if len(group) == 1
+                         else "value")
+        if log_scale and (ax is not None or "loss" in group[0]) and group != ["lr"]:
             panel.set_yscale("log")
         panel.grid(True, alpha=0.3)
+    for panel in axes if ax is None else []:
         panel.legend(fontsize=8)
-    axes[-1].set_xlabel(xlabel)
+    if ax is not None:  # one legend for the lines of both y axes
+        axes[-1].legend(handles=[h for a in dict.fromkeys(axes)
+                                 for h in a.get_legend_handles_labels()[0]], fontsize=8)
+    bottom = axes[-1] if ax is None else ax
+    bottom.set_xlabel(xlabel)
     from matplotlib.ticker import MaxNLocator
 
-    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 
@@ -562,13 +578,6 @@ def _history_data(history: object) -> tuple[dict[str, list[float]], np.ndarray]:
     else:
         x = np.arange(1, longest + 1)
     return data, x
-
-
-def _panel_groups(names: list[str]) -> list[list[str]]:
-    """Losses share one panel; each other metric gets its own."""
-    losses = [n for n in names if "loss" in n]
-    others = [[n] for n in names if "loss" not in n]
-    return ([losses] if losses else []) + others
 
 
 # ------------------------------------------------------------------ notebooks
