@@ -225,7 +225,10 @@ class Network:
         return self.loss_value(loss_fn, zs[-1], values[-1], actual)
 
     # ---------------------------------------------------------- forward+backward
-    def trace(self, X: object, y: object, loss: str | Loss = "mse") -> Trace:
+    def trace(self, X: object, y: object, loss: str | Loss = "mse", *, training: bool = False,
+              seed: int | np.random.Generator | None = None, l1: float = 0.0, l2: float = 0.0,
+              penalize_bias: bool = False, clip_norm: float | None = None,
+              clip_value: float | None = None) -> Trace:
         """Forward and backward pass keeping every node value and every slope.
 
         The slopes of the layers' weights are also stored on the layers
@@ -236,6 +239,17 @@ class Network:
         X : array (n_samples, n_features), or (n_features,) for one sample
         y : array (n_samples, n_outputs), or (n_samples,) for one output
         loss : str or Loss
+        training : bool
+            False (the default) traces a prediction: no dropout. True traces
+            one training step: the layers' dropout drops nodes (masks drawn
+            from ``seed``; ``Trace.dropped`` says which).
+        seed : int, Generator or None
+            For the dropout masks of a training step.
+        l1, l2, penalize_bias : as in :meth:`fit`
+            The penalties' slopes are added to the weights' slopes and kept
+            apart in ``Trace.penalty_slopes``; ``Trace.loss`` stays the data loss.
+        clip_norm, clip_value : as in :meth:`fit`
+            The step's clipping: ``Trace.clip_factor`` and the updates shown.
 
         Returns
         -------
@@ -243,9 +257,12 @@ class Network:
         """
         from .trace import trace_network
 
-        return trace_network(self, X, y, loss)
+        return trace_network(self, X, y, loss, training=training, seed=seed, l1=l1, l2=l2,
+                             penalize_bias=penalize_bias, clip_norm=clip_norm,
+                             clip_value=clip_value)
 
-    def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def forward(self, x: np.ndarray, masks: Sequence[np.ndarray | None] | None = None
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The forward pass that keeps everything backpropagation needs.
 
         For each layer ``k``: ``z_k = a_k @ W_k + b_k`` and ``a_{k+1} = f_k(z_k)``,
@@ -256,6 +273,9 @@ class Network:
         x : array (n_samples, n_inputs)
             Already checked and of the network's dtype (see :meth:`predict` for
             the checking path); this is the training loop's fast path.
+        masks : list of arrays (n_samples, n_out_k) or None, one per layer, or None
+            Dropout's factors (0 for a dropped node, ``1 / (1 - rate)`` for a
+            kept one): layer ``k``'s node values are multiplied by ``masks[k]``.
 
         Returns
         -------
@@ -266,8 +286,10 @@ class Network:
         """
         zs: list[np.ndarray] = []
         values = [x]
-        for layer in self.layers:
+        for k, layer in enumerate(self.layers):
             z, a = layer.forward(values[-1])
+            if masks is not None and masks[k] is not None:
+                a = a * masks[k]
             zs.append(z)
             values.append(a)
         return zs, values
@@ -280,6 +302,7 @@ class Network:
         loss_fn: Loss,
         for_trace: bool = False,
         sample_weight: np.ndarray | None = None,
+        masks: Sequence[np.ndarray | None] | None = None,
     ) -> tuple[list, list, list, list]:
         """Backpropagation, from the output layer back to the inputs (after :meth:`forward`).
 
@@ -292,6 +315,12 @@ class Network:
         ``sample_weight`` (n_samples,), already checked, gives the slopes of
         the weighted loss (see :mod:`slopes.losses`): only the loss's slope
         changes, row by row; every layer below passes it on unchanged.
+
+        ``masks``, dropout's factors as given to :meth:`forward`: the slope
+        coming back to a layer's node values after dropout is multiplied by
+        its mask, so ``node_slopes[k]`` is the slope at the node's own output
+        (0 for a dropped node), and the activation's slope is taken at its
+        value before dropout.
         """
         n = len(self.layers)
         node_slopes: list = [None] * (n + 1)
@@ -319,7 +348,11 @@ class Network:
             node_slopes[k] = node_slope
             if k > 0:
                 prev = self.layers[k - 1]
-                input_slope = prev.activation.backward(zs[k - 1], values[k], node_slope)
+                activated = values[k]
+                if masks is not None and masks[k - 1] is not None:
+                    node_slope = node_slopes[k] = node_slope * masks[k - 1]
+                    activated = prev.activation.value(zs[k - 1])
+                input_slope = prev.activation.backward(zs[k - 1], activated, node_slope)
         return node_slopes, input_slopes, w_slopes, b_slopes
 
     def loss_value(self, loss_fn: Loss, z: np.ndarray, out: np.ndarray,

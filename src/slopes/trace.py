@@ -28,6 +28,16 @@ pair (sigmoid + binary_crossentropy, softmax + categorical_crossentropy) and
 for softmax, whose nodes depend on each other, only that product is exact, and
 the explanation uses it.
 
+The trace of a training step (``net.trace(X, y, training=True, l2=...,
+clip_norm=...)``) adds what a step of ``fit`` adds. With dropout,
+``node_values[k + 1]`` are the values after dropout (what the next layer
+receives: 0 for a dropped node), ``node_slopes[k + 1]`` the slope at the
+node's own output (0 for a dropped node) and ``dropped[k]`` which nodes were
+dropped. With a penalty, ``weight_slopes[k]`` is the slope from the data plus
+``penalty_slopes[k]`` (``l1 * sign(w) + 2 * l2 * w``); ``loss`` stays the
+data loss and ``penalty`` is the penalty's value. With ``clip_norm``,
+``clip_factor`` is what every slope was multiplied by before the step.
+
 Why this module is long: the trace, its table and its explanations in words
 share the wording's templates and the number format with the interactive page
 (:mod:`slopes.page`); kept together, what :meth:`Trace.explain` prints and
@@ -45,9 +55,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .initializers import make_rng
 from .losses import Loss, get_loss
 from .optimizers import SGD, Optimizer, get_optimizer
-from .validation import check_positive, check_X
+from .penalties import (
+    check_clip,
+    check_penalty,
+    clip_factor,
+    dropout_mask,
+    penalty_slope,
+    penalty_value,
+)
+from .validation import check_bool, check_positive, check_seed, check_X
 
 if TYPE_CHECKING:
     from .network import Network
@@ -95,7 +114,11 @@ class WeightFactors:
         ``"sigmoid + binary_crossentropy"``, ``"softmax + categorical_crossentropy"``
         (fused output pairs) or ``"softmax"`` (its nodes depend on each other).
     slope : float
-        ``sum(node_value * input_slope)``, equal to ``trace.weight_slopes[layer][i, j]``.
+        ``sum(node_value * input_slope) + penalty_slope``, equal to
+        ``trace.weight_slopes[layer][i, j]``.
+    penalty_slope : float
+        The part of ``slope`` from the weight penalty, ``l1 * sign(w) + 2 *
+        l2 * w`` (0 without one); ``slope - penalty_slope`` comes from the data.
     """
 
     layer: int
@@ -108,6 +131,12 @@ class WeightFactors:
     input_slope: np.ndarray
     fused: str | None
     slope: float
+    penalty_slope: float = 0.0
+
+    @property
+    def data_slope(self) -> float:
+        """The part of the slope that comes from the data: the sum of :attr:`products`."""
+        return self.slope - self.penalty_slope
 
     @property
     def products(self) -> np.ndarray:
@@ -135,6 +164,17 @@ class Trace:
     errors : ndarray (n_samples, n_outputs)
         ``predictions - actual``, the course's sign.
     loss : float
+        The data loss (without the penalty).
+    dropped : list of bool ndarray (n_samples, n_out) or None, one per layer
+        The nodes dropout dropped in a traced training step (None: no dropout).
+    penalty : float
+        The penalty's value, ``sum of l1 * sum|w| + l2 * sum w^2`` (0 without one).
+    penalty_slopes, penalty_bias_slopes : list of ndarray or None, one per layer
+        The penalty's part of ``weight_slopes`` and ``bias_slopes`` (None
+        where nothing is penalized).
+    clip_factor : float or None
+        The factor ``clip_norm`` multiplied every slope by (1: not clipped),
+        None without ``clip_norm``.
     """
 
     network: Network
@@ -149,6 +189,15 @@ class Trace:
     bias_slopes: list[np.ndarray | None]
     weights: list[np.ndarray] = field(default_factory=list)
     biases: list[np.ndarray | None] = field(default_factory=list)
+    dropped: list[np.ndarray | None] = field(default_factory=list)
+    dropout_factors: list[np.ndarray | None] = field(default_factory=list)
+    penalty: float = 0.0
+    penalty_slopes: list[np.ndarray | None] = field(default_factory=list)
+    penalty_bias_slopes: list[np.ndarray | None] = field(default_factory=list)
+    penalty_settings: list[tuple[float, float]] = field(default_factory=list)
+    clip_factor: float | None = None
+    clip_value: float | None = None
+    clip_norm: float | None = None
 
     @property
     def predictions(self) -> np.ndarray:
@@ -181,17 +230,23 @@ class Trace:
         net_layer = self.network.layers[layer]
         z = self.node_inputs[layer]
         a = self.node_values[layer + 1]
+        if self._dropout_factors(layer) is not None:
+            a = net_layer.activation.value(z)  # the node's value before dropout
         if i == "bias":
             node_value = np.ones(self.n_samples, dtype=z.dtype)
             bias = self.biases[layer] if self.biases else net_layer.bias
             weight = float(bias[j]) if bias is not None else 0.0
             slope_array = self.bias_slopes[layer]
             slope = float(slope_array[j]) if slope_array is not None else 0.0
+            part = self.penalty_bias_slopes[layer] if self.penalty_bias_slopes else None
+            penalty = float(part[j]) if part is not None else 0.0
         else:
             node_value = self.node_values[layer][:, i]
             weights = self.weights[layer] if self.weights else net_layer.weights
             weight = float(weights[i, j])
             slope = float(self.weight_slopes[layer][i, j])
+            part = self.penalty_slopes[layer] if self.penalty_slopes else None
+            penalty = float(part[i, j]) if part is not None else 0.0
         return WeightFactors(
             layer=layer,
             i=i,
@@ -203,6 +258,7 @@ class Trace:
             input_slope=self.input_slopes[layer][:, j].copy(),
             fused=self._fused_reason(layer),
             slope=slope,
+            penalty_slope=penalty,
         )
 
     def explain(
@@ -270,15 +326,117 @@ class Trace:
         step = UpdateStep.choose(learning_rate, optimizer)
         change = self.changes(step)[f.layer][1 if f.i == "bias" else 0]
         names = NodeNames(input_names, output_names, self.network)
-        if self.n_samples == 1:
-            parts = self.explanation_parts(f, names, step, change)
+        single = self.n_samples == 1
+        parts = self.explanation_parts(f, names, step, change, single=single)
+        extra = self.training_lines(f, parts)
+        if single and not extra:
             return explanation_template(f.fused, f.i == "bias", step).format(**parts)
-        parts = self.explanation_parts(f, names, step, change, single=False)
-        lines = [_WHAT.format(**parts)]
-        lines += self._batch_lines(f, parts["source"], parts["target"], parts["activation"],
-                                   parts["loss"])
-        lines.append(step.line.format(**parts))
+        if single:
+            data = dict(parts, slope=_num(f.data_slope))
+            body = explanation_template(f.fused, f.i == "bias", step).format(**data)
+            lines = body.split("\n")[:-1]  # the step's line comes last, after the extras
+        else:
+            lines = [_WHAT.format(**parts)]
+            lines += self._batch_lines(f, parts["source"], parts["target"],
+                                       parts["activation"], parts["loss"])
+        lines += extra
+        lines.append(step.line.format(**dict(parts, slope=_num(self._step_slope(f)))))
         return "\n".join(lines)
+
+    def training_lines(self, f: WeightFactors, parts: dict[str, str]) -> list[str]:
+        """What a training step adds to a weight's slope, in words: dropout, penalty, clipping.
+
+        Empty for the trace of a prediction without penalty or clipping.
+        """
+        lines = self._dropout_lines(f, parts["source"], parts["target"])
+        l1, l2 = (self.penalty_settings[f.layer] if self.penalty_settings else (0.0, 0.0))
+        penalized = (self.penalty_slopes if f.i != "bias" else self.penalty_bias_slopes)
+        if (l1 or l2) and penalized and penalized[f.layer] is not None:
+            words, numbers = [], []
+            w = _num(f.weight)
+            if l2:
+                words.append("2 x l2 x weight (from the L2 penalty)")
+                numbers.append(f"2 x {_num(l2)} x {w} (from the L2 penalty)")
+            if l1:
+                words.append("l1 x sign of the weight (from the L1 penalty)")
+                numbers.append(f"{_num(l1)} x {_num(np.sign(f.weight))} (from the L1 penalty)")
+            data = ("node value x activation slope x loss slope" if f.fused is None
+                    else "node value x input slope")
+            if self.n_samples > 1:
+                data = f"the sum of the {self.n_samples} products"
+            lines += [
+                "The penalty adds its slope to the slope from the data:",
+                f"  slope = {data} (from the data) + {' + '.join(words)}",
+                f"        = {_num(f.data_slope)} (from the data) + {' + '.join(numbers)} "
+                f"= {_num(f.slope)}",
+            ]
+        if self.clip_factor is not None and self.clip_factor != 1:
+            lines.append(f"This step was clipped: every slope x {_num(self.clip_factor)} "
+                         f"(clip_norm {_num(self.clip_norm)}: the norm of all the slopes "
+                         f"together was above it), so this one becomes {_num(f.slope)} x "
+                         f"{_num(self.clip_factor)} = {_num(f.slope * self.clip_factor)}.")
+        elif self.clip_factor is not None:
+            lines.append(f"This step was not clipped: the norm of all the slopes together is "
+                         f"below clip_norm {_num(self.clip_norm)}.")
+        if self.clip_value is not None:
+            before = f.slope * (self.clip_factor or 1.0)
+            if abs(before) > self.clip_value:
+                lines.append(f"clip_value {_num(self.clip_value)} clips this slope, "
+                             f"{_num(before)}, to {_num(self._step_slope(f))}.")
+        return lines
+
+    def _dropout_lines(self, f: WeightFactors, source: str, target: str) -> list[str]:
+        lines = []
+        m = self.n_samples
+        ends = [(self._dropout_factors(f.layer), f.j, target, "the slope at its output")]
+        if f.layer > 0 and f.i != "bias":
+            ends.append((self._dropout_factors(f.layer - 1), f.i, source, "its value"))
+        for factors, node, name, what in ends:
+            if factors is None:
+                continue
+            column = factors[:, node]
+            scale = _num(column.max()) if column.max() > 0 else None
+            dropped = int((column == 0).sum())
+            rate = _num(self.network.layers[f.layer if what != "its value" else f.layer - 1]
+                        .dropout)
+            if m == 1 and dropped:
+                lines.append(f"Dropout: {name} was dropped in this step: its weights get no "
+                             "slope from this row.")
+            elif m == 1:
+                lines.append(f"Dropout: {name} was kept in this step (dropout {rate}): {what} "
+                             f"is multiplied by 1 / (1 - {rate}) = {scale}.")
+            elif dropped:
+                lines.append(f"Dropout: {name} was dropped in {dropped} of the {m} rows of this "
+                             "step: its weights get no slope from those rows"
+                             + (f"; in the others {what} is x {scale}." if scale else "."))
+            else:
+                lines.append(f"Dropout: {name} was kept in every row of this step (dropout "
+                             f"{rate}): {what} is x {scale}.")
+        return lines
+
+    def _dropout_factors(self, layer: int) -> np.ndarray | None:
+        return self.dropout_factors[layer] if self.dropout_factors else None
+
+    def _step_slope(self, f: WeightFactors) -> float:
+        """The slope the optimizer takes for this weight: after clipping, when asked."""
+        slope = f.slope * (self.clip_factor or 1.0)
+        if self.clip_value is not None:
+            slope = min(max(slope, -self.clip_value), self.clip_value)
+        return slope
+
+    def step_slopes(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """``(weight slopes, bias slopes)`` per layer as the optimizer takes them: clipped."""
+        out = []
+        for w, b in zip(self.weight_slopes, self.bias_slopes, strict=True):
+            pair = []
+            for g in (w, b):
+                if g is not None and self.clip_factor is not None and self.clip_factor != 1:
+                    g = g * self.clip_factor
+                if g is not None and self.clip_value is not None:
+                    g = np.clip(g, -self.clip_value, self.clip_value)
+                pair.append(g)
+            out.append((pair[0], pair[1]))
+        return out
 
     def updates(
         self, optimizer: str | Optimizer | None = None, learning_rate: float | None = None
@@ -340,12 +498,13 @@ class Trace:
         biases = self.biases or [layer.bias for layer in self.network.layers]
         params: list[np.ndarray] = []
         slopes: list[np.ndarray] = []
+        clipped = self.step_slopes()
         for k in range(len(self.network.layers)):
             params.append(np.array(weights[k], copy=True))
-            slopes.append(self.weight_slopes[k])
+            slopes.append(clipped[k][0])
             if biases[k] is not None:
                 params.append(np.array(biases[k], copy=True))
-                slopes.append(self.bias_slopes[k])
+                slopes.append(clipped[k][1])
         deltas = iter(copy.deepcopy(step.optimizer).updates(params, slopes))
         changes: list[tuple[np.ndarray, np.ndarray | None]] = []
         for k in range(len(self.network.layers)):
@@ -419,7 +578,7 @@ class Trace:
             rest = float(f.products[_SAMPLES_SHOWN:].sum())
             lines.append(f"  ... {m - _SAMPLES_SHOWN} more samples, whose products sum to "
                          f"{_num(rest)}")
-        lines.append(f"  slope = sum of the {m} products = {_num(f.slope)}")
+        lines.append(f"  slope = sum of the {m} products = {_num(f.data_slope)}")
         return lines
 
     def table(
@@ -554,18 +713,63 @@ class Trace:
         )
 
 
-def trace_network(net: Network, X: object, y: object, loss: str | Loss = "mse") -> Trace:
-    """:meth:`Network.trace`: the forward and backward pass of ``net``, every number kept."""
+def trace_network(net: Network, X: object, y: object, loss: str | Loss = "mse", *,
+                  training: bool = False, seed: int | np.random.Generator | None = None,
+                  l1: float = 0.0, l2: float = 0.0, penalize_bias: bool = False,
+                  clip_norm: float | None = None, clip_value: float | None = None) -> Trace:
+    """:meth:`Network.trace`: the forward and backward pass of ``net``, every number kept.
+
+    With ``training=True`` the layers' dropout drops nodes (masks from
+    ``seed``); ``l1``, ``l2`` add the penalties' slopes (kept apart in
+    ``penalty_slopes``); ``clip_norm`` and ``clip_value`` set the clipping
+    of the step the trace shows (``clip_factor``).
+    """
     loss_fn = get_loss(loss)
     net.check_loss_fits(loss_fn)
+    check_bool("training", training)
+    check_seed(seed)
+    l1, l2 = check_penalty("l1", l1), check_penalty("l2", l2)
+    check_bool("penalize_bias", penalize_bias)
+    clip_norm, clip_value = check_clip("clip_norm", clip_norm), check_clip("clip_value", clip_value)
     x, _ = check_X(X, net.n_inputs, net.dtype)
     x = x.copy()  # the trace owns its numbers: later changes to X don't alter it
     actual = net.check_targets(y, x.shape[0], loss_fn)
-    zs, values = net.forward(x)
+    masks: list[np.ndarray | None] = [None] * len(net.layers)
+    if training and any(layer.dropout for layer in net.layers):
+        if net.layers[-1].dropout:
+            raise ValueError(f"layers[{len(net.layers) - 1}] is the output layer and has "
+                             f"dropout={net.layers[-1].dropout:g}; expected dropout on hidden "
+                             "layers only (dropping an output drops the prediction)")
+        rng = make_rng(seed)
+        masks = [dropout_mask(rng, (x.shape[0], layer.n_out), layer.dropout, net.dtype)
+                 if layer.dropout else None for layer in net.layers]
+    zs, values = net.forward(x, masks)
     loss_value = net.loss_value(loss_fn, zs[-1], values[-1], actual)
     node_slopes, input_slopes, w_slopes, b_slopes = net.backward(
-        zs, values, actual, loss_fn, for_trace=True
+        zs, values, actual, loss_fn, for_trace=True, masks=masks
     )
+    settings = [layer.penalty_coefficients(l1, l2) for layer in net.layers]
+    penalty = 0.0
+    penalty_w: list[np.ndarray | None] = []
+    penalty_b: list[np.ndarray | None] = []
+    for k, (layer, (a, b)) in enumerate(zip(net.layers, settings, strict=True)):
+        on = bool(a or b)
+        penalty_w.append(penalty_slope(layer.weights, a, b) if on else None)
+        penalty_b.append(penalty_slope(layer.bias, a, b)
+                         if on and penalize_bias and layer.has_bias else None)
+        for part, array, kind in ((penalty_w[k], layer.weights, "weights"),
+                                  (penalty_b[k], layer.bias, "bias")):
+            if part is not None:
+                penalty += penalty_value(array, a, b)
+                if kind == "weights":
+                    w_slopes[k] = w_slopes[k] + part
+                else:
+                    b_slopes[k] = b_slopes[k] + part
+        layer.weight_slopes, layer.bias_slopes = w_slopes[k], b_slopes[k]
+    factor = None
+    if clip_norm is not None:
+        factor = clip_factor([g for pair in zip(w_slopes, b_slopes, strict=True)
+                              for g in pair if g is not None], clip_norm)
     return Trace(
         network=net,
         loss_function=loss_fn,
@@ -579,6 +783,15 @@ def trace_network(net: Network, X: object, y: object, loss: str | Loss = "mse") 
         bias_slopes=b_slopes,
         weights=[layer.weights.copy() for layer in net.layers],
         biases=[None if layer.bias is None else layer.bias.copy() for layer in net.layers],
+        dropped=[None if mask is None else mask == 0 for mask in masks],
+        dropout_factors=masks,
+        penalty=penalty,
+        penalty_slopes=penalty_w,
+        penalty_bias_slopes=penalty_b,
+        penalty_settings=settings,
+        clip_factor=factor,
+        clip_value=clip_value,
+        clip_norm=clip_norm,
     )
 
 
