@@ -44,6 +44,7 @@ LAYERS = {
     "slopes.lessons": FACES,
     "slopes.course_lessons": FACES,
     "slopes.course_numbers": FACES,
+    "slopes.course_udacity": FACES,
     "slopes.sklearn": FACES,
     "slopes.sklearn_checks": FACES,
     "slopes.sklearn_onnx": FACES,

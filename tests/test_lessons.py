@@ -32,20 +32,21 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 # A course number given as a float is a formula the course states, computed at run time.
 EXPECTED: dict[int, list[tuple[str, object, bool]]] = {
     1: [("error_0", "6", True), ("error_1 (node_1: [1, 0])", "0", True),
-        ("perfect prediction (output: [1, 0])", "3", True)],
+        ("perfect prediction (output: [1, 0])", "3", True),
+        ("baseline error, actual - predicted (rebuilt network)", "4", True),
+        ("baseline error after the change, actual - predicted (rebuilt)", "0", True)],
     2: [("mse_0", "37.500000", True), ("mse_1", "49.890625", True),
-        ("mse_0, exercise notes", "294.000000", False),
-        ("mse_1, exercise notes", "395.062500", False),
+        ("mse_0, exercise notes (other data: every row [4, 3])", "294.000000", True),
+        ("mse_1, exercise notes (other data: every row [4, 3])", "395.062500", True),
         ("error, row 10 vs 20", "-10", True), ("error, row 8 vs 3", "5", True),
         ("error, row 6 vs 1", "2", False), ("squared errors", "100 25 25", True),
         ("Total Squared Error", "150", True), ("Mean Squared Error", "50", True)],
     3: [("error", "7", True), ("slope", "[14 28 42]", True),
-        ("slope as the exercise notes write it, 2 * x * (y-xb)", (-14.0, -28.0, -42.0), False),
         ("updated error", "5.04", True), ("error", "5", True),
         ("gradient", "array([30, 40])", True), ("error_updated", "2.5", True),
         ("error_updated, slides", "-2.5", False),
         ("slope of the weight, 2 * -4 * 3", "-24", True), ("new weight", "2.24", True)],
-    4: [("mse_hist[0]", (25.4016,), True)],
+    4: [("error after the first update, sqrt(mse_hist[0])", "5.04", True)],
     5: [("Neural Network output", "0.689974481128", True),
         ("Amount of Error", "-0.189974481128", True),
         ("Change in Weights", "[-0.02031869 -0.04063738 -0.06095608 -0.08127477]", True)],
@@ -56,11 +57,18 @@ EXPECTED: dict[int, list[tuple[str, object, bool]]] = {
         ("Delta w", "(0.00015, 0.00045)", False),
         ("the sigmoid's largest slope", "0.25", True),
         ("errors lost at the output layer, at least", "75%", True),
-        ("errors lost at the hidden layer, at least", "93.75%", True)],
-    8: [("error", "3", True), ("slope of the loss at the output node, 2 x 3", "6", True),
+        ("errors lost at the hidden layer, at least (when |W| <= 1)", "93.75%", True)],
+    8: [("error", "3", True),
         ("top weight's slope, 1 * 6", "6", True), ("bottom weight's slope, 3 * 6", "18", True),
         ("gradients of the weights 0, 1, 2, 3", "0 6 0 18", True),
-        ("Actual Target Value", "10", False)],
+        ("the quiz's weight: the weight 1 into node_0, 1 x 1 x 6", "6", True),
+        ("Actual Target Value", "10", False),
+        ("error, output weights [1, 4], actual 10", "3", True),
+        ("top and bottom weights' slopes, output weights [1, 4]", "6 18", True),
+        ("gradients of the weights 0, 1, 2, 3, output weights [1, 4], slides' rule",
+         "0 6 0 18", True),
+        ("gradients of the weights 0, 1, 2, 3, output weights [1, 4], backpropagation",
+         "0 6 0 18", False)],
     9: [(f"row {index}: admit, gre, gpa, rank_1..rank_4", None, True)
         for index in (15, 115, 55, 175, 63, 67, 216, 145, 286, 339)],
     10: [("prediction for input [3, 2]", "16", True),
@@ -69,8 +77,18 @@ EXPECTED: dict[int, list[tuple[str, object, bool]]] = {
          ("the predictions become", "less accurate", True),
          ("forward passes for 4 updates", "4", True),
          ("largest weight update when the error is 0", "0", True)],
+    11: [("features", None, True), ("features.T (a 1-D array stays a row)", None, True),
+         ("features[:, None] (a column)", None, True), ("np.array(features, ndmin=2)", None, True),
+         ("np.array(features, ndmin=2).T (a column)", None, True),
+         ("np.dot(weights (3, 2), features (3,)) raises",
+          "shapes (3,2) and (3,) not aligned: 2 (dim 1) != 3 (dim 0)", True),
+         ("hidden_error (3,) * inputs (6,) raises",
+          "operands could not be broadcast together with shapes (3,) (6,)", True),
+         ("hidden_error, the rank_1 row", "6.44605731e-04, 2.12553536e-04, -1.01449168e-03",
+          True),
+         ("hidden_error * inputs[:, None], admissions row 11", None, True)],
 }
-PICTURES = {1: 2, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 2, 10: 1}
+PICTURES = {1: 3, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 2, 9: 2, 10: 1, 11: 0}
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +201,7 @@ def test_last_quiz_network_is_the_rebuilt_one_everywhere(runs):
     run, out = runs[8]
     assert ('net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], '
             '"output": [1, 3]},') in out
-    assert "The course's figure is missing from its text" in out
+    assert "The course's figures are missing from its text" in out
     assert "slope = 1 x 1 x 6 = 6" in out and "slope = 3 x 1 x 6 = 18" in out
     for path in ("README.md", "src/slopes/trace.py", "examples/make_readme_images.py",
                  "tests/test_plot.py", "tests/test_trace_explain.py"):
@@ -236,7 +254,7 @@ def test_every_wrong_course_number_is_in_the_errata(runs):
 
 
 def test_unknown_lesson():
-    with pytest.raises(ValueError, match="there is no lesson 99; lessons are numbered 1 to 10"):
+    with pytest.raises(ValueError, match="there is no lesson 99; lessons are numbered 1 to 11"):
         run_lesson(99)
 
 
@@ -244,6 +262,7 @@ def test_list():
     text = list_lessons()
     assert "8. A round of backpropagation (the last quiz)" in text
     assert "10. The quizzes" in text
+    assert "11. NumPy's shapes" in text
 
 
 def test_example_scripts_exist_one_per_lesson():
@@ -269,6 +288,7 @@ def test_cli_lists_and_runs(tmp_path):
     assert "slope = 3 x 1 x 6 = 18" in ran.stdout
     assert "\u2713 bottom weight's slope, 3 * 6: course 18, slopes 18" in ran.stdout
     assert (tmp_path / "pics" / "08_last_quiz.png").exists()
+    assert (tmp_path / "pics" / "08_last_quiz_1_4.png").exists()
 
 
 def test_plain_marks_where_the_terminal_cannot_show_check_marks(tmp_path):
@@ -293,3 +313,88 @@ def test_example_script_runs(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert "Mean squared error with weights_1: 49.890625" in ran.stdout
     assert "\u2717 error, row 6 vs 1: course 2, slopes 5, a difference of 3" in ran.stdout
+
+
+def test_only_numbers_the_course_prints_are_in_the_course_column(runs):
+    """A check's course column holds text the course prints, never a value derived from it."""
+    for number, (run, _) in runs.items():
+        for n in run.numbers:
+            assert isinstance(n.course, str), f"lesson {number}: {n.what} has a derived value"
+
+
+def test_lesson_2_files_the_exercise_mse_as_other_data(runs):
+    run, out = runs[2]
+    other = [n for n in run.numbers if "exercise notes" in n.what]
+    assert [n.course for n in other] == ["294.000000", "395.062500"]
+    assert all(n.agrees for n in other)
+    assert "with every input row [4, 3]: 294.000000 and 395.062500" in out
+    assert "the opposite sign" in out
+
+
+def test_lesson_1_rebuilds_the_baseline_slides_and_says_so(runs):
+    _, out = runs[1]
+    assert "the rebuilt baseline predicts 9: actual - predicted = 4" in out
+    assert "The slides' network is rebuilt, not read" in out
+
+
+def test_lesson_7_says_when_at_least_93_75_percent_holds(runs):
+    _, out = runs[7]
+    out = out.split("\nOutput:\n")[1]
+    lost = float(re.search(r"With W = 4 instead of 0.1 .*?: ([\d.]+)% is lost", out).group(1))
+    assert lost < 93.75
+    assert "holds when the weights between the layers are at most 1 in size (|W| <= 1)" in out
+
+
+def test_lesson_8_shows_which_reading_the_slides_numbers_follow(runs):
+    run, out = runs[8]
+    assert "Assumed: the quiz's figure (notebook 4.4)" in out
+    assert "and the slides' figure" in out and "show the same network" in out
+    assert ("output weights [1, 4]: prediction 13, error 3; node slopes by the slides' rule "
+            "[ 6. 18.], by backpropagation [ 6. 24.]") in out
+    quiz = next(n for n in run.numbers if n.what.startswith("the quiz's weight"))
+    assert quiz.where.startswith("notebook 4.4") and quiz.slopes == [6.0]
+    backprop = run.numbers[-1]
+    assert backprop.slopes == [0, 6, 0, 24] and not backprop.agrees
+    assert "the table follows the slides' rule" in backprop.note
+
+
+def test_lesson_9_plots_the_printed_mse_and_says_the_accuracy_is_the_base_rate(monkeypatch,
+                                                                            tmp_path):
+    import contextlib
+    import io
+
+    import slopes
+    from slopes import course_udacity
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = course_udacity.train_admissions(CourseNumbers())
+    figures = []
+    plot_history = slopes.plot.plot_history
+    monkeypatch.setattr(slopes.plot, "plot_history",
+                        lambda *a, **k: figures.append(plot_history(*a, **k)) or figures[-1])
+    course_udacity.draw_train_admissions(result, tmp_path)
+    ax = figures[0].axes[0]
+    curve, dots = ax.lines[0], ax.lines[1]
+    assert "mean squared error" in curve.get_label() and "loss" not in ax.get_ylabel().split()
+    losses = result[2]
+    np.testing.assert_array_equal(curve.get_ydata(), losses.every_epoch)
+    np.testing.assert_array_equal(curve.get_xdata(), np.arange(1, 901))
+    lines = [float(line.split(":")[1]) for line in printed.getvalue().splitlines()
+             if line.startswith("Train loss:")]
+    assert list(dots.get_xdata()) == [1 + 90 * k for k in range(10)]
+    for x, y, line in zip(dots.get_xdata(), dots.get_ydata(), lines, strict=True):
+        assert y == losses.every_epoch[x - 1] and f"{y:.6f}" == f"{line:.6f}"
+    text = printed.getvalue()
+    accuracy = float(text.split("Prediction accuracy: ")[1].split()[0])
+    base = float(text.split("(the most common answer): ")[1].split()[0])
+    if accuracy <= base:
+        assert "The network does no better than always answering 'not admitted'" in text
+
+
+def test_lesson_11_the_weight_step_matrix_is_admissions_row_11(runs):
+    run, out = runs[11]
+    assert "with hidden_error as printed, the largest relative difference is 2.7e-09" in out
+    matrix = run.numbers[-1]
+    assert matrix.agrees and len(matrix.slopes) == 18
+    assert "slopes' weight slopes are inputs[:, None] * input_slopes[0]: True" in out

@@ -8,7 +8,7 @@ slopes' own: a check mark when they agree to every digit the course prints, othe
 difference and why (docs/course-errata.md lists the course's wrong numbers).
 
 Run:  python examples/course/06_hidden_forward.py [--out DIR] [--no-plot] [--no-code]
-(the same as ``slopes lessons 6``; the code lives in slopes/course_lessons.py).
+(the same as ``slopes lessons 6``; the code lives in slopes/course_udacity.py).
 """
 
 import sys

@@ -1,11 +1,18 @@
-"""The course's ten worked examples: what each lesson computes, checks and draws.
+"""The course's eleven worked examples: what each lesson computes, checks and draws.
 
 Each lesson is a :class:`Lesson`: its question, a ``compute`` function that
 prints slopes' numbers and records the course's numbers beside them (on a
 :class:`~slopes.course_numbers.CourseNumbers`), and a ``draw`` function that
 writes its PNG where the course shows a picture. :data:`LESSONS` lists them in
 the course's order; :func:`slopes.lessons.run_lesson` runs one and prints the
-body of its functions as the lesson's code.
+body of its functions as the lesson's code. This module holds the lessons of
+DataCamp's chapter (1 to 4, 8 and 10); :mod:`slopes.course_udacity` holds
+those of the Udacity notes (5, 6, 7, 9 and 11).
+
+Only numbers the course prints go in a check's course column (the
+``course`` of :meth:`CourseNumbers.check`); a value derived from the course
+(a formula's value, a square) is printed by the lesson, not checked as the
+course's.
 
 Where the course's numbers come from. The course is five documents; a
 lesson names them so:
@@ -18,12 +25,12 @@ lesson names them so:
 - *Udacity notes*: Udacity's "Week 1 Neural Networks" (gradient descent,
   the hidden layer, backpropagation).
 
-Sign convention. The course's later lessons write ``error = y - y_hat`` and
-``delta_w = learning_rate * delta * x``; slopes writes ``error = predicted -
-actual`` and ``slope = dLoss/dw``, and gradient descent steps by
-``-learning_rate * slope``. With the loss ``"half_mse"`` (the course's
-``E = 1/(2m) sum (y - y_hat)**2``) the two agree: ``delta = -(slope at the
-node's input)`` and ``delta_w = -learning_rate * weight_slope``.
+Sign convention. The course uses two error signs: ``predicted - actual`` (the
+DataCamp exercises and quizzes, the slides' squared-error table, slopes'
+``trace.errors``) and ``actual - predicted`` (the slides' baseline network,
+the Udacity notes' ``y - y_hat``). :mod:`slopes.course_udacity` says how the
+Udacity notes' ``delta`` and ``delta_w`` are slopes' numbers with the sign
+turned.
 """
 
 from __future__ import annotations
@@ -37,8 +44,20 @@ import numpy as np
 
 import slopes
 from slopes import Network
-from slopes.callbacks import Callback
 from slopes.course_numbers import CourseNumbers
+from slopes.course_udacity import (
+    ADMISSIONS_ROWS_PRINTED,
+    CourseLossPrint,
+    backprop_hidden,
+    delta_rule,
+    draw_backprop_hidden,
+    draw_delta_rule,
+    draw_hidden_forward,
+    draw_train_admissions,
+    hidden_forward,
+    numpy_shapes,
+    train_admissions,
+)
 
 __all__ = ["LESSONS", "Lesson", "CourseLossPrint", "ADMISSIONS_ROWS_PRINTED"]
 
@@ -64,14 +83,34 @@ def _network_errors(course: CourseNumbers) -> Any:
     print(f"weights with output: [1, 0] predict {prediction_1b:g}")
     course.check("perfect prediction (output: [1, 0])", prediction_1b, "3",
                  "summary notes: 'a perfect prediction ... target_actual: 3'")
-    return trace_0, trace_1
+
+    # The slides' "A baseline neural network": actual 13, "Error: Actual - Predicted = 4", then
+    # "= 0" (the text reads "o"). Their figure is missing from the course's text, so this relu
+    # network is rebuilt (an assumption): it predicts 9, and the changed output weights 13.
+    baseline = Network.from_weights({"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]},
+                                    activation="relu")
+    trace_b = baseline.trace([2, 3], 13)
+    changed = Network.from_weights({"node_0": [1, 1], "node_1": [-1, 1], "output": [3, -2]},
+                                   activation="relu").trace([2, 3], 13)
+    print(f"the rebuilt baseline predicts {trace_b.predictions[0, 0]:g}: actual - predicted = "
+          f"{-trace_b.errors[0, 0]:g} (slopes' predicted - actual: {trace_b.errors[0, 0]:g}); "
+          f"with the output weights [3, -2] it predicts {changed.predictions[0, 0]:g}")
+    print("The slides' network is rebuilt, not read: its figure is missing from the course's text.")
+    course.check("baseline error, actual - predicted (rebuilt network)", -trace_b.errors[0, 0],
+                 "4", "slides, 'A baseline neural network'")
+    course.check("baseline error after the change, actual - predicted (rebuilt)",
+                 -changed.errors[0, 0], "0", "slides, second 'A baseline neural network' "
+                 "(its text reads 'o')")
+    return trace_0, trace_1, trace_b
 
 
 def _draw_network_errors(result: Any, out: Path) -> None:
-    trace_0, trace_1 = result
+    trace_0, trace_1, trace_b = result
     draw = slopes.plot.draw_network
     draw(trace_0, title="weights_0: error 6").savefig(out / "01_weights_0.png", dpi=150)
     draw(trace_1, title="weights_1: error 0").savefig(out / "01_weights_1.png", dpi=150)
+    draw(trace_b, title="the slides' baseline, rebuilt: actual 13, predicted 9").savefig(
+        out / "01_baseline.png", dpi=150)
 
 
 def _mse_comparison(course: CourseNumbers) -> Any:
@@ -90,16 +129,24 @@ def _mse_comparison(course: CourseNumbers) -> Any:
     print(f"Mean squared error with weights_1: {mse_1:f}")
     course.check("mse_0", mse_0, "37.500000", "notebook 1.10")
     course.check("mse_1", mse_1, "49.890625", "notebook 1.10")
-    # The exercise notes print other numbers for the same code, from data they do not show.
-    unseen = ("the exercise notes ran this code on pre-loaded data they do not show; with "
-              f"the data the notebook shows the MSEs are {mse_0:f} and {mse_1:f}")
-    course.check("mse_0, exercise notes", mse_0, "294.000000", "exercise notes", unseen)
-    course.check("mse_1, exercise notes", mse_1, "395.062500", "exercise notes", unseen)
+    # The exercise notes print other numbers for the same code: they ran it on pre-loaded data
+    # they do not show (other data, not a wrong number). Every input row [4, 3], with the same
+    # targets, gives both numbers exactly.
+    other_data = np.array([[4, 3], [4, 3], [4, 3], [4, 3]])
+    mse_0_other = net_0.evaluate(other_data, target_actuals, loss="mse")
+    mse_1_other = net_1.evaluate(other_data, target_actuals, loss="mse")
+    print(f"with every input row [4, 3]: {mse_0_other:f} and {mse_1_other:f}")
+    course.check("mse_0, exercise notes (other data: every row [4, 3])", mse_0_other,
+                 "294.000000", "exercise notes")
+    course.check("mse_1, exercise notes (other data: every row [4, 3])", mse_1_other,
+                 "395.062500", "exercise notes")
 
     # The slides' table: three predictions and their actual values.
     predictions = np.array([[10.0], [8.0], [6.0]])
     actuals = np.array([[20.0], [3.0], [1.0]])
-    errors = (predictions - actuals).ravel()  # error = predicted - actual
+    errors = (predictions - actuals).ravel()  # error = predicted - actual, as the table's
+    print("The table's Error column is predicted - actual (10 - 20 = -10); the slides' baseline "
+          "network (lesson 1) writes Error: Actual - Predicted, the opposite sign.")
     sse, mse = slopes.get_loss("sse"), slopes.get_loss("mse")
     squared = [sse.value(predictions[k:k + 1], actuals[k:k + 1]) for k in range(3)]
     print("errors:", errors, " squared errors:", squared)
@@ -126,10 +173,8 @@ def _slopes_and_updates(course: CourseNumbers) -> Any:
     course.check("slope", slope, "[14 28 42]", "notebook 2.5; exercise notes")
     # The exercise notes write the slope as 2 * x * (y-xb); their code computes xb - y.
     x, b, y = input_data, np.array([0, 2, 1]), target
-    course.check("slope as the exercise notes write it, 2 * x * (y-xb)", slope,
-                 2 * x * (y - x @ b), "exercise notes",
-                 "the error the code computes is preds - target = xb - y, so the slope of the "
-                 "squared error is 2 * x * (xb-y), as the summary notes write it")
+    print("2 * x * (y-xb), as the exercise notes write it:", 2 * x * (y - x @ b),
+          " 2 * x * (xb-y), what their code computes:", 2 * x * (x @ b - y))
     print(trace.explain(0, 2, 0, learning_rate=learning_rate))
     net.layers[0].weights = net.layers[0].weights - learning_rate * trace.weight_slopes[0]
     error_updated = net.trace(input_data, target).errors[0, 0]
@@ -181,8 +226,10 @@ def _repeated_updates(course: CourseNumbers) -> Any:
     print("each update multiplies the error by", round(1 - 0.01 * 2 * (input_data**2).sum(), 10))
     print("The course prints no numbers here: it only plots mse_hist (04_mse_history.png draws "
           "the same curve, its updates numbered 1 to 20).")
-    # The plot's first point is the MSE after one update: the error 5.04 of notebook 2.6, squared.
-    course.check("mse_hist[0]", mse_hist[0], 5.04**2, "5.04 ** 2, from notebook 2.6")
+    # The plot's first point is the MSE after one update, the error of notebook 2.6 squared.
+    print("the error after the first update, sqrt(mse_hist[0]):", round(np.sqrt(mse_hist[0]), 10))
+    course.check("error after the first update, sqrt(mse_hist[0])", np.sqrt(mse_hist[0]),
+                 "5.04", "notebook 2.6; exercise notes (the same first update)")
     return mse_hist
 
 
@@ -191,237 +238,68 @@ def _draw_repeated_updates(mse_hist: Any, out: Path) -> None:
     fig.savefig(out / "04_mse_history.png", dpi=150)
 
 
-def _delta_rule(course: CourseNumbers) -> Any:
-    # One sigmoid output node. slopes' loss "half_mse" is the course's E = (y - y_hat)**2 / 2,
-    # so the course's step  learnrate * (y - y_hat) * f'(h) * x  is  -learnrate * weight slope.
-    learnrate = 0.5
-    x = np.array([1, 2, 3, 4])
-    y = 0.5
-    w = np.array([0.5, -0.5, 0.3, 0.1])
-
-    net = Network.from_weights([w], activation="sigmoid")
-    trace = net.trace(x, y, loss="half_mse")
-    change = -learnrate * trace.weight_slopes[0].ravel()
-    print("Neural Network output:", round(trace.predictions[0, 0], 12))
-    print("Amount of Error (y - y_hat):", round(-trace.errors[0, 0], 12))
-    print("Change in Weights:", change)
-    print(trace.explain(0, 0, 0, learning_rate=learnrate))
-    course.check("Neural Network output", trace.predictions[0, 0], "0.689974481128",
-                 "Udacity notes, quiz answers")
-    course.check("Amount of Error", -trace.errors[0, 0], "-0.189974481128",
-                 "Udacity notes, quiz answers")
-    course.check("Change in Weights", change, "[-0.02031869 -0.04063738 -0.06095608 -0.08127477]",
-                 "Udacity notes, quiz answers")
-    return trace
-
-
-def _draw_delta_rule(trace: Any, out: Path) -> None:
-    fig = slopes.plot.draw_network(trace, title="one sigmoid node")
-    fig.savefig(out / "05_delta_rule.png", dpi=150)
-
-
-def _hidden_forward(course: CourseNumbers) -> Any:
-    # The course draws its numbers with np.random.seed(42); RandomState(42) gives the same
-    # numbers without touching NumPy's global random state.
-    random = np.random.RandomState(42)
-    X = random.randn(4)
-    weights_input_to_hidden = random.normal(0, scale=0.1, size=(4, 3))
-    weights_hidden_to_output = random.normal(0, scale=0.1, size=(3, 2))
-
-    net = Network.from_weights([weights_input_to_hidden, weights_hidden_to_output],
-                               activation="sigmoid")
-    hidden = Network(net.layers[:1])          # the first layer alone gives the hidden values
-    print("Hidden-layer Output:", hidden.predict(X))
-    print("Output-layer Output:", net.predict(X))
-    course.check("Hidden-layer Output", hidden.predict(X), "[ 0.41492192  0.42604313  0.5002434 ]",
-                 "Udacity notes, programming quiz")
-    course.check("Output-layer Output", net.predict(X), "[ 0.49815196  0.48539772]",
-                 "Udacity notes, programming quiz")
-    return net, X
-
-
-def _draw_hidden_forward(result: Any, out: Path) -> None:
-    net, X = result
-    fig = slopes.plot.draw_network(net, X=X, title="forward pass 4-3-2 (sigmoid)")
-    fig.savefig(out / "06_hidden_forward.png", dpi=150)
-
-
-def _backprop_hidden(course: CourseNumbers) -> Any:
-    # Two inputs, one sigmoid hidden node, one sigmoid output; target 1; learning rate 0.5.
-    x, target, learnrate = np.array([0.1, 0.3]), 1, 0.5
-    net = Network.from_weights([[0.4, -0.2], [0.1]], activation="sigmoid")
-    trace = net.trace(x, target, loss="half_mse")
-
-    h, a, y_hat = trace.node_inputs[0][0, 0], trace.node_values[1][0, 0], trace.predictions[0, 0]
-    # The course's error terms delta are minus the slopes at the nodes' inputs.
-    delta_o, delta_h = -trace.input_slopes[1][0, 0], -trace.input_slopes[0][0, 0]
-    step_W = -learnrate * trace.weight_slopes[1][0, 0]
-    step_w = -learnrate * trace.weight_slopes[0].ravel()
-    print(f"h = {h:.6g}   a = {a:.6g}   y_hat = {y_hat:.6g}")
-    print(f"delta_o = {delta_o:.6g}   delta_h = {delta_h:.6g}")
-    print(f"Delta W = {step_W:.6g}   Delta w = {step_w}")
-    print(trace.explain(0, 1, 0, learning_rate=learnrate))
-    where = "Udacity notes, working through an example"
-    course.check("h", h, "-0.02", where)
-    course.check("a", a, "0.495", where)
-    course.check("y_hat", y_hat, "0.512", where)
-    course.check("delta_o", delta_o, "0.122", where)
-    course.check("delta_h", delta_h, "0.003", where)
-    course.check("Delta W", step_W, "0.0302", where)
-    rounded = learnrate * round(delta_h, 3) * x      # the course rounds delta_h first
-    course.check("Delta w", step_w, "(0.00015, 0.00045)", where,
-                 f"the course multiplies delta_h rounded to 0.003: 0.5 x 0.003 x 0.3 = "
-                 f"{rounded[1]:.5f}; unrounded, delta_h = {delta_h:.5g} gives {step_w[1]:.5g}")
-
-    # Vanishing gradients: the sigmoid's slope is at most 0.25, at z = 0.
-    sigmoid = slopes.get_activation("sigmoid")
-    z = np.linspace(-10, 10, 2001)                    # a grid that includes z = 0
-    steepest = sigmoid.slope(z, sigmoid.value(z)).max()
-    course.check("the sigmoid's largest slope", steepest, "0.25", "Udacity notes")
-    course.check("errors lost at the output layer, at least", 100 * (1 - steepest), "75%",
-                 "Udacity notes")
-    course.check("errors lost at the hidden layer, at least", 100 * (1 - steepest**2), "93.75%",
-                 "Udacity notes")
-    print(f"In this network delta_h / delta_o = W x f'(h) = {delta_h / delta_o:.4g}: the weight "
-          f"W = 0.1 shrinks it too, so {100 * (1 - delta_h / delta_o):.4g}% is lost here.")
-    return trace
-
-
-def _draw_backprop_hidden(trace: Any, out: Path) -> None:
-    slopes.plot.draw_network(trace, title="backpropagation through a hidden node").savefig(
-        out / "07_backprop_hidden.png", dpi=150)
-
-
 def _last_quiz(course: CourseNumbers) -> Any:
-    # The course's figure is missing from its text: the network is rebuilt from its numbers.
-    # Input [0, 1]; hidden node_0 has weights [0, 1], node_1 [2, 3], so the hidden nodes have
-    # values 1 and 3; the output weights [1, 3] predict 1 x 1 + 3 x 3 = 10.
+    # The course's figures are missing from its text. Assumed: the quiz's figure (notebook 4.4)
+    # and the slides' figure ("Backpropagation in practice") show the same network, rebuilt
+    # from the slides' numbers. Input [0, 1]; hidden node_0 has weights [0, 1], node_1 [2, 3],
+    # so the hidden nodes have values 1 and 3; the output weights [1, 3] predict 1 x 1 + 3 x 3.
     net = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 3]},
                                activation="relu")
     trace = net.trace([0, 1], 7, loss="mse")   # error 10 - 7 = 3, slope of the loss 2 x 3 = 6
     print(trace.explain(1, 0, 0))
     print(trace.explain(1, 1, 0))
+    print(trace.explain(0, 1, 0))   # the weight 1, from the input 1 into node_0
     print(trace.table().to_string())  # one row per weight (a list of dicts without pandas)
     course.check("error", trace.errors[0, 0], "3", "slides")
-    course.check("slope of the loss at the output node, 2 x 3", trace.node_slopes[2][0, 0], "6",
-                 "notebook 4.4 (quiz answer); exercise notes")
     course.check("top weight's slope, 1 * 6", trace.weight_slopes[1][0, 0], "6", "slides")
     course.check("bottom weight's slope, 3 * 6", trace.weight_slopes[1][1, 0], "18", "slides")
     order = np.argsort(trace.weights[0].ravel())       # the table lists the weights 0, 1, 2, 3
     course.check("gradients of the weights 0, 1, 2, 3", trace.weight_slopes[0].ravel()[order],
                  "0 6 0 18", "slides' table")
+    # The quiz asks for the slope of a weight (the one with the question mark), so its 6 is
+    # compared with a weight's slope: the weight 1 into node_0, whose node (value 1) is
+    # positive as the quiz says. (The top output weight's slope is 6 as well.)
+    course.check("the quiz's weight: the weight 1 into node_0, 1 x 1 x 6",
+                 trace.weight_slopes[0][1, 0], "6", "notebook 4.4 (quiz answer); exercise notes")
     course.check("Actual Target Value", trace.actual[0, 0], "10", "slides",
-                 f"with the table's weights the prediction is {trace.predictions[0, 0]:g}, so "
-                 f"an error of 3 needs the actual value {trace.actual[0, 0]:g}; the slides' "
-                 "figure, which would show how 10 fits, is missing from the course's text")
-    return trace
+                 f"with the output weights [1, 3] the prediction is {trace.predictions[0, 0]:g}, "
+                 f"so an error of 3 needs the actual value {trace.actual[0, 0]:g}; with the "
+                 "output weights [1, 4] (below) the actual value 10 fits, under the slides' "
+                 "node-slope rule")
+
+    # The slides' rule: "the slope of node values is the sum of the slopes of the weights that
+    # come out of them". Backpropagation's: the sum of each weight out times the slope of the
+    # node it feeds. With the output weights [1, 3], equal to the hidden values 1 and 3, the
+    # two readings agree. With [1, 4] they differ, the prediction is 13 and the slides'
+    # "Actual Target Value = 10, Error = 3" fits:
+    net_b = Network.from_weights({"node_0": [0, 1], "node_1": [2, 3], "output": [1, 4]},
+                                 activation="relu")
+    trace_b = net_b.trace([0, 1], 10, loss="mse")
+    by_rule = trace_b.weight_slopes[1].sum(axis=1)    # slopes of the weights out: 1 x 6, 3 x 6
+    by_backprop = trace_b.node_slopes[1][0]           # weights out x 6: 1 x 6, 4 x 6
+    table_by_rule = (np.array([0, 1])[:, None] * by_rule).ravel()[order]   # relu's slope is 1
+    print(f"output weights [1, 4]: prediction {trace_b.predictions[0, 0]:g}, error "
+          f"{trace_b.errors[0, 0]:g}; node slopes by the slides' rule {by_rule}, by "
+          f"backpropagation {by_backprop}")
+    course.check("error, output weights [1, 4], actual 10", trace_b.errors[0, 0], "3", "slides")
+    course.check("top and bottom weights' slopes, output weights [1, 4]",
+                 trace_b.weight_slopes[1].ravel(), "6 18", "slides")
+    course.check("gradients of the weights 0, 1, 2, 3, output weights [1, 4], slides' rule",
+                 table_by_rule, "0 6 0 18", "slides' table")
+    course.check("gradients of the weights 0, 1, 2, 3, output weights [1, 4], backpropagation",
+                 trace_b.weight_slopes[0].ravel()[order], "0 6 0 18", "slides' table",
+                 f"backpropagation gives node_1 the slope {by_backprop[1]:g} (its weight out, 4, "
+                 f"x 6), not {by_rule[1]:g} (the slope of its weight out, 3 x 6): with actual "
+                 "10 the table follows the slides' rule, which is wrong in general")
+    return trace, trace_b
 
 
-def _draw_last_quiz(trace: Any, out: Path) -> None:
+def _draw_last_quiz(result: Any, out: Path) -> None:
+    trace, trace_b = result
     slopes.plot.draw_network(trace, title="the last quiz, rebuilt: slopes in purple").savefig(
         out / "08_last_quiz.png", dpi=150)
-
-
-class CourseLossPrint(Callback):
-    """Print the training loss as the course's admissions loop does.
-
-    Every tenth of the epochs, after that epoch's update, prints ``Train loss:
-    <mse>``: the mean squared error ``np.mean((out - targets) ** 2)`` of the
-    network's outputs on the training rows, with ``WARNING - Loss
-    Increasing`` when it went up since the last line. (slopes' own
-    ``history["loss"]`` is the loss being minimized, measured before each
-    batch's update, as Keras reports it; :class:`slopes.callbacks.LossMonitor`
-    prints that.)
-    """
-
-    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.X, self.y = X, y
-        self.printed: list[float] = []
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        if epoch % max(1, self.training.epochs // 10) != 0:
-            return
-        loss = self.network.evaluate(self.X, self.y, loss="mse")
-        warning = "  WARNING - Loss Increasing" if self.printed and self.printed[-1] < loss else ""
-        print(f"Train loss: {loss:.6f}{warning}")
-        self.printed.append(loss)
-
-
-#: The ten standardized rows the Udacity notes print: index, then admit, gre, gpa, rank_1..4.
-ADMISSIONS_ROWS_PRINTED = """\
-15	0	-0.932334	0.131646	0	0	1	0
-115	0	0.279614	1.576859	0	0	1	0
-55	1	1.318426	1.603135	0	0	1	0
-175	1	0.279614	-0.052290	0	1	0	0
-63	1	0.799020	1.208986	0	0	1	0
-67	0	0.279614	-0.236227	1	0	0	0
-216	0	-2.144282	-1.287291	1	0	0	0
-145	0	-1.798011	0.105369	0	0	1	0
-286	1	1.837832	-0.446439	1	0	0	0
-339	1	0.625884	0.210476	0	0	1	0"""
-
-
-def _admissions(course: CourseNumbers) -> Any:
-    # The course's data preparation: rank one-hot, gre and gpa standardized over all 400 rows
-    # with pandas' std. slopes.datasets.admissions_preprocessor() is slopes'
-    # TabularPreprocessor set up to match.
-    admissions = slopes.datasets.load_admissions()
-    prep = slopes.datasets.admissions_preprocessor()
-    for line in ADMISSIONS_ROWS_PRINTED.splitlines():
-        index, printed = int(line.split()[0]), " ".join(line.split()[1:])
-        row = admissions.loc[[index]]
-        ours = [prep.transform_target(row["admit"])[0], *prep.transform(row)[0]]
-        course.check(f"row {index}: admit, gre, gpa, rank_1..rank_4", ours, printed,
-                     "Udacity notes, data cleanup")
-
-    # The course's network: 6 inputs, 2 sigmoid hidden nodes, 1 sigmoid output, no biases, the
-    # weights its np.random.seed(21) draws (from a private RandomState: NumPy's global state is
-    # left alone), full-batch gradient descent on E = half MSE.
-    data = slopes.datasets.prepare_admissions()   # the same features; 40 rows held out
-    random = np.random.RandomState(21)
-    scale = 1 / 6**0.5
-    initial = [random.normal(scale=scale, size=(6, 2)), random.normal(scale=scale, size=2)]
-    net = Network.from_weights(initial, activation="sigmoid")
-    history = net.fit(data.features, data.targets, loss="half_mse", learning_rate=1.0,
-                      epochs=900, batch_size=None, shuffle=False, verbose=0,
-                      callbacks=[CourseLossPrint(data.features, data.targets)])
-    predictions = net.predict(data.features_test).ravel() > 0.5
-    accuracy = np.mean(predictions == data.targets_test)
-    base_rate = max(data.targets_test.mean(), 1 - data.targets_test.mean())
-    print(f"Prediction accuracy: {accuracy:.3f}")
-    print(f"Base rate (always guessing the most common answer): {base_rate:.3f}")
-
-    # The course prints no numbers for this exercise: no loss, no accuracy. How this run differs:
-    slow = Network.from_weights(initial, activation="sigmoid")
-    slow.fit(data.features, data.targets, loss="half_mse", learning_rate=0.005, epochs=900,
-             batch_size=None, shuffle=False, verbose=0)
-    start = Network.from_weights(initial, activation="sigmoid")
-    mse_start = start.evaluate(data.features, data.targets, loss="mse")
-    mse_slow = slow.evaluate(data.features, data.targets, loss="mse")
-    out_last = net.predict(data.features[-1])          # the course's loss print uses x, the
-    last_record_loss = np.mean((out_last - data.targets) ** 2)  # loop's last record
-    print(f"""
-The course prints no loss values and no accuracy for this exercise (no output in its notes).
-How this run differs from the course's:
-- learning rate 1.0, not 0.005: at 0.005 the MSE only goes from {mse_start:.4f} to \
-{mse_slow:.4f} in 900 epochs;
-- the held-out rows: the course's data_prep.py, which picks its test rows, is not in its
-  notes; here 40 of the 400 rows are held out with seed 42 (slopes.datasets.prepare_admissions);
-- initial weights: the same draws as the course's np.random.seed(21);
-- the loss printed: like the course, the MSE on all the training rows after each tenth epoch's
-  update (slopes' history["loss"] is the half MSE measured before each update); the course's
-  code computes it from x, the last record of its loop, which gives {last_record_loss:.4f} here
-  instead of {net.evaluate(data.features, data.targets, loss="mse"):.4f}.""")
-    return net, data, history
-
-
-def _draw_admissions(result: Any, out: Path) -> None:
-    net, data, history = result
-    history.plot().savefig(out / "09_admissions_loss.png", dpi=150)
-    trace = net.trace(data.features_test[:1], data.targets_test[:1], loss="half_mse")
-    fig = slopes.plot.draw_network(trace, input_names=data.feature_names, output_names=["admit"],
-                       title="the admissions network on the first held-out row")
-    fig.savefig(out / "09_admissions_network.png", dpi=150)
+    slopes.plot.draw_network(trace_b, title="output weights [1, 4]: actual 10, error 3").savefig(
+        out / "08_last_quiz_1_4.png", dpi=150)
 
 
 def _quizzes(course: CourseNumbers) -> Any:
@@ -499,12 +377,14 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(1, "network_errors", "The errors of a network",
            "A relu network with weights node_0 [2, 1], node_1 [1, 2], output [1, 1] gets the "
            "input [0, 3]; the actual value is 3. What is its error (predicted - actual)? "
-           "Change one weight so the error is 0.",
+           "Change one weight so the error is 0. And the slides' baseline network: actual 13, "
+           "error (actual - predicted) 4, then 0. (Its figure is missing; the network is "
+           "rebuilt.)",
            _network_errors, _draw_network_errors),
     Lesson(2, "mse_comparison", "Predictions with multiple points: the mean squared error",
            "Which of two sets of weights predicts the four points [0, 3], [1, 2], [-1, -2], "
            "[4, 0] (actual 1, 3, 5, 7) better, by mean squared error? And the slides' table "
-           "of squared errors.",
+           "of squared errors. (The exercise notes print other numbers, from other data.)",
            _mse_comparison),
     Lesson(3, "slopes_and_updates", "Slopes and weight updates",
            "Weights [0, 2, 1], input [1, 2, 3], target 0: what are the slopes of the mean "
@@ -518,32 +398,39 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(5, "delta_rule", "The sigmoid delta rule",
            "One sigmoid node, x = [1, 2, 3, 4], y = 0.5, w = [0.5, -0.5, 0.3, 0.1], "
            "learning rate 0.5: what are the output, the error and the change in weights?",
-           _delta_rule, _draw_delta_rule),
+           delta_rule, draw_delta_rule),
     Lesson(6, "hidden_forward", "The forward pass through a hidden layer",
            "A 4-3-2 sigmoid network with inputs and weights drawn with seed 42: what do the "
            "hidden layer and the output layer output?",
-           _hidden_forward, _draw_hidden_forward),
+           hidden_forward, draw_hidden_forward),
     Lesson(7, "backprop_hidden", "Backpropagation through a hidden layer",
            "x = [0.1, 0.3], weights [0.4, -0.2] into one sigmoid hidden node, W = 0.1 into a "
            "sigmoid output, target 1, learning rate 0.5: what are the error terms and the "
            "weight steps? How much of the error does each sigmoid layer lose?",
-           _backprop_hidden, _draw_backprop_hidden),
+           backprop_hidden, draw_backprop_hidden),
     Lesson(8, "last_quiz", "A round of backpropagation (the last quiz)",
            "A relu network's output node receives 6 as the slope of the loss; the hidden "
            "nodes feeding it have values 1 and 3. What are the slopes of their weights, and "
-           "of the weights feeding the hidden nodes? (The course's figure is missing; the "
-           "network is rebuilt from its numbers.)",
+           "of the weights feeding the hidden nodes? Is a node's slope the sum of the slopes "
+           "of the weights leaving it, as the slides say? (The quiz's and the slides' figures "
+           "are missing; assumed to show the same network, it is rebuilt from their numbers.)",
            _last_quiz, _draw_last_quiz),
     Lesson(9, "admissions", "Training on the admissions data",
            "Prepare the admissions data as the course does, train the course's 6-2-1 sigmoid "
            "network on it, printing the training loss at every tenth of the epochs, then its "
            "accuracy on held-out rows. (The course prints the prepared rows, but no loss and "
            "no accuracy.)",
-           _admissions, _draw_admissions),
+           train_admissions, draw_train_admissions),
     Lesson(10, "quizzes", "The quizzes: an error, a nudged weight, forward passes",
            "Input [3, 2], actual 5: what is the error? Does changing a weight from 2 to 2.01 "
            "make the prediction better? How many forward passes do 4 updates take? What "
            "are the updates when every error is 0? (The quizzes' figure is missing; the "
            "network is rebuilt from their numbers.)",
            _quizzes, _draw_quizzes),
+    Lesson(11, "numpy_shapes", "NumPy's shapes: column vectors, two errors, the weight steps",
+           "What do features, features.T, features[:, None] and np.array(features, ndmin=2) "
+           "look like? Which two products raise an error, and which message? Which inputs "
+           "give the notes' 6x3 matrix hidden_error * inputs[:, None]? (The notes do not say: "
+           "the admissions row 11.)",
+           numpy_shapes),
 )

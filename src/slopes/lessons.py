@@ -16,10 +16,12 @@ so what you read is exactly what ran. The scripts in ``examples/course/`` call
 with the right one and the lesson that shows it.
 
 The lessons themselves (their questions, code and drawings) are in
-:mod:`slopes.course_lessons`, which also says where the course's numbers come
-from and how its signs compare with slopes'; the comparison of a course's
-number with slopes' is in :mod:`slopes.course_numbers`. This module runs a
-lesson and is the ``slopes lessons`` command.
+:mod:`slopes.course_lessons` (DataCamp's chapter, and :data:`LESSONS`, all of
+them in the course's order) and :mod:`slopes.course_udacity` (the Udacity
+notes); the first says where the course's numbers come from and which two
+error signs it uses. The comparison of a course's number with slopes' is in
+:mod:`slopes.course_numbers`. This module runs a lesson and is the
+``slopes lessons`` command.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from typing import Any
 
 from slopes.commands.options import output_path
 from slopes.commands.outputs import OutputFiles, OutputGuard
-from slopes.course_lessons import LESSONS, CourseLossPrint, Lesson
+from slopes.course_lessons import LESSONS, Lesson
 from slopes.course_numbers import CourseNumber, CourseNumbers
+from slopes.course_udacity import CourseLossPrint
 
 __all__ = ["LESSONS", "Lesson", "LessonRun", "CourseNumber", "CourseNumbers", "CourseLossPrint",
            "run_lesson", "list_lessons", "get_lesson", "register", "run", "main"]

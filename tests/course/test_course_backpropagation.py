@@ -222,7 +222,9 @@ def test_backpropagation_in_practice_relu_slopes():
     # output weights: top weight's slope = 1 * 6, bottom weight's slope = 3 * 6
     np.testing.assert_array_equal(t.weight_slopes[1].ravel(), [6, 18])
 
-    # slopes at the hidden nodes: sum over the weights leaving them (one each), times relu' = 1
+    # slopes at the hidden nodes: each weight out times the slope it feeds (1 x 6, 3 x 6). The
+    # slides' rule (sum of the slopes of the weights out) agrees here only because the weights
+    # out, 1 and 3, equal the hidden values (test_course_rules_and_numpy shows where it fails).
     np.testing.assert_array_equal(t.node_slopes[1], [[6, 18]])
     np.testing.assert_array_equal(t.input_slopes[0], [[6, 18]])
 

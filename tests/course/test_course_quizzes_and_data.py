@@ -125,3 +125,14 @@ def test_vanishing_gradient_fractions():
         delta_o, delta_h = abs(trace.input_slopes[1][0, 0]), abs(trace.input_slopes[0][0, 0])
         assert delta_o <= 0.25 * error + 1e-15  # at least 75% lost
         assert delta_h <= 0.0625 * error + 1e-15  # at least 93.75% lost
+
+
+def test_at_least_93_75_percent_needs_weights_at_most_1_in_size():
+    """The hidden layer's "at least 93.75%" fails when a weight between the layers is larger
+    than 1: in the worked example (x = [0.1, 0.3], w = [0.4, -0.2]) with W = 4 only 89.3% of
+    the error is lost."""
+    net = slopes.Network.from_weights([[0.4, -0.2], [4.0]], activation="sigmoid")
+    trace = net.trace([0.1, 0.3], 1, loss="half_mse")
+    kept = trace.input_slopes[0][0, 0] / trace.errors[0, 0]
+    assert f"{100 * (1 - kept):.3g}" == "89.3"
+    assert 100 * (1 - kept) < 93.75
