@@ -33,7 +33,7 @@ _LAZY = {
     "report": "slopes.page",
 }
 _LAZY_MODULES = ("optimizers", "callbacks", "plot", "datasets", "preprocessing", "io",
-                 "diagnostics", "export")
+                 "diagnostics", "export", "schedules", "penalties")
 
 
 def __getattr__(name: str) -> Any:
