@@ -50,6 +50,7 @@ LAYERS = {
     "slopes.sklearn_onnx": FACES,
     "slopes.plot": READERS,
     "slopes.page": READERS,
+    "slopes.plane": READERS,
     "slopes.diagnostics": READERS,
     "slopes.gradcheck": READERS,
     "slopes.drawn": READERS,

@@ -45,11 +45,12 @@ from .drawn import chosen_nodes, short_number
 from .losses import Loss, get_loss
 from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer
+from .plane import plane_view
 from .snapshots import WeightSnapshot
 from .trace import NodeNames, Trace, UpdateStep, explanation_template
 from .validation import check_X
 
-__all__ = ["Page", "report", "PART_NAMES", "NO_EPOCHS"]
+__all__ = ["Page", "report", "notebook_html", "PART_NAMES", "NO_EPOCHS"]
 
 #: The numbers of one explanation that change from epoch to epoch, in the order the
 #: page stores them for each edge and each epoch.
@@ -81,8 +82,7 @@ class Page:
         return self.path
 
     def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
-                'style="width: 100%; height: 760px; border: 1px solid #ddd"></iframe>')
+        return notebook_html(self)
 
     def __repr__(self) -> str:
         where = f", written to {self.path}" if self.path else ""
@@ -110,6 +110,8 @@ def report(
     no_epochs: str | None = None,
     final_label: str | None = None,
     row_name: str | None = None,
+    final_epoch: int | None = None,
+    plane: bool = True,
 ) -> Page:
     """Write the interactive page of ``net`` on row ``row`` of ``(X, y)``.
 
@@ -162,6 +164,14 @@ def report(
     row_name : str, optional
         What the page calls the row it explains (default: ``"Row <row>"``),
         say ``"Row 3 of data.csv"`` when ``X`` holds that one row.
+    final_epoch : int, optional
+        The epoch (numbered from 1, as the logs number them) whose weights
+        ``net`` holds when they are not the last recorded ones (early stopping
+        put the best epoch's weights back): the loss curve marks it on the
+        slider's last frame.
+    plane : bool
+        Show the plane view (:mod:`slopes.plane`): each drawn hidden and output
+        node's value over the plane of two inputs, with the rows of ``X``.
 
     Returns
     -------
@@ -202,6 +212,12 @@ def report(
 
     data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, step, names, shown,
                       edges, history, row, title)
+    for column, why in zip(data["columns"], _why_drawn(net, final, shown, nodes, names),
+                           strict=True):
+        column["why"] = why
+    data["final_epoch"] = None if final_epoch is None else int(final_epoch)
+    data["plane"] = (plane_view(net, [f[2] for f in frames], final, x_row, x_all, y_all, shown,
+                                names.inputs) if plane else None)
     data["no_epochs"] = NO_EPOCHS if no_epochs is None else str(no_epochs)
     data["row_name"] = f"Row {row}" if row_name is None else str(row_name)
     page = Page(_fill_template(data, title or "slopes: a network, its values and slopes"))
@@ -305,6 +321,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
             "weights": [_finite(_edge_weight(trace, e)) for e in edges],
             "parts": parts,
             "prediction": _named(trace.predictions[0], names.outputs),
+            "predicted": [short_number(v) for v in trace.predictions[0]],
             "loss": f"{trace.loss:.6g}",
             "loss_all": (f"{frame_net.evaluate(x_all, y_all, loss=loss_fn):.6g}"
                          if len(x_all) > 1 else None),
@@ -313,8 +330,10 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     assert last_trace is not None
     static = []
     templates = []
+    importance = []
     for k, i, j in edges:
         f = last_trace.factors(k, i, j)
+        importance.append(abs(float(f.slope)) if math.isfinite(f.slope) else 0.0)
         zero = np.zeros_like(last_trace.weights[k])
         every = last_trace.explanation_parts(
             f, names, step, zero if i != "bias" else np.zeros(net.layers[k].n_out))
@@ -338,9 +357,14 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     if isinstance(values, dict):
         curves = {str(k): [float(v) if math.isfinite(v) else None for v in vals]
                   for k, vals in values.items() if "loss" in str(k) and len(vals)}
-    actual = _named(np.ravel(y_row[0]), names.outputs if np.size(y_row[0]) == net.n_outputs
-                    else None)
+    one_each = np.size(y_row[0]) == net.n_outputs
+    actual = _named(np.ravel(y_row[0]), names.outputs if one_each else None)
     return {
+        "outputs": names.outputs,
+        "actual_values": [short_number(v) for v in np.ravel(y_row[0])],
+        "actual_is_class": not one_each,
+        # The edges from the largest |slope| at the last epoch shown down: labelled first.
+        "label_order": sorted(range(len(edges)), key=lambda e: (-importance[e], e)),
         "title": title or "",
         "row": row,
         "n_rows": len(x_all),
@@ -358,6 +382,77 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
         "frames": frame_data,
         "curves": curves,
     }
+
+
+def _why_drawn(net: Network, final: Trace, shown: list[list[int]],
+               nodes: dict[int, list[int]] | None,
+               names: NodeNames) -> list[list[str] | None]:
+    """How the drawn nodes of each column were chosen: [short caption, sentence] or None.
+
+    A column drawn whole needs none. Otherwise the words name a measure only when
+    every node drawn is at least as large by it as every node not drawn: the
+    ``|slope|`` of the loss at the node (how :func:`slopes.drawn.chosen_nodes`
+    chooses), or, for the inputs, ``|slope x value|`` with the slope of an output's
+    value (how ``slopes explain`` chooses them).
+    """
+    whys: list[list[str] | None] = []
+    for level, n in enumerate(net.sizes):
+        drawn = shown[level]
+        if len(drawn) == n:
+            whys.append(None)
+            continue
+        others = [m for m in range(n) if m not in drawn]
+        measures = []
+        if level == 0:
+            values = final.node_values[0][0]
+            for o in range(net.n_outputs):
+                output = names.node(len(net.layers), o, len(net.layers))
+                measures.append((np.abs(final.prediction_slopes(o)[0] * values),
+                                 "|slope x value|",
+                                 f"the largest |slope x value| on this row (the slope of "
+                                 f"{output}'s value with respect to the input, times the input, "
+                                 "as slopes explain ranks inputs)"))
+        measures.append((np.abs(final.node_slopes[level][0]), "|slope|",
+                         "the largest |slope| of the loss at the node, on this row"))
+        why = None
+        for size, short, words in measures:
+            if np.all(np.isfinite(size)) and size[drawn].min() >= size[others].max():
+                why = [short, words]
+                break
+        what = "inputs" if level == 0 else "nodes"
+        if why is None:
+            hand = nodes is not None and level in nodes
+            whys.append(["not drawn", f"The {len(drawn)} {what} drawn of {n} were "
+                         f"{'chosen by hand' if hand else 'chosen by size'}; "
+                         f"{len(others)} are not drawn."])
+        else:
+            whys.append([f"smaller {why[0]}", f"The {len(drawn)} {what} drawn of {n} are those "
+                         f"with {why[1]}; the other {len(others)} have a smaller {why[0]}."])
+    return whys
+
+
+def notebook_html(obj: object, height: int = 780) -> str | None:
+    """The page of ``obj`` for a notebook cell: an iframe holding the whole page.
+
+    ``obj`` is a :class:`Page`, a :class:`slopes.Trace` (its page), or a
+    :class:`slopes.Network` with a trace (its ``last_trace`` attribute; None, so that
+    Jupyter shows the network another way, when it has none). The page sits in its own
+    document (``srcdoc``), so several pages in one notebook never share ids, styles or
+    scripts, and the notebook's styles never reach the page.
+    """
+    if isinstance(obj, Network):
+        obj = getattr(obj, "last_trace", None)
+        if obj is None:
+            return None
+    if isinstance(obj, Trace):
+        obj = obj.to_html()
+    if not isinstance(obj, Page):
+        raise TypeError(f"notebook_html needs a Page, a Trace or a Network, got "
+                        f"{type(obj).__name__}")
+    page = obj
+    return (f'<iframe srcdoc="{html.escape(page.html, quote=True)}" class="slopes-page" '
+            f'title="slopes page" style="width: 100%; height: {int(height)}px; '
+            'border: 1px solid #ddd"></iframe>')
 
 
 def _finite(x: float) -> float | None:
