@@ -100,6 +100,7 @@ HANDOFFS = {
     ("slopes.network", "Network.trace"),
     ("slopes.trace", "Trace.to_html"),
     ("slopes.trace", "Trace._repr_png_"),
+    ("slopes.trace", "Trace._repr_html_"),
     ("slopes.callbacks", "History.plot"),
 }
 

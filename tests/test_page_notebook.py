@@ -33,6 +33,7 @@ def test_notebook_html_isolates_each_page_in_an_iframe():
     report = slopes.report(net, [[0, 1]], [7])
     assert srcdoc(report._repr_html_()) == [report.html]
     assert notebook_html(net) is None  # no trace: Jupyter shows the network another way
+    assert trace._repr_html_() == shown  # Jupyter asks the trace itself
     with pytest.raises(TypeError, match="needs a Page, a Trace or a Network, got int"):
         notebook_html(3)
     assert isinstance(trace.to_html(), Page)
@@ -53,7 +54,8 @@ def test_a_notebook_shows_the_page_inline():
     pytest.importorskip("ipykernel", reason="ipykernel is in the dev extra")
     cells = [nbformat.v4.new_code_cell(NOTEBOOK_CODE),
              nbformat.v4.new_code_cell("slopes.report(net, [[0, 1]], [7], title='first')"),
-             nbformat.v4.new_code_cell("HTML(slopes.page.notebook_html(trace))")]
+             nbformat.v4.new_code_cell("HTML(slopes.page.notebook_html(trace))"),
+             nbformat.v4.new_code_cell("trace")]  # a Trace shows its own page
     notebook = nbformat.v4.new_notebook(cells=cells)
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3")
     try:
@@ -64,9 +66,10 @@ def test_a_notebook_shows_the_page_inline():
         raise
     shown = [out["data"]["text/html"] for cell in notebook.cells[1:]
              for out in cell["outputs"] if "text/html" in out.get("data", {})]
-    assert len(shown) == 2
-    first, second = (srcdoc(text) for text in shown)
+    assert len(shown) == 3
+    first, second, own = (srcdoc(text) for text in shown)
     assert len(first) == len(second) == 1
+    assert own == second  # the cell holding just the trace shows the same page
     assert first[0].startswith("<!DOCTYPE html>") and 'id="slopes-data"' in first[0]
     assert "<title>first</title>" in first[0]
     assert 'id="slopes-data"' in second[0] and second[0] != first[0]

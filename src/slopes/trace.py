@@ -699,6 +699,12 @@ class Trace:
         return layer, i, j
 
     # ----------------------------------------------------------------- display
+    def _repr_html_(self) -> str | None:
+        """The interactive page of this trace, inline in Jupyter (in an iframe of its own)."""
+        from .page import notebook_html
+
+        return notebook_html(self)
+
     def _repr_png_(self) -> bytes | None:
         """The drawing of the traced network, for Jupyter (None without matplotlib)."""
         from .plot import network_repr_png
