@@ -1,10 +1,16 @@
-"""Diagnose a network on some data: slope sizes per layer, dead relus, saturated sigmoids.
+"""Diagnose a network on some data: weight and slope sizes per layer, dead relus, saturation.
 
 The course's warning about deep sigmoid networks: backpropagation multiplies
 the slope of the loss by the slope of each activation it passes through, and a
 sigmoid's slope is at most 0.25. After a few sigmoid layers the slopes near the
 inputs are tiny and those weights barely move (vanishing gradients).
 :func:`diagnose` measures this on real data and says so in words.
+
+With a weight penalty (``l1``, ``l2``: the trace of a training step), the
+slope of each weight has two parts, one from the data and one from the
+penalty (``l1 * sign(w) + 2 * l2 * w``). When the penalty's part is the
+larger one in a layer, that layer's weights are pulled towards 0 more than
+the data moves them, and :func:`diagnose` warns, naming the layer and both sizes.
 
 >>> import numpy as np, slopes
 >>> net = slopes.Network.mlp([4, 8, 1], seed=0)
@@ -22,6 +28,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
+from .trace import Trace
 from .validation import check_positive
 
 __all__ = ["Diagnosis", "LayerDiagnosis", "diagnose"]
@@ -79,6 +86,13 @@ class LayerDiagnosis:
         is confidently *wrong* under a loss that is not fused with the
         activation (``mse`` with a sigmoid output, say), which ``diagnose``
         warns about.
+    data_slope_norm : float or None
+        ``||weight_slopes - penalty_slopes||``: the size of the part of the
+        weights' slopes that comes from the data (None without a penalty on
+        the layer's weights).
+    penalty_slope_norm : float or None
+        ``||penalty_slopes||``: the size of the part from the weight penalty,
+        ``l1 * sign(w) + 2 * l2 * w`` (None without a penalty on the layer).
     """
 
     layer: int
@@ -93,6 +107,8 @@ class LayerDiagnosis:
     dead_fraction: float | None
     saturated_fraction: float | None
     confident_fraction: float | None = None
+    data_slope_norm: float | None = None
+    penalty_slope_norm: float | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -114,6 +130,12 @@ class Diagnosis:
     learning_rate: float
     n_samples: int
     notes: list[str] = field(default_factory=list)
+    penalty: float = 0.0
+
+    @property
+    def penalized(self) -> bool:
+        """True when the diagnosed slopes include a weight penalty's part."""
+        return any(r.penalty_slope_norm is not None for r in self.layers)
 
     @property
     def vanishing(self) -> bool:
@@ -132,10 +154,16 @@ class Diagnosis:
     def __str__(self) -> str:
         head = (f"Diagnosis on {self.n_samples} sample(s): loss {self.loss_name} = "
                 f"{self.loss:.6g}, learning rate {self.learning_rate:g}")
-        columns = ("layer", "activation", "shape", "mean |slope|", "slope norm",
-                   "update/weight", "node slope norm", "dead", "saturated")
+        if self.penalized:
+            head += f", penalty = {self.penalty:.6g} (not in the loss)"
+        penalty_columns = ("data part", "penalty part") if self.penalized else ()
+        columns = ("layer", "activation", "shape", "weight norm", "mean |slope|", "slope norm",
+                   *penalty_columns, "update/weight", "node slope norm", "dead", "saturated")
         cells = [
-            [str(r.layer), r.activation, r.shape, _g(r.mean_abs_slope), _g(r.slope_norm),
+            [str(r.layer), r.activation, r.shape, _g(r.weight_norm), _g(r.mean_abs_slope),
+             _g(r.slope_norm),
+             *((_g_or_dash(r.data_slope_norm), _g_or_dash(r.penalty_slope_norm))
+               if self.penalized else ()),
              _g(r.update_ratio), _g(r.node_slope_norm), _pct(r.dead_fraction),
              _pct(r.saturated_fraction)]
             for r in self.layers
@@ -147,9 +175,11 @@ class Diagnosis:
         if self.warnings:
             lines += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
         else:
-            lines += ["", "No warnings (checked: vanishing slopes, dead relus and saturated "
-                          "nodes in more than half of a layer, confidently wrong outputs, "
-                          "oversized steps)."]
+            checked = ("vanishing slopes, dead relus and saturated nodes in more than half of "
+                       "a layer, confidently wrong outputs, oversized steps")
+            if self.penalized:
+                checked += ", a penalty larger than the data's part of the slopes"
+            lines += ["", f"No warnings (checked: {checked})."]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -159,16 +189,22 @@ class Diagnosis:
 
 
 def diagnose(
-    net: Network,
-    X: object,
-    y: object,
+    net: Network | Trace,
+    X: object = None,
+    y: object = None,
     loss: str | Loss = "mse",
     learning_rate: float = 0.01,
+    *,
+    training: bool = False,
+    seed: int | np.random.Generator | None = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    penalize_bias: bool = False,
 ) -> Diagnosis:
-    """Trace ``net`` on ``(X, y)`` and report, per layer, how big its slopes are.
+    """Trace ``net`` on ``(X, y)`` and report, per layer, how big its weights and slopes are.
 
-    For each layer ``k`` (see :class:`LayerDiagnosis`): mean ``|slope|`` and
-    norm of its weight slopes, ``update_ratio = learning_rate *
+    For each layer ``k`` (see :class:`LayerDiagnosis`): the norm of its
+    weights, mean ``|slope|`` and norm of its weight slopes, ``update_ratio = learning_rate *
     ||slopes|| / ||weights||``, the size of the slopes at its nodes' inputs
     ``dL/dz`` (mean absolute value and norm), the fraction of dead relu
     nodes and of saturated sigmoid/tanh values. Warns in plain words when
@@ -185,27 +221,60 @@ def diagnose(
       where the slope vanishes. Confident outputs as such are no problem:
       they are what a classifier aims for, and a note counts them;
     - one step would change a layer's weights by more than 10% (the learning
-      rate may be too large).
+      rate may be too large);
+    - with a weight penalty, the penalty's part of a layer's weight slopes
+      is larger (in norm) than the data's part: ``||l1 * sign(w) + 2 * l2 *
+      w|| > ||slope from the data||``. The step then mostly shrinks the
+      weights instead of fitting the data (biases are not compared).
 
     The network is not changed (the trace runs on a copy).
 
     Parameters
     ----------
-    net : Network
+    net : Network or Trace
+        A network, traced here on ``(X, y)``; or a trace already made
+        (``net.trace(X, y, training=True, l2=...)``), diagnosed as it is,
+        without ``X``, ``y`` or the trace's settings below.
     X : array (n_samples, n_features)
     y : array (n_samples, n_outputs), or (n_samples,)
     loss : str or Loss
     learning_rate : float > 0
         Used for ``update_ratio`` only.
+    training, seed, l1, l2, penalize_bias : as in :meth:`Network.trace`
+        Trace one training step (dropout on, with ``seed``) and add the
+        weight penalty's slopes, kept apart from the data's. The layers' own
+        ``Dense(l1=, l2=)`` count too.
 
     Returns
     -------
     Diagnosis
+
+    Examples
+    --------
+    >>> import numpy as np, slopes
+    >>> net = slopes.Network.mlp([4, 8, 1], seed=0)
+    >>> X, y = np.ones((3, 4)), np.zeros(3)
+    >>> report = slopes.diagnose(net, X, y, training=True, l2=100.0)
+    >>> [w[:37] for w in report.warnings if w.startswith("Penalty")]
+    ['Penalty outweighs the data in layer 0', 'Penalty outweighs the data in layer 1']
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"diagnose needs a Network, got {type(net).__name__}")
     lr = check_positive("learning_rate", learning_rate)
-    trace = net.copy().trace(X, y, loss=loss)
+    if isinstance(net, Trace):
+        settings = {"X": X is not None, "y": y is not None, "training": training is not False,
+                    "seed": seed is not None, "l1": l1 != 0, "l2": l2 != 0,
+                    "penalize_bias": penalize_bias is not False}
+        given = [name for name, is_given in settings.items() if is_given]
+        if given:
+            raise TypeError(f"diagnose of a Trace takes no {', '.join(given)}: the trace already "
+                            "holds its data and settings; pass a Network to trace it anew")
+        trace, net = net, net.network
+    elif isinstance(net, Network):
+        if X is None or y is None:
+            raise TypeError("diagnose of a Network needs X and y (or pass a Trace)")
+        trace = net.copy().trace(X, y, loss=loss, training=training, seed=seed, l1=l1, l2=l2,
+                                 penalize_bias=penalize_bias)
+    else:
+        raise TypeError(f"diagnose needs a Network or a Trace, got {type(net).__name__}")
     rows = []
     last = len(net.layers) - 1
     for k, layer in enumerate(net.layers):
@@ -219,6 +288,9 @@ def diagnose(
         near_limits = _near_limits(act, a)
         saturated = None if k == last else near_limits
         confident = near_limits if k == last else None
+        part = trace.penalty_slopes[k] if trace.penalty_slopes else None
+        penalty_norm = None if part is None else float(np.linalg.norm(part))
+        data_norm = None if part is None else float(np.linalg.norm(slopes - part))
         rows.append(LayerDiagnosis(
             layer=k,
             activation=act,
@@ -233,14 +305,40 @@ def diagnose(
             dead_fraction=dead,
             saturated_fraction=saturated,
             confident_fraction=confident,
+            data_slope_norm=data_norm,
+            penalty_slope_norm=penalty_norm,
         ))
     warnings, notes = _warnings(rows, lr)
     warnings += _wrong_outputs(rows[-1], trace, notes)
+    warnings += _penalty_warnings(rows, trace)
     if not np.isfinite(trace.loss) or trace.loss == 0:
         notes.append(f"the loss is {trace.loss}; slope sizes say little about learning here")
     return Diagnosis(layers=rows, warnings=warnings, loss=trace.loss,
                      loss_name=trace.loss_function.name, learning_rate=lr,
-                     n_samples=trace.n_samples, notes=notes)
+                     n_samples=trace.n_samples, notes=notes, penalty=float(trace.penalty))
+
+
+def _penalty_warnings(rows: list[LayerDiagnosis], trace: Trace) -> list[str]:
+    """A warning per layer whose penalty part of the weight slopes outweighs the data part."""
+    warnings = []
+    for r in rows:
+        if r.penalty_slope_norm is None or r.data_slope_norm is None:
+            continue
+        if r.penalty_slope_norm <= r.data_slope_norm:
+            continue
+        l1, l2 = trace.penalty_settings[r.layer] if trace.penalty_settings else (0.0, 0.0)
+        setting = " and ".join(f"{name}={value:g}" for name, value in (("l1", l1), ("l2", l2))
+                               if value)
+        ratio = (f"{r.penalty_slope_norm / r.data_slope_norm:.3g} times"
+                 if r.data_slope_norm > 0 else "infinitely")
+        warnings.append(
+            f"Penalty outweighs the data in layer {r.layer} ({r.shape}): the penalty's part of "
+            f"its weight slopes has norm {r.penalty_slope_norm:.3g}, the data's part "
+            f"{r.data_slope_norm:.3g} ({ratio} as large, with {setting or 'the penalty'}). "
+            "Each step shrinks these weights towards 0 more than it fits the data. "
+            "Try a smaller penalty."
+        )
+    return warnings
 
 
 def _near_limits(activation: str, a: np.ndarray) -> float | None:
@@ -339,6 +437,10 @@ def _warnings(rows: list[LayerDiagnosis], lr: float) -> tuple[list[str], list[st
 
 def _g(x: float) -> str:
     return "nan" if not np.isfinite(x) else f"{x:.3g}"
+
+
+def _g_or_dash(x: float | None) -> str:
+    return "-" if x is None else _g(x)
 
 
 def _pct(x: float | None) -> str:
