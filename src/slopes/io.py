@@ -5,8 +5,11 @@ A model file is one ``.safetensors`` file:
 - tensors ``layers.<k>.weights`` (n_in, n_out) and ``layers.<k>.bias`` (n_out,);
 - text metadata (safetensors keeps ``dict[str, str]``): ``format`` (``"slopes"``),
   ``format_version``, ``slopes_version``, and JSON strings ``architecture``
-  (layer sizes, activations, bias or not, dtype), ``preprocessing``,
-  ``training`` (settings), ``history`` (per-epoch values), plus ``checksum``,
+  (layer sizes, activations, bias or not, dtype; a layer's ``dropout``, ``l1``
+  and ``l2`` when set), ``preprocessing``, ``training`` (settings: loss,
+  optimizer, learning rate..., and the run's ``l1``, ``l2``, ``dropout``,
+  ``clip_norm`` and ``schedule`` when it recorded them), ``history``
+  (per-epoch values, with ``penalty`` and ``lr`` when logged), plus ``checksum``,
   a SHA-256 of all tensors and metadata, so a flipped byte anywhere is noticed;
 - optionally, the weights recorded during training (for the epoch slider of
   ``slopes explain --html``): tensors ``snapshots.<e>.layers.<k>.weights`` and
@@ -14,6 +17,8 @@ A model file is one ``.safetensors`` file:
   before training), and the JSON entry ``snapshots``, ``{"epochs": [0, ...]}``,
   listing those ``e`` in increasing order. A file without them (written by an
   older slopes, or with no snapshots) has neither the entry nor the tensors.
+  Likewise a file of an older slopes has no ``dropout``, ``l1``, ``l2``,
+  ``clip_norm`` or ``schedule`` entries, and loads as trained without them.
 
 Writing is atomic (:func:`slopes.atomic.write_atomic`): a temporary file in the
 same directory, then ``os.replace``, so a crash never leaves a half-written
@@ -67,6 +72,7 @@ from .model_file_checks import (
     LayerSpec,
     architecture_of,
     check_history,
+    check_training,
     history_problem,
     is_int,
     metadata_json,
@@ -75,6 +81,7 @@ from .model_file_checks import (
     snapshot_epochs,
     snapshot_name,
     to_json,
+    training_problem,
 )
 from .network import Network
 from .preprocessing import TabularPreprocessor
@@ -132,13 +139,21 @@ def _activation_spec(k: int, activation: Activation) -> dict[str, Any]:
     return {"name": activation.name, **{key: v for key, v in vars(activation).items()}}
 
 
+def _layer_training(layer: Dense) -> dict[str, Any]:
+    """A layer's ``dropout``, ``l1`` and ``l2``, those set only (a file without them is the
+    file an older slopes wrote, and reads back as none)."""
+    settings = {"dropout": layer.dropout or None, "l1": layer.l1, "l2": layer.l2}
+    return {key: value for key, value in settings.items() if value is not None}
+
+
 def _architecture(net: Network) -> dict[str, Any]:
     return {
         "dtype": net.dtype.name,
         "sizes": net.sizes,
         "layers": [
             {"n_in": layer.n_in, "n_out": layer.n_out,
-             "activation": _activation_spec(k, layer.activation), "bias": layer.has_bias}
+             "activation": _activation_spec(k, layer.activation), "bias": layer.has_bias,
+             **_layer_training(layer)}
             for k, layer in enumerate(net.layers)
         ],
     }
@@ -250,7 +265,8 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
         history = history.history
     prep = _preprocessing_dict(net, preprocessing)
     history_values = _history_dict(history)
-    problem = history_problem(history_values, dict(training or {}))
+    problem = (training_problem(dict(training or {}))
+               or history_problem(history_values, dict(training or {})))
     if problem:
         raise ValueError(f"{problem}; load would refuse the file")
     epochs, snapshot_tensors = _snapshot_tensors(net, snapshots, history_values)
@@ -373,7 +389,7 @@ def _network(dtype: np.dtype, specs: list[LayerSpec],
     layers = []
     for k, spec in enumerate(specs):
         layer = Dense(spec.n_in, spec.n_out, activation=spec.activation, bias=spec.bias,
-                      dtype=dtype)
+                      dtype=dtype, dropout=spec.dropout, l1=spec.l1, l2=spec.l2)
         layer.weights = tensors[f"layers.{k}.weights"]
         if spec.bias:
             layer.bias = tensors[f"layers.{k}.bias"]
@@ -410,7 +426,10 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         is not JSON within the limits, an architecture that does not match
         the tensors, preprocessing whose features, task or classes do not
         fit the network's inputs and outputs, training settings that are not
-        an object, a history that is not lists of numbers or is longer than
+        an object (or whose ``l1``, ``l2``, ``penalize_bias``, ``dropout``,
+        ``clip_norm``, ``clip_value`` or ``schedule`` is of the wrong type or
+        range), a layer's ``dropout``, ``l1`` or ``l2`` out of range, a
+        history that is not lists of numbers or is longer than
         the ``epochs_run`` the training settings record, or snapshots whose
         epochs are not increasing whole numbers within the history's
         ``loss`` or whose tensors do not match the network's layers.
@@ -423,9 +442,7 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         path, parsed["architecture"],
         {k: v for k, v in infos.items() if not k.startswith(SNAPSHOT_PREFIX)})
     training, history = parsed["training"], parsed["history"]
-    if not isinstance(training, dict):
-        raise ModelFileError(path, f"training metadata must be a JSON object, got "
-                                   f"{show(training)}")
+    check_training(path, training)
     check_history(path, history, training)
     epochs, snapshot_names = snapshot_epochs(path, metadata, infos, dtype, specs, history)
     # Every tensor in the header is now one the metadata calls for, with its dtype and

@@ -15,6 +15,9 @@ message that names the entry and says what was expected:
   and outputs: :func:`preprocessing_problem`;
 - the history against the training settings: :func:`check_history`,
   :func:`history_problem`;
+- the training settings of penalties, dropout, clipping and the schedule
+  (each optional: files of an older slopes have none): :func:`training_problem`,
+  :func:`check_training`;
 - the snapshots (their epochs against the history, their tensors against the
   network's layers): :func:`snapshot_epochs`, with the tensor names of
   :func:`snapshot_name`.
@@ -42,6 +45,7 @@ from .network import Network
 
 __all__ = ["MAX_JSON_DEPTH", "MAX_METADATA_CHARS", "MAX_HEADER_BYTES", "SNAPSHOT_PREFIX",
            "LayerSpec", "TensorInfo", "architecture_of", "check_history", "history_problem",
+           "check_training", "training_problem", "layer_training_problem",
            "is_int", "is_number", "metadata_json", "parse_json", "preprocessing_problem",
            "show", "snapshot_epochs", "snapshot_name", "to_json", "unique_keys"]
 
@@ -211,6 +215,9 @@ class LayerSpec:
     n_out: int
     bias: bool
     activation: Activation
+    dropout: float = 0.0
+    l1: float | None = None
+    l2: float | None = None
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """The shape of each of the layer's tensors (``weights``, and ``bias`` when it has one)."""
@@ -219,7 +226,7 @@ class LayerSpec:
 
 
 def _layer_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
-                infos: Mapping[str, TensorInfo]) -> LayerSpec:
+                infos: Mapping[str, TensorInfo], last: bool = False) -> LayerSpec:
     where = f"architecture layer {k}"
     if not isinstance(spec, dict):
         raise ModelFileError(path, f"{where} is not an object: {show(spec)}")
@@ -234,7 +241,13 @@ def _layer_spec(path: Path, k: int, spec: Any, dtype: np.dtype,
                                        f"{show(value)}")
     if not isinstance(bias, bool):
         raise ModelFileError(path, f"{where} bias must be true or false, got {show(bias)}")
-    layer = LayerSpec(n_in, n_out, bias, _activation(path, where, spec["activation"]))
+    problem = layer_training_problem(spec, last)
+    if problem:
+        raise ModelFileError(path, f"{where} {problem}")
+    layer = LayerSpec(n_in, n_out, bias, _activation(path, where, spec["activation"]),
+                      float(spec.get("dropout", 0.0)),
+                      None if spec.get("l1") is None else float(spec["l1"]),
+                      None if spec.get("l2") is None else float(spec["l2"]))
     # Checked in the header, before any data is read: the sizes come from the file.
     for what, shape in layer.shapes().items():
         tensor_name = f"layers.{k}.{what}"
@@ -265,7 +278,8 @@ def architecture_of(path: Path, arch: Any,
         raise ModelFileError(path, f"architecture dtype is {show(dtype_name)}; expected "
                                    "float32 or float64")
     dtype = np.dtype(dtype_name)
-    layers = [_layer_spec(path, k, spec, dtype, infos) for k, spec in enumerate(specs)]
+    layers = [_layer_spec(path, k, spec, dtype, infos, k == len(specs) - 1)
+              for k, spec in enumerate(specs)]
     for k in range(len(layers) - 1):
         if layers[k].n_out != layers[k + 1].n_in:
             raise ModelFileError(
@@ -283,6 +297,89 @@ def architecture_of(path: Path, arch: Any,
     if extra:
         raise ModelFileError(path, f"unexpected tensor(s) {', '.join(extra)}")
     return dtype, layers
+
+
+# ------------------------------------------- penalties, dropout, schedule
+def _penalty_problem(name: str, value: Any, optional: bool) -> str | None:
+    """Why ``value`` is no penalty coefficient (a finite number >= 0, or null when optional)."""
+    if value is None and optional:
+        return None
+    if not is_number(value) or not math.isfinite(value) or value < 0:
+        expected = "a number >= 0" + (" or null (the fit's)" if optional else "")
+        return f"{name} must be {expected}, got {show(value)}"
+    return None
+
+
+def _dropout_problem(name: str, value: Any) -> str | None:
+    if not is_number(value) or not 0 <= value < 1:
+        return (f"{name} must be a fraction of the nodes to drop, a number in [0, 1), got "
+                f"{show(value)}")
+    return None
+
+
+def layer_training_problem(spec: Mapping[str, Any], last: bool) -> str | None:
+    """Why a layer's ``dropout``, ``l1`` or ``l2`` entry is wrong (each optional), if it is.
+
+    The output layer (``last``) may have no dropout: dropping an output drops the
+    prediction, and ``fit`` refuses it.
+    """
+    for name in ("l1", "l2"):
+        problem = _penalty_problem(name, spec.get(name), optional=True)
+        if problem:
+            return problem
+    dropout = spec.get("dropout", 0.0)
+    problem = _dropout_problem("dropout", dropout)
+    if problem:
+        return problem
+    if last and dropout:
+        return (f"is the output layer and has dropout {show(dropout)}; dropout belongs to "
+                "hidden layers only (expected 0 or no 'dropout')")
+    return None
+
+
+def training_problem(training: Mapping[str, Any]) -> str | None:
+    """Why the training settings' penalty, dropout, clipping or schedule entry is wrong.
+
+    Each entry is optional (a file of an older slopes has none): ``l1``, ``l2``
+    (numbers >= 0), ``penalize_bias`` (true or false), ``dropout`` (in [0, 1)),
+    ``clip_norm`` and ``clip_value`` (null or a number > 0), ``schedule`` (null
+    or an object naming its rule in ``"schedule"``, as
+    ``LearningRateSchedule.to_dict()`` writes it).
+    """
+    for name in ("l1", "l2"):
+        if name in training:
+            problem = _penalty_problem(f"training {name}", training[name], optional=False)
+            if problem:
+                return problem
+    if "penalize_bias" in training and not isinstance(training["penalize_bias"], bool):
+        return ("training penalize_bias must be true or false, got "
+                f"{show(training['penalize_bias'])}")
+    if "dropout" in training:
+        problem = _dropout_problem("training dropout", training["dropout"])
+        if problem:
+            return problem
+    for name in ("clip_norm", "clip_value"):
+        value = training.get(name)
+        if value is not None and (not is_number(value) or not math.isfinite(value)
+                                  or value <= 0):
+            return f"training {name} must be null (no clipping) or a number > 0, got {show(value)}"
+    schedule = training.get("schedule")
+    if schedule is not None and not (isinstance(schedule, dict)
+                                     and isinstance(schedule.get("schedule"), str)
+                                     and schedule["schedule"]):
+        return ("training schedule must be null or an object naming its rule, like "
+                f"{{\"schedule\": \"step\", \"step_size\": 10}}, got {show(schedule)}")
+    return None
+
+
+def check_training(path: Path, training: Any) -> None:
+    """Refuse training settings that are not an object, or whose optional entries are wrong."""
+    if not isinstance(training, dict):
+        raise ModelFileError(path, f"training metadata must be a JSON object, got "
+                                   f"{show(training)}")
+    problem = training_problem(training)
+    if problem:
+        raise ModelFileError(path, problem)
 
 
 # ---------------------------------------------- preprocessing and history

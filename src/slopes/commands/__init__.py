@@ -20,6 +20,8 @@ from typing import Any
 
 from ..activations import ACTIVATIONS
 from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS, AdamW
+from ..schedules import SCHEDULE_FORMS
 from . import options
 from .demo import (
     COURSE_EPOCHS,
@@ -116,9 +118,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("--loss", type=options.choice(list(LOSSES), "loss"), default=None,
                    help="default: binary_crossentropy (2 classes), categorical_crossentropy "
                         "(more), mse (regression)")
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    p.add_argument("--optimizer", type=options.choice(list(OPTIMIZERS), "optimizer"),
+                   default="adam", help=f"{', '.join(OPTIMIZERS)} (default adam; adamw: "
+                   f"Adam with decoupled weight decay {AdamW().weight_decay:g}, PyTorch's)")
     p.add_argument("--learning-rate", type=options.positive_float, default=0.01,
                    help="default 0.01")
+    p.add_argument("--schedule", type=options.schedule, default=None, metavar="SCHEDULE",
+                   help="change the learning rate epoch by epoch, as torch.optim.lr_scheduler: "
+                        + ", ".join(SCHEDULE_FORMS[:-1]) + " (default none: the same rate "
+                        "every epoch)")
+    p.add_argument("--l2", type=options.penalty, default=0.0, metavar="LAMBDA",
+                   help="L2 penalty on the weights (not the biases): adds l2 x sum of "
+                        "weight^2 to the loss, 2 x l2 x weight to each slope (default 0: none)")
+    p.add_argument("--l1", type=options.penalty, default=0.0, metavar="LAMBDA",
+                   help="L1 penalty on the weights (not the biases): adds l1 x sum of "
+                        "|weight| to the loss, l1 x sign(weight) to each slope (default 0: none)")
+    p.add_argument("--dropout", type=options.dropout_rate, default=0.0, metavar="RATE",
+                   help="fraction of each hidden layer's nodes dropped in every training step "
+                        "(inverted dropout; never when predicting) (default 0: none)")
+    p.add_argument("--clip-norm", type=options.positive_float, default=None, metavar="MAX",
+                   help="scale a step's slopes down when their norm (all together) is over "
+                        "MAX, as torch.nn.utils.clip_grad_norm_ (default: no clipping)")
     p.add_argument("--epochs", type=options.positive_int, default=200,
                    help="the most epochs to run (default 200)")
     p.add_argument("--batch-size", type=options.positive_int, default=32, help="default 32")

@@ -42,7 +42,8 @@ from .predict import load_for_tables
 from .report import class_probabilities
 from .tables import read_table
 
-__all__ = ["run_explain", "training_optimizer", "input_ranking", "DEFAULT_TOP", "NO_EPOCHS"]
+__all__ = ["run_explain", "training_optimizer", "training_step", "input_ranking", "DEFAULT_TOP",
+           "NO_EPOCHS"]
 
 #: Inputs ranked, and weights listed per layer, unless --top says otherwise.
 DEFAULT_TOP = 10
@@ -77,6 +78,64 @@ def training_optimizer(training: dict[str, Any]) -> Any:
     settings = {k: v for k, v in training.items() if k in accepted and v is not None}
     settings.setdefault("learning_rate", 0.01)
     return cls(**settings)
+
+
+def training_step(training: dict[str, Any]) -> dict[str, Any]:
+    """The penalties and clipping a model was trained with, as ``Network.trace`` takes them.
+
+    ``training`` is the model file's training settings: ``l1``, ``l2``,
+    ``penalize_bias``, ``clip_norm`` and ``clip_value`` (each missing one,
+    as in a file of an older slopes, is none). The trace then shows each
+    weight's slope as the data part plus the penalty part, and the step as
+    the clipped one.
+    """
+    return {"l1": training.get("l1") or 0.0, "l2": training.get("l2") or 0.0,
+            "penalize_bias": bool(training.get("penalize_bias", False)),
+            "clip_norm": training.get("clip_norm"), "clip_value": training.get("clip_value")}
+
+
+def _schedule_rate(training: dict[str, Any], history: dict[str, Any], optimizer: Any) -> str:
+    """Set ``optimizer``'s learning rate to the one of the epoch the saved weights are from,
+    when a schedule changed it; say so (empty when there was no schedule)."""
+    schedule = training.get("schedule")
+    rates = history.get("lr") if isinstance(history, dict) else None
+    if not schedule or not isinstance(rates, list) or not rates:
+        return ""
+    best = training.get("best_epoch")
+    epoch = best if isinstance(best, int) and not isinstance(best, bool) \
+        and 0 <= best < len(rates) else len(rates) - 1
+    rate = rates[epoch]
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not rate > 0:
+        return ""
+    optimizer.learning_rate = float(rate)
+    return (f"The model was trained with the learning-rate schedule {schedule.get('schedule')!r}: "
+            f"the updates below use the rate of epoch {epoch + 1}, the epoch of the saved "
+            f"weights, {_g(float(rate))} (the rate every epoch trained with is in the "
+            "history's lr).")
+
+
+def _step_words(trace: Any, step: dict[str, Any]) -> str:
+    """What the penalty and clipping add to the table's slopes, in words (empty without)."""
+    lines = []
+    l1, l2 = step["l1"], step["l2"]
+    if l1 or l2:
+        terms = [t for t, on in ((f"2 x l2 x weight (l2 = {_g(l2)})", l2),
+                                 (f"l1 x sign(weight) (l1 = {_g(l1)})", l1)) if on]
+        lines.append(f"The model was trained with a weight penalty ({trace.penalty:.6g} on these "
+                     "weights), so each weight's slope is the data part, node_value x "
+                     "activation_slope x downstream_slope, plus the penalty part "
+                     f"{' + '.join(terms)}: the column penalty_slope"
+                     + ("" if step["penalize_bias"] else "; biases are not penalized") + ".")
+    if trace.clip_factor is not None:
+        if trace.clip_factor != 1:
+            lines.append(f"The model was trained with clip_norm {_g(step['clip_norm'])}: on this "
+                         "row the slopes together are longer than that, so every slope is "
+                         f"multiplied by {_g(trace.clip_factor)} before the update.")
+        else:
+            lines.append(f"The model was trained with clip_norm {_g(step['clip_norm'])}: on this "
+                         "row the slopes together are shorter than that, so the update is not "
+                         "clipped.")
+    return "\n".join(lines)
 
 
 def input_ranking(trace: Any, output: int, names: list[str]) -> list[dict[str, Any]]:
@@ -134,7 +193,9 @@ def run_explain(args: argparse.Namespace) -> int:
     loss = model.training.get("loss") or ("mse" if prep.task == "regress" else
                                           "binary_crossentropy")
     optimizer = training_optimizer(model.training)
-    trace = net.trace(x, y, loss=loss)
+    rate_note = _schedule_rate(model.training, model.history, optimizer)
+    step_settings = training_step(model.training)
+    trace = net.trace(x, y, loss=loss, **step_settings)
     pd = require("pandas", "explain")
     top = args.top
 
@@ -175,7 +236,12 @@ def run_explain(args: argparse.Namespace) -> int:
               "them all).")
 
     print()
+    if rate_note:
+        print(rate_note)
     _print_weights(trace, optimizer, args.layer, top, pd, names, output_names)
+    words = _step_words(trace, step_settings)
+    if words:
+        print(words)
     fused = trace.loss_function.fused_activation
     if fused is not None and (args.layer is None or args.layer == n_layers - 1):
         print(_fused_words(trace, fused, output_names))
@@ -244,6 +310,10 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
         parts.append((k, len(chunk), chunk.head(top)))
     shown = pd.concat([p[2] for p in parts])
     cells = shown.astype(object)
+    if any(a or b for a, b in trace.penalty_settings or ()):
+        cells.insert(list(cells.columns).index("slope") + 1, "penalty_slope", [
+            _g(trace.factors(int(k), "bias" if i == "bias" else int(i), int(j)).penalty_slope)
+            for k, i, j in zip(shown["layer"], shown["from"], shown["to"], strict=True)])
     for column in ("weight", "node_value", "activation_slope", "downstream_slope", "slope",
                    "update"):
         cells[column] = [_g(float(v)) for v in shown[column]]

@@ -11,10 +11,13 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from ..schedules import get_schedule
 
 __all__ = ["positive_int", "positive_float", "fraction", "seed", "hidden_sizes", "column_list",
-           "row_number", "choice", "model_file", "output_path", "MODEL_FILE", "MAX_LAYER_SIZE",
-           "MAX_HIDDEN_WEIGHTS"]
+           "row_number", "choice", "model_file", "output_path", "penalty", "dropout_rate",
+           "schedule", "MODEL_FILE", "MAX_LAYER_SIZE", "MAX_HIDDEN_WEIGHTS"]
 
 # The model file `slopes train --out DIR` and `slopes demo --out DIR` write in DIR.
 MODEL_FILE = "model.safetensors"
@@ -74,6 +77,43 @@ def positive_float(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value
+
+
+def penalty(text: str) -> float:
+    """A weight penalty's coefficient: a finite number >= 0 (``--l2``, ``--l1``; 0 is none)."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from exc
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def dropout_rate(text: str) -> float:
+    """The fraction of hidden nodes dropped in each training step: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction of the nodes to drop, a number in [0, 1), got {text!r}"
+        ) from exc
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction of the nodes to drop, a number in [0, 1), got {text!r}")
+    return value
+
+
+def schedule(text: str) -> Any:
+    """A learning-rate schedule in :func:`slopes.schedules.get_schedule`'s short text
+    (``step:10,0.5``, ``cosine:100``, ``warmup:5+cosine:100``, ``plateau:0.5,5``, ``none``).
+
+    Returns the schedule (a callback), or None for ``none``.
+    """
+    try:
+        return get_schedule(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def fraction(text: str) -> float:

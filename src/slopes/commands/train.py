@@ -59,6 +59,8 @@ from .train_setup import (
     TRAIN_OUTPUTS,
     build_network,
     check_loss,
+    fit_options,
+    regularization_settings,
     select_columns,
 )
 from .train_stream import run_train_stream, stream_reason
@@ -78,6 +80,12 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
         if args.loss not in allowed:
             parser.error(f"--loss {args.loss} does not fit --task {args.task}; choose from "
                          f"{', '.join(allowed)}")
+    schedule = getattr(args, "schedule", None)
+    monitor = getattr(schedule, "monitor", None)
+    if isinstance(monitor, str) and monitor.startswith("val_") and args.validation_split == 0:
+        parser.error(f"--schedule plateau watches {monitor}, but --validation-split 0 leaves "
+                     "no validation rows; give --validation-split > 0 or a plateau schedule "
+                     "on the training loss (plateau:FACTOR,PATIENCE,loss)")
     if args.features and args.target in args.features:
         parser.error(f"--features lists the target {args.target!r}; list only the columns "
                      "to learn from")
@@ -226,13 +234,14 @@ def run_train(args: argparse.Namespace) -> int:
     stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
                                        restore_best_weights=True) if early else None)
     snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
+    schedule = getattr(args, "schedule", None)  # a callback: sets each epoch's learning rate
     history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
                       learning_rate=args.learning_rate, epochs=args.epochs,
                       batch_size=args.batch_size,
                       validation_data=(X_val, y_val) if len(y_val) else None,
                       metrics=["accuracy"] if task == "classify" else ["mae"],
-                      callbacks=[c for c in (stopper, snapshots) if c], seed=args.seed,
-                      verbose="auto")
+                      callbacks=[c for c in (schedule, stopper, snapshots) if c],
+                      seed=args.seed, verbose="auto", **fit_options(args))
     code = report_training(history, stopper, args.epochs, args.save_interrupted)
     if code is not None:
         return code
@@ -260,6 +269,7 @@ def run_train(args: argparse.Namespace) -> int:
         "hidden": args.hidden, "activation": args.activation, "loss": loss,
         "optimizer": args.optimizer, "learning_rate": args.learning_rate,
         "test_size": args.test_size, "validation_split": args.validation_split,
+        **regularization_settings(args),
         "seed": args.seed, "early_stopping": early, "patience": args.patience,
         "best_epoch": None if stopper is None else stopper.best_epoch,
         "interrupted": history.interrupted,

@@ -8,7 +8,9 @@
   then the target, each name checked against the file;
 - :func:`check_loss`: ``--loss`` checked against the task (or the task's default),
   from :data:`CLASSIFY_LOSSES` and :data:`REGRESS_LOSSES`;
-- :func:`build_network`: the network a run fits, said in one line.
+- :func:`build_network`: the network a run fits, said in one line;
+- :func:`fit_options` and :func:`regularization_settings`: what ``--l2``,
+  ``--l1``, ``--clip-norm`` and ``--schedule`` give ``fit`` and the model file.
 
 Both :mod:`.train` and :mod:`.train_stream` import this module; it imports
 neither, so the two ways of training do not import each other.
@@ -25,7 +27,8 @@ from ..preprocessing import TabularPreprocessor
 from .options import MODEL_FILE
 
 __all__ = ["TRAIN_OUTPUTS", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "select_columns",
-           "check_loss", "build_network"]
+           "check_loss", "build_network", "fit_options", "regularization_settings",
+           "describe_training"]
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
@@ -101,10 +104,45 @@ def build_network(prep: TabularPreprocessor, task: str, loss: str, args: argpars
     sizes = [prep.n_features, *args.hidden, n_out]
     init = "he_normal" if args.activation in ("relu", "leaky_relu") else "glorot_uniform"
     net = Network.mlp(sizes, activation=args.activation, output=output, bias=True,
-                      init=init, seed=seed)
+                      init=init, seed=seed, dropout=_option(args, "dropout", 0.0))
     what = (f"{n_classes} classes ({', '.join(map(str, prep.classes))})"
             if task == "classify" else f"a number (standardized: mean {prep.target_mean:.4g}, "
                                        f"scale {prep.target_scale:.4g})")
     print(f"Network {'-'.join(map(str, sizes))} ({args.activation} hidden, {output} output), "
-          f"loss {loss}, optimizer {args.optimizer}; predicting {what}.")
+          f"loss {loss}, optimizer {args.optimizer}{describe_training(args)}; predicting "
+          f"{what}.")
     return net
+
+
+def _option(args: argparse.Namespace, name: str, default: Any) -> Any:
+    # A Namespace made by hand (a test, an older caller) may lack the newer options.
+    return getattr(args, name, default)
+
+
+def describe_training(args: argparse.Namespace) -> str:
+    """``", l2 0.01, dropout 0.2 ..."``: the training options given, for the one-line
+    description of the network (empty without any)."""
+    parts = []
+    for name, words in (("l2", "l2"), ("l1", "l1"), ("dropout", "dropout on hidden layers"),
+                        ("clip_norm", "clip-norm")):
+        value = _option(args, name, None)
+        if value:
+            parts.append(f"{words} {value:g}")
+    schedule = _option(args, "schedule", None)
+    if schedule is not None:
+        parts.append(f"schedule {schedule.describe()}")
+    return "".join(", " + part for part in parts)
+
+
+def fit_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments ``--l2``, ``--l1`` and ``--clip-norm`` give ``fit``."""
+    return {"l1": _option(args, "l1", 0.0), "l2": _option(args, "l2", 0.0),
+            "clip_norm": _option(args, "clip_norm", None)}
+
+
+def regularization_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The model file's record of ``--l2``, ``--l1``, ``--dropout``, ``--clip-norm`` and
+    ``--schedule`` (the schedule as its ``to_dict()``, or None)."""
+    schedule = _option(args, "schedule", None)
+    return {**fit_options(args), "dropout": _option(args, "dropout", 0.0),
+            "schedule": None if schedule is None else schedule.to_dict()}

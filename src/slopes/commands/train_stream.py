@@ -58,7 +58,14 @@ from .outputs import (
 )
 from .report import class_probabilities, describe, report_training
 from .stream_prep import Moments, learn_preprocessing, preprocessor
-from .train_setup import TRAIN_OUTPUTS, build_network, check_loss, select_columns
+from .train_setup import (
+    TRAIN_OUTPUTS,
+    build_network,
+    check_loss,
+    fit_options,
+    regularization_settings,
+    select_columns,
+)
 
 __all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS",
            "VALIDATION_BYTES"]
@@ -277,12 +284,13 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
                                        restore_best_weights=True) if early else None)
     snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
+    schedule = getattr(args, "schedule", None)  # a callback: sets each epoch's learning rate
     history = net.fit(epoch_batches, loss=loss, optimizer=args.optimizer,
                       learning_rate=args.learning_rate, epochs=args.epochs,
                       validation_data=(lambda: iter(val_chunks)) if expected_val else None,
                       metrics=["accuracy"] if task == "classify" else ["mae"],
-                      callbacks=[c for c in (stopper, snapshots) if c], seed=seed,
-                      verbose="auto")
+                      callbacks=[c for c in (schedule, stopper, snapshots) if c],
+                      seed=seed, verbose="auto", **fit_options(args))
     if kept is None:
         _warn_held_out(skipped, far, "validation")
     code = report_training(history, stopper, args.epochs, args.save_interrupted)
@@ -345,6 +353,7 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         "optimizer": args.optimizer, "learning_rate": args.learning_rate,
         "batch_size": args.batch_size,
         "test_size": args.test_size, "validation_split": args.validation_split,
+        **regularization_settings(args),
         "seed": seed, "early_stopping": early, "patience": args.patience,
         "best_epoch": None if stopper is None else stopper.best_epoch,
         "interrupted": history.interrupted, "stream": True, "chunk_rows": chunk_rows,
