@@ -2,11 +2,13 @@
 
 The estimator checks run on the estimators as users get them (default
 parameters: 200 epochs, batch 32, Adam); they take about 20 s together, so no
-epochs are cut for speed. Two further configurations (early stopping with
-input scaling; float32 with two hidden layers, full batch and weight decay)
-run the same checks with fewer epochs (30 and 100), to keep the file near 30 s;
-each still clears the checks' accuracy and R^2 bars. In those two, one check
-cannot apply, for the reasons in CANNOT_APPLY (also in the README).
+epochs are cut for speed. Four further configurations (early stopping with
+input scaling; float32 with two hidden layers, full batch and weight decay;
+scikit-learn's alpha with a learning-rate schedule; dropout) run the same
+checks with fewer epochs (30 or 100), to keep the file near 40 s; each still
+clears the checks' accuracy and R^2 bars. In three of them one check cannot
+apply, for the reasons in CANNOT_APPLY (also in the README); the alpha and
+schedule configuration passes every check.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ CANNOT_APPLY = {
             "MLPClassifier has the same limit)"
         ),
     },
+    "regularized": {},
+    "dropout": {
+        EQUIVALENCE: (
+            "dropout draws a mask per row in each step: a row of weight 3 is dropped or kept "
+            "once, its 3 repeated copies each by a mask of its own, so the two fits take "
+            "different steps (with dropout=0, the default, the check passes)"
+        ),
+    },
     "float32": {
         EQUIVALENCE: (
             "the check compares predictions with rtol=1e-7, below float32's own precision "
@@ -66,6 +76,8 @@ CONFIGS = {
     "early_stopping": dict(early_stopping=True, scale_inputs=True, epochs=30),
     "float32": dict(dtype="float32", hidden_layer_sizes=(16, 8), activation=["tanh", "relu"],
                     batch_size=None, learning_rate=0.01, weight_decay=1e-4, epochs=100),
+    "regularized": dict(alpha=1e-3, schedule="warmup:5+cosine:100", epochs=100),
+    "dropout": dict(dropout=0.1, epochs=100),
 }
 
 
@@ -100,7 +112,9 @@ def test_the_checks_that_cannot_apply_really_fail_there():
     """The skipped checks are skipped for the reason given, not to hide a bug."""
     from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
-    for params in CONFIGS.values():
+    for config, params in CONFIGS.items():
+        if EQUIVALENCE not in CANNOT_APPLY[config]:
+            continue
         with pytest.raises(AssertionError, match="not equivalent"):
             check_sample_weight_equivalence_on_dense_data(
                 "SlopesRegressor", SlopesRegressor(**params))
@@ -493,6 +507,19 @@ BAD_PARAMETERS = [
     ("validation_fraction", 0, r"validation_fraction must be a finite number in \(0, 1\), got 0"),
     ("patience", 0, r"patience must be an int >= 1, got 0"),
     ("weight_decay", -0.1, r"weight_decay must be a finite number >= 0, got -0.1"),
+    ("alpha", -1e-4, r"alpha must be a finite number >= 0, got -0.0001"),
+    ("alpha", "1e-4", r"alpha must be a finite number >= 0, got '1e-4'"),
+    ("dropout", 1.0, r"dropout must be the fraction of each hidden layer's nodes to drop, a "
+                     r"finite number in \[0, 1\), got 1.0"),
+    ("dropout", True, r"dropout must be the fraction .*, got True"),
+    ("schedule", "linear:5", r"schedule must be None, a text such as 'step:10,0.5' or "
+                             r"'warmup:5\+cosine:100', a dict from to_dict\(\) or a schedule "
+                             r"object: unknown schedule 'linear:5'"),
+    ("schedule", "step:0", r"schedule must be None, .*: schedule 'step:0': step_size must be an "
+                           r"int >= 1, got 0"),
+    ("schedule", 10, r"schedule must be None, .*: schedule must be a text such as "
+                     r"'step:10,0.5', a dict from to_dict\(\) or a schedule object, got 10 "
+                     r"\(int\)"),
     ("class_weight", "auto", r"class_weight must be a dict \{class: weight\}, 'balanced' or "
                              r"None, got 'auto'"),
     ("class_weight", {0: -1.0}, r"class_weight\[0\] must be a finite number >= 0, got -1.0"),
@@ -591,3 +618,143 @@ def test_no_warnings_on_plain_use():
         warnings.simplefilter("error")
         small().fit(X, y).predict(X)
         small(SlopesRegressor).fit(X, X[:, 0]).predict(X)
+
+
+# ------------------------------------------------------- alpha, dropout and a schedule
+def _sklearn_step(kind, alpha):
+    """One full-batch SGD step of scikit-learn's MLP and of slopes' estimator, from the same
+    weights: ``(slopes' network, scikit-learn's coefs_, intercepts_)`` after the step."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = {"binary": lambda: (X[:, 0] + X[:, 1] > 0).astype(int),
+         "three classes": lambda: np.digitize(X[:, 0], [-0.5, 0.5]),
+         "regression": lambda: X @ [1.0, -2.0, 0.5],
+         "two targets": lambda: np.c_[X @ [1.0, -2.0, 0.5], X[:, 0] ** 2]}[kind]()
+    regress = kind in ("regression", "two targets")
+    n_targets = y.shape[1] if y.ndim > 1 else 1
+    rate = 0.1
+    theirs = (MLPRegressor if regress else MLPClassifier)(
+        hidden_layer_sizes=(4,), activation="tanh", solver="sgd", learning_rate_init=rate,
+        momentum=0.0, nesterovs_momentum=False, batch_size=len(X), alpha=alpha, max_iter=1,
+        shuffle=False, random_state=0, warm_start=True)
+    # slopes' mse is twice scikit-learn's squared loss, averaged over the targets too: the
+    # same step takes learning rate rate / 2 * n_targets (its penalty is scaled alike).
+    ours = (SlopesRegressor if regress else SlopesClassifier)(
+        hidden_layer_sizes=(4,), activation="tanh", optimizer="sgd", batch_size=None,
+        learning_rate=rate / 2 * n_targets if regress else rate, alpha=alpha, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=1 does not converge
+        theirs.fit(X, y)
+        ours.partial_fit(X, y, **({} if regress else {"classes": np.unique(y)}))
+        for layer, w, b in zip(ours.network_.layers, theirs.coefs_, theirs.intercepts_,
+                               strict=True):
+            layer.weights[...], layer.bias[...] = w, b
+        theirs.partial_fit(X, y)
+        ours.partial_fit(X, y)
+    return ours.network_, theirs.coefs_, theirs.intercepts_
+
+
+@pytest.mark.parametrize("kind", ["binary", "three classes", "regression", "two targets"])
+def test_alpha_takes_scikit_learns_step(kind):
+    """alpha means what it means in MLPClassifier/MLPRegressor: one full-batch step from the
+    same weights lands on the same weights, to 1e-12."""
+    net, coefs, intercepts = _sklearn_step(kind, alpha=0.7)
+    for layer, w, b in zip(net.layers, coefs, intercepts, strict=True):
+        np.testing.assert_allclose(layer.weights, w, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(layer.bias, b, rtol=0, atol=1e-12)
+    plain, _, _ = _sklearn_step(kind, alpha=0.0)
+    assert not np.allclose(plain.layers[0].weights, net.layers[0].weights, atol=1e-6)
+
+
+def test_alpha_is_scikit_learns_penalized_loss():
+    """The loss scikit-learn's _backprop computes is slopes' data loss + fit's penalty."""
+    from sklearn.neural_network import MLPClassifier
+
+    from slopes.penalties import penalty_value
+
+    X, y = blobs(n=60)
+    theirs = MLPClassifier(hidden_layer_sizes=(5,), alpha=0.3, max_iter=3, random_state=0,
+                           batch_size=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, y)
+    ours = SlopesClassifier(hidden_layer_sizes=(5,), alpha=0.3, epochs=1, batch_size=None,
+                            random_state=0).fit(X, y)
+    for layer, w, b in zip(ours.network_.layers, theirs.coefs_, theirs.intercepts_, strict=True):
+        layer.weights[...], layer.bias[...] = w, b
+    l2 = ours._l2(0.3, len(X), 3)
+    assert l2 == 0.3 / (2 * 60)
+    targets = np.eye(3)[np.searchsorted(ours.classes_, y)]
+    mine = ours.network_.evaluate(X, targets, loss="categorical_crossentropy") + sum(
+        penalty_value(layer.weights, 0.0, l2) for layer in ours.network_.layers)
+    n = len(X)
+    activations = [X] + [None] * 2
+    deltas = [None] * 2
+    coef_grads = [np.empty_like(w) for w in theirs.coefs_]
+    intercept_grads = [np.empty_like(b) for b in theirs.intercepts_]
+    loss, _, _ = theirs._backprop(X, theirs._label_binarizer.transform(y), None, activations,
+                                  deltas, coef_grads, intercept_grads)
+    assert mine == pytest.approx(loss, rel=1e-12), n
+
+
+def test_a_grid_over_alpha_and_clone():
+    from sklearn.base import clone
+
+    X, y = blobs(n=120)
+    est = small(epochs=15, alpha=1e-4, dropout=0.1, schedule="step:5,0.5")
+    copy = clone(est)
+    assert copy.get_params()["alpha"] == 1e-4 and copy.get_params()["schedule"] == "step:5,0.5"
+    assert copy.set_params(alpha=0.5, dropout=0.0).get_params()["alpha"] == 0.5
+    search = GridSearchCV(small(epochs=15), {"alpha": [0.0, 1e-2, 10.0]}, cv=3).fit(X, y)
+    assert search.best_params_["alpha"] in (0.0, 1e-2, 10.0)
+    norms = {alpha: float(np.sum(small(epochs=15, alpha=alpha).fit(X, y)
+                                 .network_.layers[0].weights ** 2))
+             for alpha in (0.0, 10.0)}
+    assert norms[10.0] < 0.5 * norms[0.0]  # the penalty shrinks the weights
+
+
+def test_dropout_on_hidden_layers_only_and_off_in_predict():
+    X, y = blobs(n=90)
+    est = small(hidden_layer_sizes=(8, 6), dropout=0.3, epochs=10).fit(X, y)
+    assert [layer.dropout for layer in est.network_.layers] == [0.3, 0.3, 0.0]
+    np.testing.assert_array_equal(est.predict_proba(X), est.predict_proba(X))
+    again = small(hidden_layer_sizes=(8, 6), dropout=0.3, epochs=10).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))  # seeded
+    plain = small(hidden_layer_sizes=(8, 6), epochs=10).fit(X, y)
+    assert not np.array_equal(plain.predict_proba(X), est.predict_proba(X))
+
+
+def test_schedule_in_fit_and_in_partial_fit():
+    """fit runs the schedule over its epochs; each partial_fit call trains at the rate of
+    epoch n_iter_: full-batch SGD, so three calls are the fit of three epochs."""
+    X, y = blobs(n=60)
+    params = dict(optimizer="sgd", learning_rate=0.5, batch_size=None, epochs=3)
+    fitted = small(schedule="step:1,0.5", **params).fit(X, y)
+    steps = small(schedule="step:1,0.5", **params)
+    for _ in range(3):
+        steps.partial_fit(X, y, classes=np.unique(y))
+    assert steps._optimizer.learning_rate == 0.5  # the base rate, back after each call
+    for a, b in zip(fitted.network_.parameters(), steps.network_.parameters(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    plain = small(**params).fit(X, y)
+    assert not np.allclose(plain.network_.layers[0].weights, fitted.network_.layers[0].weights)
+    from slopes.schedules import StepLR
+
+    schedule = StepLR(1, gamma=0.5)
+    obj = small(schedule=schedule, **params).fit(X, y)
+    np.testing.assert_array_equal(obj.predict_proba(X), fitted.predict_proba(X))
+    assert not hasattr(schedule, "optimizer")  # the estimator trains with a copy
+
+
+def test_a_plateau_schedule_in_partial_fit_watches_the_training_loss():
+    X, y = blobs(n=60)
+    with pytest.raises(ValueError, match=r"schedule reduces the learning rate when 'val_loss' "
+                                         r"stops improving, but partial_fit logs only the "
+                                         r"training loss"):
+        small(schedule="plateau:0.5,0").partial_fit(X, y, classes=np.unique(y))
+    est = small(schedule="plateau:0.5,0,loss", optimizer="sgd", learning_rate=50.0)
+    for _ in range(6):
+        est.partial_fit(X, y, classes=np.unique(y))
+    assert est._plateau_rate < 50.0

@@ -43,6 +43,7 @@ Network(2-8-1, activations=[relu, sigmoid], dtype=float64)
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ from .callbacks import EarlyStopping
 from .layers import Dense
 from .network import Network
 from .optimizers import SGD, Adam, Optimizer
+from .schedules import ReduceLROnPlateau, get_schedule
 from .sklearn_checks import (
     Settings,
     check_dtype,
@@ -113,6 +115,9 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     validation_fraction: Any
     patience: Any
     weight_decay: Any
+    alpha: Any
+    dropout: Any
+    schedule: Any
     scale_inputs: Any
     dtype: Any
     random_state: Any
@@ -120,6 +125,10 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _output(self, n_outputs: int) -> tuple[str, str]:
         """``(loss, output activation)`` for a network with ``n_outputs`` outputs."""
+        raise NotImplementedError
+
+    def _l2(self, alpha: float, rows: float, n_outputs: int) -> float:
+        """The ``l2`` of ``fit`` that gives scikit-learn's ``alpha`` for batches of ``rows``."""
         raise NotImplementedError
 
     # ..................................................................... fitting
@@ -146,7 +155,7 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         activations = [*settings.activations, output]
         self.network_ = Network([
             Dense(sizes[k], sizes[k + 1], activation=activations[k], seed=self._rng,
-                  dtype=settings.dtype)
+                  dtype=settings.dtype, dropout=settings.dropout if k < len(sizes) - 2 else 0.0)
             for k in range(len(sizes) - 1)
         ])
         self._loss = loss
@@ -156,21 +165,59 @@ class _SlopesEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                                                weight_decay=settings.weight_decay)
         self.loss_curve_: list[float] = []
         self.validation_loss_curve_: list[float] | None = None
+        self._plateau: ReduceLROnPlateau | None = None  # partial_fit's, kept between calls
+        self._plateau_rate = settings.learning_rate
         self.n_iter_ = 0
         return X
 
     def _train(self, settings: Settings, X: np.ndarray, targets: np.ndarray,
-               weights: np.ndarray | None, epochs: int, validation: tuple | None = None) -> None:
-        callbacks = [] if validation is None else [
+               weights: np.ndarray | None, epochs: int, validation: tuple | None = None,
+               incremental: bool = False) -> None:
+        callbacks: list[Any] = [] if validation is None else [
             EarlyStopping(monitor="val_loss", patience=settings.patience)]
+        schedule = get_schedule(copy.deepcopy(settings.schedule))
+        if schedule is not None and incremental:
+            schedule = self._incremental_schedule(schedule, settings)
+        elif schedule is not None:
+            callbacks.insert(0, schedule)
+        # scikit-learn adds 0.5 * alpha * sum(w ** 2) / (the batch's weight sum) to each
+        # batch's loss: l2 = alpha / (2 * rows) for its log loss (see _l2), the rows
+        # weighed by their mean sample weight.
+        rows = X.shape[0] if settings.batch_size is None else min(settings.batch_size, X.shape[0])
+        mean_weight = 1.0 if weights is None else float(np.mean(weights))
+        l2 = (self._l2(settings.alpha, rows * mean_weight, targets.shape[1] if targets.ndim > 1
+                       else 1) if settings.alpha and mean_weight > 0 else 0.0)
         history = train(self.network_, X, targets, loss=self._loss, optimizer=self._optimizer,
                         epochs=epochs, batch_size=settings.batch_size, validation_data=validation,
                         callbacks=callbacks, seed=self._rng, verbose=settings.verbose,
-                        sample_weight=weights)
+                        sample_weight=weights, l2=l2)
+        if schedule is not None and incremental:
+            if isinstance(schedule, ReduceLROnPlateau) and history.history.get("loss"):
+                self._plateau_rate = schedule.observe(history.history["loss"][-1],
+                                                      self._plateau_rate, self.n_iter_)
+            self._optimizer.learning_rate = settings.learning_rate
         self.loss_curve_ += history.history.get("loss", [])
         if validation is not None:
             self.validation_loss_curve_ = list(history.history.get("val_loss", []))
         self.n_iter_ += len(history.epoch)
+
+    def _incremental_schedule(self, schedule: Any, settings: Settings) -> Any:
+        """The schedule of one ``partial_fit`` call, its rate set on the optimizer: the rate
+        of epoch ``n_iter_``. A ReduceLROnPlateau carries over from call to call and
+        watches each call's training loss (a partial fit has no validation loss)."""
+        if not isinstance(schedule, ReduceLROnPlateau):
+            self._optimizer.learning_rate = schedule.rates(settings.learning_rate,
+                                                           self.n_iter_ + 1)[-1]
+            return schedule
+        if schedule.monitor != "loss":
+            raise ValueError(
+                f"schedule reduces the learning rate when {schedule.monitor!r} stops improving, "
+                "but partial_fit logs only the training loss; give the plateau schedule "
+                "monitor='loss' (e.g. 'plateau:0.5,5,loss') or use fit")
+        if self._plateau is None:
+            self._plateau = schedule
+        self._optimizer.learning_rate = self._plateau_rate
+        return self._plateau
 
     def _fit(self, X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None,
              settings: Settings, n_outputs: int, sample_weight: np.ndarray | None,
@@ -303,6 +350,27 @@ _PARAMETERS_DOC = """
     weight_decay : float, default=0.0
         L2 decay: ``weight_decay * p`` is added to the slope of every weight
         and bias ``p`` before each update (as ``torch.optim`` does).
+    alpha : float >= 0, default=0.0
+        The L2 penalty of scikit-learn's ``MLPClassifier``/``MLPRegressor``,
+        with its meaning: ``0.5 * alpha * sum(w ** 2) / rows`` added to each
+        batch's loss (weights, not biases; ``rows`` the batch's, weighed by
+        the mean sample weight), so a grid over ``alpha`` carries over. It is
+        ``fit``'s ``l2 = alpha / (2 * rows)`` for the classifier's log loss and
+        ``alpha / (rows * n_targets)`` for the regressor's mean squared error
+        (twice scikit-learn's squared loss). The default is 0, not
+        scikit-learn's 1e-4, so that a model without it trains as before;
+        give ``alpha=1e-4`` for scikit-learn's default. A last, shorter batch
+        of ``r`` rows gets ``alpha / (2 * r)`` in scikit-learn, a little more.
+    dropout : float in [0, 1), default=0.0
+        Inverted dropout on every hidden layer while training: that fraction
+        of the nodes dropped in each step (never in ``predict``).
+    schedule : str, dict, schedule or None, default=None
+        A learning-rate schedule (:mod:`slopes.schedules`, PyTorch's rates):
+        ``"step:10,0.5"``, ``"cosine:100"``, ``"warmup:5+cosine:100"``,
+        ``"plateau:0.5,5"``..., a ``to_dict()``, or a schedule object (copied
+        for every fit). ``fit`` runs it over its epochs; each ``partial_fit``
+        call trains at the rate of epoch ``n_iter_`` (a plateau schedule
+        there watches the training loss: ``"plateau:0.5,5,loss"``).
     {class_weight}scale_inputs : bool, default=False
         Standardize each feature inside the estimator (``scaler_``, a
         ``StandardScaler`` fitted with the sample weights). Off by default,
@@ -378,6 +446,9 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         validation_fraction: float = 0.1,
         patience: int = 10,
         weight_decay: float = 0.0,
+        alpha: float = 0.0,
+        dropout: float = 0.0,
+        schedule: str | dict | Any | None = None,
         class_weight: dict | str | None = None,
         scale_inputs: bool = False,
         dtype: str = "float64",
@@ -394,6 +465,9 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.weight_decay = weight_decay
+        self.alpha = alpha
+        self.dropout = dropout
+        self.schedule = schedule
         self.class_weight = class_weight
         self.scale_inputs = scale_inputs
         self.dtype = dtype
@@ -404,6 +478,10 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
         if n_outputs == 1:
             return "binary_crossentropy", "sigmoid"
         return "categorical_crossentropy", "softmax"
+
+    def _l2(self, alpha: float, rows: float, n_outputs: int) -> float:
+        # The log loss is scikit-learn's, term for term: its 0.5 * alpha / rows is l2.
+        return alpha / (2 * rows)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """Class indices 0..k-1 of labels ``y``; every label must be one of ``classes_``."""
@@ -537,7 +615,7 @@ class SlopesClassifier(ClassifierMixin, _SlopesEstimator):
             X = self._start(settings, X, self._n_outputs(), sw)
         elif self.scaler_ is not None:
             X = self.scaler_.transform(X)
-        self._train(settings, X, self._encode(labels), weights, epochs=1)
+        self._train(settings, X, self._encode(labels), weights, epochs=1, incremental=True)
         return self
 
     def _n_outputs(self) -> int:
@@ -588,6 +666,9 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         validation_fraction: float = 0.1,
         patience: int = 10,
         weight_decay: float = 0.0,
+        alpha: float = 0.0,
+        dropout: float = 0.0,
+        schedule: str | dict | Any | None = None,
         scale_inputs: bool = False,
         dtype: str = "float64",
         random_state: int | np.random.RandomState | np.random.Generator | None = None,
@@ -603,6 +684,9 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.weight_decay = weight_decay
+        self.alpha = alpha
+        self.dropout = dropout
+        self.schedule = schedule
         self.scale_inputs = scale_inputs
         self.dtype = dtype
         self.random_state = random_state
@@ -610,6 +694,12 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
 
     def _output(self, n_outputs: int) -> tuple[str, str]:
         return "mse", "identity"
+
+    def _l2(self, alpha: float, rows: float, n_outputs: int) -> float:
+        # scikit-learn's squared loss is half the mse, and its slope (p - y) / rows leaves
+        # out the mean over the outputs: slopes' mse slope is 2 / n_outputs times it, so the
+        # penalty's slope is scaled alike to descend scikit-learn's objective.
+        return alpha / (rows * n_outputs)
 
     def fit(self, X: object, y: object, sample_weight: object = None) -> SlopesRegressor:
         """Train a new network on ``X`` (n_samples, n_features) and ``y`` (n_samples[, n_targets]).
@@ -653,7 +743,7 @@ class SlopesRegressor(RegressorMixin, _SlopesEstimator):
             X = self._start(settings, X, targets.shape[1], sw)
         elif self.scaler_ is not None:
             X = self.scaler_.transform(X)
-        self._train(settings, X, targets, sw, epochs=1)
+        self._train(settings, X, targets, sw, epochs=1, incremental=True)
         return self
 
     def predict(self, X: object) -> np.ndarray:

@@ -16,6 +16,7 @@ This module needs no scikit-learn (its types are only named for the reader).
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
+from .schedules import get_schedule
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -53,6 +55,9 @@ class Settings:
     validation_fraction: float
     patience: int
     weight_decay: float
+    alpha: float
+    dropout: float
+    schedule: object  # None, or what get_schedule reads: text, to_dict() or a schedule
     scale_inputs: bool
     dtype: np.dtype
     verbose: int
@@ -205,6 +210,25 @@ def check_dtype(value: object) -> np.dtype:
     return dt
 
 
+def _dropout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or not 0 <= value < 1:
+        raise ValueError("dropout must be the fraction of each hidden layer's nodes to drop, "
+                         f"a finite number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _schedule(value: object) -> object:
+    """``value`` if :func:`slopes.schedules.get_schedule` reads it, else a ValueError saying why."""
+    try:
+        get_schedule(copy.deepcopy(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"schedule must be None, a text such as 'step:10,0.5' or "
+                         f"'warmup:5+cosine:100', a dict from to_dict() or a schedule object: "
+                         f"{exc}") from None
+    return value
+
+
 def check_params(est: BaseEstimator) -> Settings:
     sizes = _hidden_sizes(est.hidden_layer_sizes)
     if not isinstance(est.optimizer, str) or est.optimizer.strip().lower() not in OPTIMIZER_NAMES:
@@ -232,6 +256,9 @@ def check_params(est: BaseEstimator) -> Settings:
                                     1.0),
         patience=_int_at_least("patience", est.patience, 1),
         weight_decay=check_number("weight_decay", est.weight_decay, 0.0, True),
+        alpha=check_number("alpha", est.alpha, 0.0, True),
+        dropout=_dropout(est.dropout),
+        schedule=_schedule(est.schedule),
         scale_inputs=_bool("scale_inputs", est.scale_inputs),
         dtype=check_dtype(est.dtype),
         verbose=int(est.verbose),
