@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_mlp.py
 	$(BIN)/python benchmarks/memory_order.py
+	$(BIN)/python benchmarks/regularization.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache slopes-demo

@@ -1,9 +1,11 @@
-"""benchmarks/train_mlp.py keeps running: a quick run on small configurations (not timed)."""
+"""The benchmark scripts keep running: quick runs on small configurations (not timed)."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +76,38 @@ def test_train_mlp_says_not_installed_for_a_missing_library(tmp_path):
     results = json.loads((tmp_path / "train_mlp.json").read_text())
     assert results["not_installed"] == ["torch"]
     assert "torch" not in results["configs"]["tiny"]["libraries"]
+
+
+def test_regularization_quick_run_writes_json_markdown_and_picture(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/regularization.py", "--quick", "--epochs", "3",
+         "--datasets", "breast-cancer,diabetes", "--out", str(tmp_path),
+         "--image", str(tmp_path / "regularization.png")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "regularization.json").read_text())
+    assert set(results["datasets"]) == {"breast-cancer", "diabetes"}
+    for res in results["datasets"].values():
+        assert res["l2"] == res["alpha"] / (2 * results["settings"]["batch_size"])
+        assert list(res["models"]) == [
+            "slopes plain", "slopes L2", "slopes dropout", "slopes L2 + dropout",
+            "scikit-learn alpha=0", f"scikit-learn alpha={res['alpha']:g}"]
+        for model in res["models"].values():
+            assert len(model["val_loss"]) == 3 and np.isfinite(model["val_loss"]).all()
+        # Same start (scikit-learn's initial weights), so the first epochs are close.
+        plain, sk = res["models"]["slopes plain"], res["models"]["scikit-learn alpha=0"]
+        assert abs(plain["val_loss"][0] - sk["val_loss"][0]) < 0.1 * sk["val_loss"][0]
+    table = (tmp_path / "regularization.md").read_text()
+    assert "| diabetes (48/197/197) | slopes L2 | 0.03125 (1) | 0 | R^2 " in table
+    assert "Validation loss per epoch, breast-cancer:" in table
+    assert "| breast-cancer (32/268/269) | slopes plain |" in result.stdout
+    assert (tmp_path / "regularization.png").stat().st_size > 10_000
+
+
+def test_regularization_refuses_unknown_datasets():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/regularization.py", "--datasets", "iris"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2
+    assert ("unknown dataset: iris; expected some of digits, breast-cancer, diabetes"
+            in result.stderr)
