@@ -160,8 +160,8 @@ def test_hidden_sigmoid_saturation_is_still_a_warning():
 
 
 # ---------------------------------------------------------------- weight norms and penalties
-# The network of these tests, worked out by hand: x = 1, w0 = 1, w1 = 2, no biases' effect
-# (they start at 0), y = 0, mse. Prediction 2, loss 4, output slope 2 x (2 - 0) = 4.
+# The network of these tests, worked out by hand: x = 1, w0 = 1, w1 = 2, no biases
+# (from_weights without biases=), y = 0, mse. Prediction 2, loss 4, output slope 2 x (2 - 0) = 4.
 # Data part of the slopes: layer 1: hidden value 1 x 4 = 4; layer 0: x 1 x w1 2 x 4 = 8.
 # The L2 penalty's part is 2 x l2 x w: with l2 = 3, 6 for layer 0 (< 8) and 12 for layer 1 (> 4).
 def _two_weights():
