@@ -6,6 +6,7 @@ command through a subprocess).
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -15,7 +16,11 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
 from slopes.cli import main  # noqa: E402
-from slopes.commands.explain import input_ranking, training_optimizer  # noqa: E402
+from slopes.commands.explain import (  # noqa: E402
+    input_ranking,
+    training_optimizer,
+    training_step,
+)
 from slopes.io import load_model  # noqa: E402
 
 
@@ -224,3 +229,62 @@ def test_html_page_and_drawing(data, capsys, tmp_path):
     code, _, err = explain(capsys, model_path, path, "--row", 0, "--out", tmp_path / "e",
                            "--html", tmp_path / "missing" / "page.html")
     assert code == 1 and "--html" in err and "does not exist" in err
+
+
+def page_text(html, edge, frame=-1):
+    """The data block of a page, and the hover text of ``edge`` at ``frame`` (as the page's
+    script fills it)."""
+    block = re.search(r'<script type="application/json" id="slopes-data">(.*?)</script>', html,
+                      flags=re.S).group(1)
+    data = json.loads(block)
+    parts = dict(zip(data["static_names"], data["static"][edge], strict=True))
+    parts.update(zip(data["part_names"], data["frames"][frame]["parts"][edge], strict=True))
+    return data, re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(0)),
+                        data["templates"][edge])
+
+
+def test_html_page_shows_the_penalty_the_clipping_and_the_schedules_rate(data, capsys,
+                                                                          tmp_path):
+    root, frame = data
+    model_path, path = train(root, "label", "--l2", "0.01", "--clip-norm", "1", "--schedule",
+                             "step:5,0.5", "--optimizer", "sgd", "--learning-rate", "0.4",
+                             name="label-l2")
+    model = load_model(model_path)
+    best = model.training["best_epoch"]
+    assert isinstance(best, int)
+    page = tmp_path / "page.html"
+    code, out, _ = explain(capsys, model_path, path, "--row", 3, "--out", tmp_path / "e",
+                           "--html", page)
+    assert code == 0
+    html = page.read_text()
+    data, _ = page_text(html, 0)
+    assert data["final_epoch"] == best + 1  # the loss curve marks the saved epoch
+    rate = model.history["lr"][best]
+    assert rate < 0.4  # the schedule lowered it
+    assert data["step"] == f"one step of sgd (learning rate {rate:.6g}): -learning_rate x slope"
+    # Every weight's hover text is Trace.explain of the trace with the model's penalty and
+    # clipping, at the schedule's rate of the saved epoch; a weight's names the L2 penalty.
+    prep, net = model.preprocessing, model.network
+    row = frame[["size", "age", "city", "noise", "label"]].iloc[[3]]
+    trace = net.trace(prep.transform(row, dtype=net.dtype),
+                      prep.transform_target(row["label"]), loss=model.training["loss"],
+                      **training_step(model.training))
+    optimizer = training_optimizer(model.training)
+    optimizer.learning_rate = rate
+    names = list(prep.feature_names)
+    penalized = 0
+    for edge, (k, i, j) in enumerate(data["edges"]):
+        _, text = page_text(html, edge)
+        expected = trace.explain(k, "bias" if i < 0 else i, j, optimizer=optimizer,
+                                 input_names=names, output_names=["label=yes"])
+        assert text == expected
+        assert "clip_norm 1" in text
+        if i >= 0:
+            penalized += 1
+            assert "The penalty adds its slope to the slope from the data:" in text
+            assert "(from the data) + 2 x l2 x weight (from the L2 penalty)" in text
+            assert "+ 2 x 0.01 x " in text
+        else:
+            assert "L2 penalty" not in text  # biases are not penalized
+    assert penalized > 0
+    assert "(from the L2 penalty)" in html  # in the page's data block itself

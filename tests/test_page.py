@@ -72,6 +72,47 @@ def test_hover_text_is_trace_explain_for_every_weight_and_epoch(trained):
     assert set(data["curves"]) == {"loss"} and len(data["curves"]["loss"]) == 20
 
 
+def test_hover_text_of_a_penalized_clipped_step_is_trace_explain(trained):
+    """``step=``: every trace the page makes has the penalty and the clipping, and a
+    penalized weight's text gives its slope as the data's part plus the penalty's."""
+    net, X, y, snapshots, _ = trained
+    step = {"l2": 0.01, "l1": 0.002, "clip_norm": 0.05}
+    data = page_data(report(net, X, y, history=snapshots, row=2, learning_rate=0.5, step=step))
+    for frame, snap in enumerate(snapshots.snapshots):
+        copy = net.copy()
+        for layer, w, b in zip(copy.layers, snap.weights, snap.biases, strict=True):
+            layer.weights, layer.bias = w, b
+        trace = copy.trace(X[2:3], y[2:3], loss="binary_crossentropy", **step)
+        assert trace.clip_factor < 1  # clip_norm 0.05 clips every one of these steps
+        for edge in range(len(data["edges"])):
+            key = key_of(data, edge)
+            text = explanation(data, frame, edge)
+            assert text == trace.explain(*key, learning_rate=0.5)
+            assert "This step was clipped: every slope x " in text
+            if key[1] == "bias":
+                assert "penalty" not in text  # penalize_bias is off
+                continue
+            f = trace.factors(*key)
+            assert ("  slope = node value x activation slope x loss slope (from the data) + 2 x "
+                    "l2 x weight (from the L2 penalty) + l1 x sign of the weight (from the L1 "
+                    "penalty)") in text or "node value x input slope (from the data)" in text
+            assert f"2 x 0.01 x {f.weight:.6g} (from the L2 penalty)" in text
+            step_slope = f.slope * trace.clip_factor
+            assert text.splitlines()[-1].startswith(
+                f"At learning rate 0.5 gradient descent changes it by -0.5 x {step_slope:.6g} =")
+    # Biases too, when asked; without step= the page is the one of a prediction.
+    biased = page_data(report(net, X, y, step={"l2": 0.01, "penalize_bias": True}))
+    bias_edge = next(e for e in range(len(biased["edges"])) if biased["edges"][e][1] < 0)
+    assert "(from the L2 penalty)" in explanation(biased, 0, bias_edge)
+    plain = page_data(report(net, X, y))
+    assert not any("penalty" in explanation(plain, 0, e) or "clip" in explanation(plain, 0, e)
+                   for e in range(len(plain["edges"])))
+    with pytest.raises(ValueError, match="step has unknown setting.s. dropout; known: l1, l2"):
+        report(net, X, y, step={"dropout": 0.5})
+    with pytest.raises(TypeError, match="step must be a dict"):
+        report(net, X, y, step=[("l2", 0.01)])
+
+
 def test_the_page_is_self_contained(trained):
     net, X, y, snapshots, _ = trained
     html = report(net, X, y, history=snapshots).html

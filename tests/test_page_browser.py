@@ -88,12 +88,13 @@ def trained():
     return net, X, y, snapshots
 
 
-def expected_text(net, snapshot, X, y, key):
-    """What ``Trace.explain`` says for the weight ``key`` with the weights of ``snapshot``."""
+def expected_text(net, snapshot, X, y, key, step=None):
+    """What ``Trace.explain`` says for the weight ``key`` with the weights of ``snapshot``
+    (in a training step with the settings ``step``, when given)."""
     copy = net.copy()
     for layer, w, b in zip(copy.layers, snapshot.weights, snapshot.biases, strict=True):
         layer.weights, layer.bias = w, b
-    trace = copy.trace(X[1:2], y[1:2], loss="binary_crossentropy")
+    trace = copy.trace(X[1:2], y[1:2], loss="binary_crossentropy", **(step or {}))
     layer, i, j = key.split(",")
     return trace.explain(int(layer), i if i == "bias" else int(i), int(j),
                          learning_rate=LEARNING_RATE, input_names=NAMES, output_names=["yes"])
@@ -178,6 +179,25 @@ def test_hovering_a_weight_shows_trace_explain_and_the_slider_changes_it(browser
     assert page.locator("#network circle").count() == 3 + 4 + 1
     assert requests == [path.resolve().as_uri()]
     assert errors == []
+    page.close()
+
+
+def test_hovering_a_penalized_weight_shows_its_penalty_and_the_clipping(browser, trained,
+                                                                         tmp_path):
+    net, X, y, snapshots = trained
+    step = {"l2": 0.01, "clip_norm": 0.05}
+    path = tmp_path / "penalty.html"
+    report(net, X, y, path=path, history=snapshots, row=1, learning_rate=LEARNING_RATE,
+           input_names=NAMES, output_names=["yes"], step=step)
+    page, requests, errors = open_page(browser, path)
+    for frame, key in ((len(snapshots.snapshots) - 1, "0,1,2"), (3, "1,2,0"), (3, "0,bias,3")):
+        page.locator("#epoch").evaluate(SET_EPOCH, frame)
+        hover(page, key)
+        shown = page.locator("#tooltip-text").inner_text()
+        assert shown == expected_text(net, snapshots.snapshots[frame], X, y, key, step)
+        assert "This step was clipped: every slope x " in shown
+        assert ("(from the L2 penalty)" in shown) == ("bias" not in key)
+    assert requests == [path.resolve().as_uri()] and errors == []
     page.close()
 
 

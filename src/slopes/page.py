@@ -9,7 +9,10 @@ server or the network, and it works opened straight from disk (``file://``).
   shows its value and, in purple, the slope of the loss at its output.
 - Hovering a weight (an edge, or its label) shows its three factors, its
   slope and its update: the very text :meth:`slopes.Trace.explain` gives.
-  Clicking an edge pins its explanation below the drawing.
+  Clicking an edge pins its explanation below the drawing. With ``step=``
+  (the penalty and clipping of a training step), a penalized weight's slope
+  shows as the data's part plus the penalty's, and the update as the clipped
+  one, as ``Trace.explain`` words them.
 - A slider scrubs through the epochs of training: the weights, the node
   values, the slopes and the loss of each epoch. Training records the
   weights with a :class:`slopes.callbacks.WeightSnapshots` callback; big
@@ -50,14 +53,16 @@ from .snapshots import WeightSnapshot
 from .trace import NodeNames, Trace, UpdateStep, explanation_template
 from .validation import check_X
 
-__all__ = ["Page", "report", "notebook_html", "PART_NAMES", "NO_EPOCHS"]
+__all__ = ["Page", "report", "notebook_html", "PART_NAMES", "NO_EPOCHS", "STEP_SETTINGS"]
 
 #: The numbers of one explanation that change from epoch to epoch, in the order the
 #: page stores them for each edge and each epoch.
 PART_NAMES = ("weight", "value", "activation_slope", "z", "loss_slope", "input_slope", "slope",
-              "change", "sign", "abs_change", "new")
+              "change", "sign", "abs_change", "new", "data_slope", "training", "step_slope")
 _STATIC_PARTS = ("what", "where", "source", "target", "activation", "loss", "fused",
                  "learning_rate", "optimizer")
+#: The settings of a training step ``report(..., step=)`` passes to every trace it makes.
+STEP_SETTINGS = ("l1", "l2", "penalize_bias", "clip_norm", "clip_value")
 # The most edge-epochs (drawn edges x epochs shown) a page holds: about 3 MB of HTML.
 _EDGE_EPOCH_BUDGET = 30_000
 #: What a page without recorded weights says where the slider would be.
@@ -112,6 +117,7 @@ def report(
     row_name: str | None = None,
     final_epoch: int | None = None,
     plane: bool = True,
+    step: dict[str, Any] | None = None,
 ) -> Page:
     """Write the interactive page of ``net`` on row ``row`` of ``(X, y)``.
 
@@ -172,6 +178,13 @@ def report(
     plane : bool
         Show the plane view (:mod:`slopes.plane`): each drawn hidden and output
         node's value over the plane of two inputs, with the rows of ``X``.
+    step : dict, optional
+        The settings of the training step each epoch's trace shows, as
+        :meth:`slopes.Network.trace` takes them: ``l1``, ``l2``,
+        ``penalize_bias``, ``clip_norm``, ``clip_value``. A penalized weight's
+        explanation then gives its slope as the data's part plus the penalty's,
+        and the update as the clipped one, as :meth:`slopes.Trace.explain` of
+        that trace words it.
 
     Returns
     -------
@@ -190,7 +203,8 @@ def report(
     loss_fn = get_loss(loss if loss is not None else params.get("loss", "mse"))
     if optimizer is None and learning_rate is None and params.get("optimizer"):
         optimizer = _optimizer_from(params)
-    step = UpdateStep.choose(learning_rate, optimizer)
+    update = UpdateStep.choose(learning_rate, optimizer)
+    settings = _step_settings(step)
     names = NodeNames(input_names, output_names, net)
     x_all, y_all = _rows(net, X, y, loss_fn)
     if isinstance(row, bool) or not isinstance(row, (int, np.integer)) \
@@ -200,7 +214,7 @@ def report(
     x_row, y_row = x_all[row:row + 1], y_all[row:row + 1]
 
     frames = _frames(net, snapshots, final_label)
-    final = net.trace(x_row, y_row, loss=loss_fn)
+    final = net.trace(x_row, y_row, loss=loss_fn, **settings)
     shown = chosen_nodes(net, final, [layer.weights for layer in net.layers], max_nodes,
                          nodes)
     edges = [(k, i, j) for k in range(len(net.layers))
@@ -210,8 +224,8 @@ def report(
     budget = max(2, min(max_epochs, _EDGE_EPOCH_BUDGET // max(1, len(edges))))
     frames = _spread(frames, budget)
 
-    data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, step, names, shown,
-                      edges, history, row, title)
+    data = _page_data(net, frames, x_row, y_row, x_all, y_all, loss_fn, update, names, shown,
+                      edges, history, row, title, settings)
     for column, why in zip(data["columns"], _why_drawn(net, final, shown, nodes, names),
                            strict=True):
         column["why"] = why
@@ -227,6 +241,20 @@ def report(
 
 
 # ---------------------------------------------------------------- the numbers
+def _step_settings(step: object) -> dict[str, Any]:
+    """``report``'s ``step``, checked: a mapping with only keys ``Network.trace`` takes."""
+    if step is None:
+        return {}
+    if not isinstance(step, dict):
+        raise TypeError(f"step must be a dict of training-step settings "
+                        f"({', '.join(STEP_SETTINGS)}), got {type(step).__name__}")
+    unknown = sorted(str(k) for k in step if k not in STEP_SETTINGS)
+    if unknown:
+        raise ValueError(f"step has unknown setting(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(STEP_SETTINGS)}")
+    return dict(step)
+
+
 def _optimizer_from(params: dict[str, Any]) -> Optimizer:
     """A fresh optimizer of the kind and settings a training run used."""
     cls = OPTIMIZERS.get(str(params["optimizer"]).lower())
@@ -297,12 +325,13 @@ def _named(values: np.ndarray, names: list[str] | None) -> str:
 def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
                x_all: np.ndarray, y_all: np.ndarray, loss_fn: Loss, step: UpdateStep,
                names: NodeNames, shown: list[list[int]], edges: list[tuple[int, Any, int]],
-               history: Any, row: int, title: str | None) -> dict[str, Any]:
+               history: Any, row: int, title: str | None,
+               settings: dict[str, Any]) -> dict[str, Any]:
     n_layers = len(net.layers)
     last_trace: Trace | None = None
     frame_data = []
     for label, epoch, frame_net in frames:
-        trace = frame_net.trace(x_row, y_row, loss=loss_fn)
+        trace = frame_net.trace(x_row, y_row, loss=loss_fn, **settings)
         last_trace = trace
         changes = trace.changes(step)
         parts = []
@@ -338,7 +367,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
         every = last_trace.explanation_parts(
             f, names, step, zero if i != "bias" else np.zeros(net.layers[k].n_out))
         static.append([every[p] for p in _STATIC_PARTS])
-        templates.append(explanation_template(f.fused, i == "bias", step))
+        templates.append(explanation_template(f.fused, i == "bias", step, training=True))
     columns = []
     for level, n in enumerate(net.sizes):
         if level == 0:

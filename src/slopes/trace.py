@@ -328,18 +328,13 @@ class Trace:
         names = NodeNames(input_names, output_names, self.network)
         single = self.n_samples == 1
         parts = self.explanation_parts(f, names, step, change, single=single)
-        extra = self.training_lines(f, parts)
-        if single and not extra:
-            return explanation_template(f.fused, f.i == "bias", step).format(**parts)
         if single:
-            data = dict(parts, slope=_num(f.data_slope))
-            body = explanation_template(f.fused, f.i == "bias", step).format(**data)
-            lines = body.split("\n")[:-1]  # the step's line comes last, after the extras
-        else:
-            lines = [_WHAT.format(**parts)]
-            lines += self._batch_lines(f, parts["source"], parts["target"],
-                                       parts["activation"], parts["loss"])
-        lines += extra
+            return explanation_template(f.fused, f.i == "bias", step,
+                                        training=True).format(**parts)
+        lines = [_WHAT.format(**parts)]
+        lines += self._batch_lines(f, parts["source"], parts["target"],
+                                   parts["activation"], parts["loss"])
+        lines += self.training_lines(f, parts)
         lines.append(step.line.format(**dict(parts, slope=_num(self._step_slope(f)))))
         return "\n".join(lines)
 
@@ -541,6 +536,12 @@ class Trace:
                 "z": _num(self.node_inputs[f.layer][0, f.j]),
                 "loss_slope": _num(f.downstream_slope[0]),
                 "input_slope": _num(f.input_slope[0]),
+                # For explanation_template(..., training=True): the slope from the data, the
+                # lines a training step adds (dropout, penalty, clipping; each after a
+                # newline, empty without them) and the slope the step takes.
+                "data_slope": _num(f.data_slope),
+                "training": "".join("\n" + line for line in self.training_lines(f, parts)),
+                "step_slope": _num(self._step_slope(f)),
             })
         return parts
 
@@ -926,19 +927,28 @@ _OPTIMIZER_STEP = "{optimizer} changes it by {change}, to {weight} {sign} {abs_c
 _BIAS_VALUE = "1 (a bias is a weight fed by a node of value 1)"
 
 
-def explanation_template(fused: str | None, bias: bool, step: UpdateStep | None = None) -> str:
+def explanation_template(fused: str | None, bias: bool, step: UpdateStep | None = None,
+                         training: bool = False) -> str:
     """The text of a one-sample explanation, with ``{name}`` fields for its numbers.
 
     ``str.format`` with the parts of ``Trace.explanation_parts`` gives
     exactly what :meth:`Trace.explain` prints; the interactive page fills the
-    same fields with each epoch's numbers.
+    same fields with each epoch's numbers. With ``training`` the template also
+    holds what a training step adds (``{training}``: the penalty's part of the
+    slope, the clipping, dropout), the data's part of the slope
+    (``{data_slope}``) and the slope the step takes (``{step_slope}``): the
+    text of any trace, with or without a penalty or clipping.
     """
     lines = [_WHAT, *(_FACTORED if fused is None else _FUSED)]
     if fused == "sigmoid + binary_crossentropy":
         lines.insert(-1, _SIGMOID_WORDS)
     if bias:
         lines[2] = lines[2].replace("{value}", _BIAS_VALUE)
-    lines.append(_PLAIN_STEP if step is None else step.line)
+    last = _PLAIN_STEP if step is None else step.line
+    if training:
+        lines[-1] = lines[-1].replace("{slope}", "{data_slope}") + "{training}"
+        last = last.replace("{slope}", "{step_slope}")
+    lines.append(last)
     return "\n".join(lines)
 
 

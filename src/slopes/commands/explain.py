@@ -18,7 +18,11 @@ classes) and, with ``--html page.html``, the interactive page, whose slider
 scrubs through the epochs whose weights the model file recorded during
 training (``slopes train`` and ``slopes demo`` keep up to 20 of them; see
 :func:`slopes.callbacks.file_snapshots`). A file without them (from an older
-slopes, or of a network too big to record) gets a page that says so.
+slopes, or of a network too big to record) gets a page that says so. The page
+explains each weight as the text does: with the model's penalty and clipping
+(the slope as the data's part plus the penalty's) and the schedule's learning
+rate of the saved epoch, which the loss curve marks when early stopping kept
+the best epoch.
 """
 
 from __future__ import annotations
@@ -254,10 +258,13 @@ def run_explain(args: argparse.Namespace) -> int:
         out.add("network.png", figure_to_png(figure))
     page = None
     if html_path is not None:
+        # The same step as the text: the optimizer at the schedule's rate of the saved
+        # epoch (_schedule_rate set it), the model's penalty and clipping in every trace.
         page = report(net, x, y, loss=loss, optimizer=optimizer, input_names=names,
                       output_names=output_names, history=model.history or None,
                       snapshots=model.snapshots or None, no_epochs=NO_EPOCHS,
                       final_label=_saved_label(model.training),
+                      final_epoch=_saved_epoch(model.training), step=step_settings,
                       title=f"{Path(args.data).name}, row {args.row}: {Path(args.model).name}",
                       row_name=f"Row {args.row} of {Path(args.data).name}",
                       nodes={0: input_nodes} if len(names) > 10 else None)
@@ -273,6 +280,15 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"Wrote {html_path} (open it in a browser: hover a weight to see its factors"
               f"{scrub})")
     return 0
+
+
+def _saved_epoch(training: dict[str, Any]) -> int | None:
+    """The epoch (numbered from 1) whose weights the model file holds, when early stopping
+    put the best epoch's back; None otherwise (the page then marks no epoch)."""
+    best = training.get("best_epoch")
+    if isinstance(best, int) and not isinstance(best, bool) and best >= 0:
+        return best + 1
+    return None
 
 
 def _saved_label(training: dict[str, Any]) -> str:
