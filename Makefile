@@ -13,8 +13,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
+# slopes-demo/ is make's own output folder (make clean removes it): each run replaces it.
 demo: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/slopes demo --out slopes-demo
+	MPLBACKEND=Agg $(BIN)/slopes demo --out slopes-demo --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
