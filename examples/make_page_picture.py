@@ -13,15 +13,12 @@ screenshot (page.png). Needs `apt-get install chromium` and
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
+
+from browser import opened_page
 
 import slopes
 from slopes.callbacks import WeightSnapshots
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 
 
 def write_page(out: Path) -> Path:
@@ -62,27 +59,13 @@ def point_on_edge(page, key: str) -> tuple[float, float]:
 
 
 def screenshot(page_file: Path, picture: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        raise SystemExit("chromium is not installed: apt-get install -y chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1320, "height": 820},
-                                device_scale_factor=1.5)
-        page.goto(page_file.resolve().as_uri())
-        page.wait_for_selector("body[data-ready=yes]")
-        page.locator("#epoch").evaluate(
-            "el => { el.value = String(Math.round(el.max * 0.6));"
-            " el.dispatchEvent(new Event('input')); }")
+    with opened_page(page_file, 1320, 820, slider=0.6) as page:
         # Click a weight: its explanation stays beside the network while the slider moves.
         x, y = point_on_edge(page, "0,1,1")
         page.mouse.click(x, y)
         page.mouse.move(5, 5)
         page.wait_for_selector("#pinned-text", state="visible")
         page.screenshot(path=str(picture), full_page=True)
-        browser.close()
 
 
 def main() -> None:

@@ -14,17 +14,13 @@ inputs, with the training points, as the neural network playground shows it.
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 import numpy as np
+from browser import opened_page
 
 import slopes
 from slopes.callbacks import WeightSnapshots
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 
 
 def moons(n: int = 200, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -55,22 +51,8 @@ def write_page(out: Path) -> Path:
 
 
 def screenshot(page_file: Path, picture: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        raise SystemExit("chromium is not installed: apt-get install -y chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900},
-                                device_scale_factor=1.5)
-        page.goto(page_file.resolve().as_uri())
-        page.wait_for_selector("body[data-ready=yes]")
-        page.locator("#epoch").evaluate(
-            "el => { el.value = String(Math.round(el.max * 0.5));"
-            " el.dispatchEvent(new Event('input')); }")
+    with opened_page(page_file, 1280, 900, slider=0.5) as page:
         page.locator("#main").screenshot(path=str(picture))
-        browser.close()
 
 
 def main() -> None:
