@@ -129,6 +129,7 @@ def test_keyboard_reaches_every_weight_and_announces_what_hovering_shows(browser
     assert page.locator("#network").get_attribute("role") == "group"
     alt = page.locator("#network-text").inner_text()
     assert alt.startswith("The network: 6 inputs (gre, gpa, rank_1") and "press Tab" in alt
+    assert "3 nodes in hidden 1 (tanh), 1 node in output (sigmoid)" in alt  # one node
     assert page.locator("#network").get_attribute("aria-describedby") == "network-text"
     page.keyboard.press("Tab")
     seen = []
