@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What the demo needs (the runtime extras), and what the tests need besides (dev: pytest,
+# playwright, dask, nbclient...); installing dev installs the runtime extras too.
+RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
@@ -9,12 +12,16 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(RUNTIME): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	touch $(RUNTIME)
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
 # slopes-demo/ is make's own output folder (make clean removes it): each run replaces it.
-demo: $(STAMP)
+demo: $(RUNTIME)
 	MPLBACKEND=Agg $(BIN)/slopes demo --out slopes-demo --overwrite
 
 lint: $(STAMP)
