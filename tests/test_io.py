@@ -225,3 +225,28 @@ def test_network_save_and_slopes_load_round_trip(tmp_path):
     loaded = slopes.load(path)
     assert np.array_equal(loaded.predict(X), net.predict(X))
     assert loaded.sizes == [3, 4, 2] and loaded.layers[1].activation.name == "softmax"
+
+
+def test_the_same_model_gives_a_byte_identical_file(tmp_path):
+    """safetensors writes its header from a hash map; slopes sorts it, so a save repeats."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, slopes, sys\n"
+            "net = slopes.Network.mlp([3, 4, 1], activation='relu', output='sigmoid', seed=0)\n"
+            "X = np.random.default_rng(0).normal(size=(20, 3)); y = X[:, 0] > 0\n"
+            "h = net.fit(X, y.astype(float), loss='binary_crossentropy', epochs=3, seed=0,\n"
+            "            verbose=0)\n"
+            "net.save(sys.argv[1], training={'seed': 0, 'epochs': 3, 'note': 'x'}, history=h)\n")
+    files = []
+    for k in range(3):  # separate processes: a hash map's order changes between them
+        path = tmp_path / f"m{k}.safetensors"
+        subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+        files.append(path.read_bytes())
+    assert files[0] == files[1] == files[2]
+    length = int.from_bytes(files[0][:8], "little")
+    header = json.loads(files[0][8:8 + length])
+    assert list(header) == sorted(header)
+    assert list(header["__metadata__"]) == sorted(header["__metadata__"])
+    assert (8 + length) % 8 == 0  # the tensor data stays 8-byte aligned

@@ -49,6 +49,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import re
@@ -283,12 +284,28 @@ def model_bytes(net: Network, preprocessing: Any = None, training: Mapping[str, 
         metadata["snapshots"] = to_json("snapshots", {"epochs": epochs})
     tensors = {**_tensors(net), **snapshot_tensors}
     metadata["checksum"] = checksum(tensors, metadata)
-    data = safetensors.numpy.save(tensors, metadata=metadata)
+    data = _sorted_header(safetensors.numpy.save(tensors, metadata=metadata))
     header = int.from_bytes(data[:8], "little")
     if header > MAX_HEADER_BYTES:
         raise ValueError(f"the model file's header (its tensor list and metadata) would be "
                          f"{header:,} bytes; the limit is {MAX_HEADER_BYTES:,} bytes")
     return data
+
+
+def _sorted_header(data: bytes) -> bytes:
+    """``data`` (a safetensors file) with its header's entries in sorted order.
+
+    safetensors writes the header from a hash map, in an order that changes
+    from one run to the next, so the same model gave other bytes on every save.
+    Sorted, the same model and settings give a byte-identical file. The tensor
+    data is untouched (its offsets count from the end of the header), and the
+    header is padded with spaces to a multiple of 8 bytes, as safetensors pads it.
+    """
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + length:]
 
 
 def _preprocessing_dict(net: Network, preprocessing: Any) -> dict[str, Any] | None:
