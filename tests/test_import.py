@@ -34,3 +34,12 @@ def test_the_version_is_the_one_pyproject_gives():
 
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert __version__ == slopes.__version__ == re.search(r'^version = "(.+)"$', text, re.M)[1]
+
+
+def test_slopes_says_it_is_typed():
+    """A py.typed marker (PEP 561), shipped with the package: type checkers read the hints."""
+    from importlib import resources
+
+    assert resources.files("slopes").joinpath("py.typed").is_file()
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert '"py.typed"' in pyproject
