@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import slopes
+from slopes.course_udacity import ADMISSIONS_ROWS_PRINTED
 
 # The quizzes' network (notebook 1.7/1.8, exercise notes). Its figure is missing from the
 # course's text; this relu network is rebuilt from the numbers the quizzes state: the input
@@ -67,18 +68,9 @@ def test_four_updates_take_four_forward_passes(epochs, batch_size, n_rows):
 
 
 # The ten rows the Udacity notes print after standardizing gre and gpa (pandas' std, over all
-# 400 rows) and one-hot encoding rank: index, admit, gre, gpa, rank_1..rank_4.
-ROWS = """\
-15	0	-0.932334	0.131646	0	0	1	0
-115	0	0.279614	1.576859	0	0	1	0
-55	1	1.318426	1.603135	0	0	1	0
-175	1	0.279614	-0.052290	0	1	0	0
-63	1	0.799020	1.208986	0	0	1	0
-67	0	0.279614	-0.236227	1	0	0	0
-216	0	-2.144282	-1.287291	1	0	0	0
-145	0	-1.798011	0.105369	0	0	1	0
-286	1	1.837832	-0.446439	1	0	0	0
-339	1	0.625884	0.210476	0	0	1	0"""
+# 400 rows) and one-hot encoding rank: index, admit, gre, gpa, rank_1..rank_4. Lesson 9 holds
+# them as the course prints them; this test checks slopes' preprocessing against them.
+ROWS = ADMISSIONS_ROWS_PRINTED
 
 
 def test_the_standardized_admissions_rows_the_udacity_notes_print():
