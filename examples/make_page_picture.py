@@ -41,10 +41,9 @@ def point_on_edge(page, key: str) -> tuple[float, float]:
             const hit = document.querySelector(`.hit[data-key="${key}"]`);
             const box = hit.ownerSVGElement.getBoundingClientRect();
             const scale = box.width / hit.ownerSVGElement.viewBox.baseVal.width;
-            const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => hit[a].baseVal.value);
             for (const t of [0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15]) {
-                const x = box.left + scale * (x1 + t * (x2 - x1));
-                const y = box.top + scale * (y1 + t * (y2 - y1));
+                const p = hit.getPointAtLength(t * hit.getTotalLength());
+                const x = box.left + scale * p.x, y = box.top + scale * p.y;
                 const under = document.elementFromPoint(x, y);
                 if (under && under.closest("[data-key]")
                         && under.closest("[data-key]").getAttribute("data-key") === key) {

@@ -48,6 +48,11 @@ def pages(tmp_path_factory):
     demo_page(root / "demo.html")
     wide_page(root / "w30.html", 30, 16, 1)
     wide = wide_page(root / "w64.html", 64, 32, 10)
+    # Taller columns: 15 inputs drawn, so 15 edges come into each hidden node.
+    net, X, y, snapshots, _ = wide
+    report(net, X, y, path=root / "tall.html", history=snapshots, row=3,
+           loss="categorical_crossentropy", learning_rate=0.1, max_nodes=16,
+           nodes={0: explain_inputs(net, X[3:4], y[3:4], "categorical_crossentropy", 15)})
     return root, wide
 
 
@@ -94,7 +99,7 @@ def on_screen(box, width=1280, height=720):
         and right <= width and bottom <= height
 
 
-@pytest.mark.parametrize("name", ["demo", "w30", "w64"])
+@pytest.mark.parametrize("name", ["demo", "w30", "w64", "tall"])
 def test_slider_focused_weight_and_explanation_on_screen_together(browser, pages, name):
     root, _ = pages
     path = root / f"{name}.html"
@@ -163,47 +168,46 @@ def test_keyboard_reaches_every_weight_and_announces_what_hovering_shows(browser
     page.close()
 
 
-MIDDLE_OF = """e => {
-    const hit = document.querySelector(`.hit[data-edge="${e}"]`);
-    const m = hit.ownerSVGElement.getScreenCTM();
-    const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => hit[a].baseVal.value);
-    const p = new DOMPoint((x1 + x2) / 2, (y1 + y2) / 2).matrixTransform(m);
-    return [p.x, p.y];
-}"""
-
 # For each edge, a point where a strip across it is its own (the nearest edge wins): every other
 # edge at least NEED px away (screen pixels), no label, node or bias text there; measured from the
-# drawn lines. Returns [key, x, y, distance to the nearest other edge] (x null: no such point).
+# drawn edges (polylines: from the source straight to the target's comb, level along it, into the
+# target), walked 1 px at a time from the target's end. Returns [key, x, y, distance to the
+# nearest other edge], the point OFF px off the edge (x null: no such point).
 OWN_STRIPS = """([NEED, OFF]) => {
-    const svg = document.getElementById("network");
-    const m = svg.getScreenCTM();
-    const lines = [...document.querySelectorAll("#network line.edge")].map(line => {
-        const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => line[a].baseVal.value);
-        const a = new DOMPoint(x1, y1).matrixTransform(m);
-        const b = new DOMPoint(x2, y2).matrixTransform(m);
-        return [line.getAttribute("data-key"), a.x, a.y, b.x, b.y];
-    });
-    function dist(px, py, l) {
-        const [, ax, ay, bx, by] = l, dx = bx - ax, dy = by - ay;
-        const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
-        return Math.hypot(px - ax - t * dx, py - ay - t * dy);
+    const m = document.getElementById("network").getScreenCTM();
+    const edges = [...document.querySelectorAll("#network .edge")].map(edge => [
+        edge.getAttribute("data-key"),
+        [...edge.points].map(p => new DOMPoint(p.x, p.y).matrixTransform(m))]);
+    function dist(px, py, corners) {
+        let best = Infinity;
+        for (let n = 0; n + 1 < corners.length; n++) {
+            const a = corners[n], dx = corners[n + 1].x - a.x, dy = corners[n + 1].y - a.y;
+            const along = ((px - a.x) * dx + (py - a.y) * dy) / (dx * dx + dy * dy);
+            const t = Math.max(0, Math.min(1, along));
+            best = Math.min(best, Math.hypot(px - a.x - t * dx, py - a.y - t * dy));
+        }
+        return best;
     }
     const covered = [...document.querySelectorAll(
         "#network circle, #network .wlabel, #network .blabel, #network text")]
         .map(n => n.getBoundingClientRect());
     const out = [];
-    for (const l of lines) {
+    for (const [key, corners] of edges) {
+        const others = edges.filter(o => o[0] !== key).map(o => o[1]);
         let found = null;
-        for (let s = 1; s < 40 && !found; s++) {
-            const t = s / 40, x = l[1] + t * (l[3] - l[1]), y = l[2] + t * (l[4] - l[2]);
-            const len = Math.hypot(l[3] - l[1], l[4] - l[2]);
-            const nx = -(l[4] - l[2]) / len, ny = (l[3] - l[1]) / len;
-            const near = Math.min(...lines.filter(o => o !== l).map(o => dist(x, y, o)));
-            const hidden = covered.some(r => x >= r.left - 4 && x <= r.right + 4
-                                             && y >= r.top - 4 && y <= r.bottom + 4);
-            if (near >= NEED && !hidden) found = [l[0], x + OFF * nx, y + OFF * ny, near];
+        for (let n = corners.length - 1; n > 0 && !found; n--) {  // from the target's end
+            const a = corners[n], b = corners[n - 1], len = Math.hypot(b.x - a.x, b.y - a.y);
+            for (let s = 0.5; s < len && !found; s += 1) {
+                const x = a.x + (b.x - a.x) * s / len, y = a.y + (b.y - a.y) * s / len;
+                if (covered.some(r => x >= r.left - 4 && x <= r.right + 4
+                                      && y >= r.top - 4 && y <= r.bottom + 4)) continue;
+                if (others.every(o => dist(x, y, o) >= NEED)) {
+                    const near = Math.min(...others.map(o => dist(x, y, o)));
+                    found = [key, x - OFF * (b.y - a.y) / len, y + OFF * (b.x - a.x) / len, near];
+                }
+            }
         }
-        out.push(found || [l[0], null, null, 0]);
+        out.push(found || [key, null, null, 0]);
     }
     return out;
 }"""
@@ -214,13 +218,13 @@ def test_every_edge_of_a_64_input_page_has_its_own_hover_strip(browser, pages):
     path = root / "w64.html"
     data = data_of(path)
     page = open_page(browser, path, 1400, 1200)  # the whole drawing in the window
-    # Every edge has a point with every other edge at least 3 px away (a strip of its own at
-    # least 3 px wide) where the pointer 1 px off the line gets its explanation; the hover target
-    # (the transparent stroke) is at least 6 px wide where no other edge is nearer.
+    # Every edge has a point with every other edge at least 6 px away (a strip of its own at
+    # least 6 px wide) where the pointer 2.5 px off the edge gets its explanation; the hover
+    # target (the transparent stroke) is at least 6 px wide.
     hit = page.evaluate("""() => { const svg = document.getElementById("network");
         return 12 * svg.getScreenCTM().a; }""")
     assert hit >= 6
-    strips = page.evaluate(OWN_STRIPS, [3, 1])
+    strips = page.evaluate(OWN_STRIPS, [6, 2.5])
     keys = [f"{k},{'bias' if i < 0 else i},{j}" for k, i, j in data["edges"]]
     assert len(strips) == sum(i >= 0 for _, i, _ in data["edges"]) > 150
     last = len(data["frames"]) - 1
@@ -231,6 +235,17 @@ def test_every_edge_of_a_64_input_page_has_its_own_hover_strip(browser, pages):
         assert page.locator("#tooltip").is_visible(), key
         edge = keys.index(key)
         assert page.locator("#tooltip-text").inner_text() == explanation(data, last, edge), key
+    page.close()
+    # On a laptop's 1280x720 the drawing is shrunk to its column: still 6 px for every edge;
+    # and with 15 edges into each hidden node (their nodes further apart, the drawing taller).
+    page = open_page(browser, path)
+    assert page.evaluate("() => document.getElementById('network').getScreenCTM().a") < 1
+    assert [key for key, x, _, _ in page.evaluate(OWN_STRIPS, [6, 2.5]) if x is None] == []
+    page.close()
+    page = open_page(browser, root / "tall.html")
+    strips = page.evaluate(OWN_STRIPS, [6, 2.5])
+    assert len(strips) == 15 * 15 + 15 * 10
+    assert [key for key, x, _, _ in strips if x is None] == []
     page.close()
 
 

@@ -45,10 +45,12 @@ POINT_ON = """key => {
     const box = svg.getBoundingClientRect();
     const scale = box.width / svg.viewBox.baseVal.width;
     let points;
-    if (target.tagName === "line") {
-        const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => target[a].baseVal.value);
-        points = [0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15].map(
-            t => [box.left + scale * (x1 + t * (x2 - x1)), box.top + scale * (y1 + t * (y2 - y1))]);
+    if (target.tagName === "polyline") {  // an edge: points along it
+        const length = target.getTotalLength();
+        points = [0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15].map(t => {
+            const p = target.getPointAtLength(t * length);
+            return [box.left + scale * p.x, box.top + scale * p.y];
+        });
     } else {
         const r = target.getBoundingClientRect();
         points = [[r.left + r.width / 2, r.top + r.height / 2]];
