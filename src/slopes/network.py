@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,6 +58,10 @@ class Network:
     >>> net.predict(np.array([0, 3]))
     array([9.])
     """
+
+    #: The latest trace :meth:`trace` took (see :attr:`last_trace`); a class default, so that
+    #: networks made without ``__init__`` (unpickled, copied) have none.
+    _last_trace: Trace | None = None
 
     def __init__(self, layers: Sequence[Dense]) -> None:
         layers = check_layers(layers)
@@ -254,12 +258,42 @@ class Network:
         Returns
         -------
         Trace
+            Also kept as :attr:`last_trace` (the latest one only), which is what
+            Jupyter shows for the network: the interactive page of that trace.
         """
+        traced = self._new_trace(X, y, loss, training=training, seed=seed, l1=l1, l2=l2,
+                                 penalize_bias=penalize_bias, clip_norm=clip_norm,
+                                 clip_value=clip_value)
+        self._last_trace = traced
+        return traced
+
+    def _new_trace(self, X: object, y: object, loss: str | Loss, **settings: Any) -> Trace:
+        """The hand-off of :meth:`trace` to the trace module, which builds the trace."""
         from .trace import trace_network
 
-        return trace_network(self, X, y, loss, training=training, seed=seed, l1=l1, l2=l2,
-                             penalize_bias=penalize_bias, clip_norm=clip_norm,
-                             clip_value=clip_value)
+        return trace_network(self, X, y, loss, **settings)
+
+    @property
+    def last_trace(self) -> Trace | None:
+        """The trace the latest call of :meth:`trace` returned, or None before the first.
+
+        The network keeps this one trace (each call replaces it) so that a notebook
+        cell ending with the network shows that trace's interactive page. It is never
+        saved: not in model files (:meth:`save`), pickles, deep copies or :meth:`copy`.
+        A trace keeps every node value of its rows, so trace a few rows, not a data set,
+        when memory matters; ``del net.last_trace`` lets it go.
+        """
+        return self._last_trace
+
+    @last_trace.deleter
+    def last_trace(self) -> None:
+        self.__dict__.pop("_last_trace", None)
+
+    def __getstate__(self) -> dict[str, object]:
+        """What pickling and deep copies keep: everything but :attr:`last_trace`."""
+        state = self.__dict__.copy()
+        state.pop("_last_trace", None)
+        return state
 
     def forward(self, x: np.ndarray, masks: Sequence[np.ndarray | None] | None = None
                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -402,6 +436,12 @@ class Network:
         from .io import save
 
         return save(self, path, preprocessing=preprocessing, training=training, history=history)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a traced network as the page of its latest trace (None: untraced)."""
+        from .page import notebook_html
+
+        return notebook_html(self)
 
     def _repr_png_(self) -> bytes | None:
         """Jupyter shows a network as its drawing."""

@@ -50,10 +50,11 @@ from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer
 from .plane import plane_view
 from .snapshots import WeightSnapshot
-from .trace import NodeNames, Trace, UpdateStep, explanation_template
+from .trace import NodeNames, Trace, UpdateStep, explanation_template, trace_network
 from .validation import check_X
 
-__all__ = ["Page", "report", "notebook_html", "PART_NAMES", "NO_EPOCHS", "STEP_SETTINGS"]
+__all__ = ["Page", "report", "notebook_html", "PART_NAMES", "NO_EPOCHS", "STALE_TRACE",
+           "STEP_SETTINGS"]
 
 #: The numbers of one explanation that change from epoch to epoch, in the order the
 #: page stores them for each edge and each epoch.
@@ -66,6 +67,10 @@ STEP_SETTINGS = ("l1", "l2", "penalize_bias", "clip_norm", "clip_value")
 # The most edge-epochs (drawn edges x epochs shown) a page holds: about 3 MB of HTML.
 _EDGE_EPOCH_BUDGET = 30_000
 #: What a page without recorded weights says where the slider would be.
+#: What a notebook shows above the page of a network whose weights changed after its trace.
+STALE_TRACE = ("This is the page of the network's latest trace (net.last_trace); its weights "
+               "have changed since (training?), so the page shows the weights of that trace. "
+               "Trace it again to see the weights it has now.")
 NO_EPOCHS = ("No weights per epoch were given (record them during training with the "
              "WeightSnapshots callback and pass it to slopes.report), so there are no epochs to "
              "scrub through: the page shows one set of weights.")
@@ -214,7 +219,8 @@ def report(
     x_row, y_row = x_all[row:row + 1], y_all[row:row + 1]
 
     frames = _frames(net, snapshots, final_label)
-    final = net.trace(x_row, y_row, loss=loss_fn, **settings)
+    # trace_network, not net.trace: the page leaves the network's last_trace as it was.
+    final = trace_network(net, x_row, y_row, loss=loss_fn, **settings)
     shown = chosen_nodes(net, final, [layer.weights for layer in net.layers], max_nodes,
                          nodes)
     edges = [(k, i, j) for k in range(len(net.layers))
@@ -331,7 +337,7 @@ def _page_data(net: Network, frames: list, x_row: np.ndarray, y_row: np.ndarray,
     last_trace: Trace | None = None
     frame_data = []
     for label, epoch, frame_net in frames:
-        trace = frame_net.trace(x_row, y_row, loss=loss_fn, **settings)
+        trace = trace_network(frame_net, x_row, y_row, loss=loss_fn, **settings)
         last_trace = trace
         changes = trace.changes(step)
         parts = []
@@ -464,24 +470,40 @@ def notebook_html(obj: object, height: int = 780) -> str | None:
     """The page of ``obj`` for a notebook cell: an iframe holding the whole page.
 
     ``obj`` is a :class:`Page`, a :class:`slopes.Trace` (its page), or a
-    :class:`slopes.Network` with a trace (its ``last_trace`` attribute; None, so that
-    Jupyter shows the network another way, when it has none). The page sits in its own
+    :class:`slopes.Network`: the page of its latest trace (:attr:`~slopes.Network.last_trace`),
+    or None when it has none, so that Jupyter shows the network another way (its drawing).
+    When the network's weights changed after that trace (it trained since), a line above
+    the page says that the page shows the weights of the trace. The page sits in its own
     document (``srcdoc``), so several pages in one notebook never share ids, styles or
     scripts, and the notebook's styles never reach the page.
     """
+    note = ""
     if isinstance(obj, Network):
-        obj = getattr(obj, "last_trace", None)
-        if obj is None:
+        trace = obj.last_trace
+        if trace is None:
             return None
+        if not _traced_weights_are(obj, trace):
+            note = f"<p>{html.escape(STALE_TRACE)}</p>"
+        obj = trace
     if isinstance(obj, Trace):
         obj = obj.to_html()
     if not isinstance(obj, Page):
         raise TypeError(f"notebook_html needs a Page, a Trace or a Network, got "
                         f"{type(obj).__name__}")
     page = obj
-    return (f'<iframe srcdoc="{html.escape(page.html, quote=True)}" class="slopes-page" '
-            f'title="slopes page" style="width: 100%; height: {int(height)}px; '
-            'border: 1px solid #ddd"></iframe>')
+    return note + (f'<iframe srcdoc="{html.escape(page.html, quote=True)}" class="slopes-page" '
+                   f'title="slopes page" style="width: 100%; height: {int(height)}px; '
+                   'border: 1px solid #ddd"></iframe>')
+
+
+def _traced_weights_are(net: Network, trace: Trace) -> bool:
+    """Whether ``net`` still has the weights and biases ``trace`` was taken with."""
+    now = [(layer.weights, layer.bias) for layer in net.layers]
+    then = list(zip(trace.weights or [], trace.biases or [], strict=False))
+    return len(now) == len(then) and all(
+        np.array_equal(w, tw) and (b is None) == (tb is None)
+        and (b is None or np.array_equal(b, tb))
+        for (w, b), (tw, tb) in zip(now, then, strict=True))
 
 
 def _finite(x: float) -> float | None:
