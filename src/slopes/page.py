@@ -483,7 +483,7 @@ def notebook_html(obj: object, height: int = 780) -> str | None:
         if trace is None:
             return None
         if not _traced_weights_are(obj, trace):
-            note = f"<p>{html.escape(STALE_TRACE)}</p>"
+            note = f"<p>{html.escape(STALE_TRACE, quote=False)}</p>"
         obj = trace
     if isinstance(obj, Trace):
         obj = obj.to_html()
