@@ -395,3 +395,40 @@ def test_slopes_explain_html_of_a_table_whose_names_are_html(browser, tmp_path):
     assert f"({HOSTILE})" in page.locator("#tooltip-text").inner_text()
     assert requests == [path.resolve().as_uri()] and errors == []
     page.close()
+
+
+def test_the_page_slopes_explain_wrote_has_the_plane_view(browser, cli_page):
+    """The plane view comes with the page of ``slopes explain --html`` as with slopes.report:
+    the admissions model has 6 inputs, so the plane is that of the two inputs that matter most
+    on the row, the other 4 held at the row's values (and the page says so)."""
+    import json
+    import re
+
+    import pandas as pd
+
+    from slopes.plane import plane_inputs
+
+    model, data, path = cli_page
+    text = re.search(r'<script type="application/json" id="slopes-data">(.*?)</script>',
+                     path.read_text(), flags=re.S).group(1)
+    shown = json.loads(text)
+    plane = shown["plane"]
+    prep, net = model.preprocessing, model.network
+    row = pd.read_csv(data).iloc[[CLI_ROW]]
+    trace = net.trace(prep.transform(row, dtype=net.dtype),
+                      prep.transform_target(row[prep.target]), loss=model.training["loss"])
+    two = plane_inputs(trace)
+    assert plane["inputs"] == list(two)
+    names = list(prep.feature_names)
+    assert plane["names"] == [names[two[0]], names[two[1]]]
+    assert plane["held"].endswith("the other 4 inputs are held at this row's values.")
+    # One map per drawn hidden and output node, one map per epoch the slider shows.
+    assert len(plane["maps"]) == 3 + 1
+    assert {len(maps) for maps in plane["maps"]} == {len(shown["frames"])}
+    assert len(shown["frames"]) >= len(model.snapshots) >= 4
+    page, requests, errors = open_page(browser, path)
+    assert page.locator("#plane").is_visible()
+    assert page.locator("#plane .plane-cell").count() == 4
+    assert page.locator("#plane-how").inner_text().endswith(plane["held"])
+    assert errors == [] and requests == [path.resolve().as_uri()]
+    page.close()
