@@ -13,6 +13,11 @@ server or the network, and it works opened straight from disk (``file://``).
   (the penalty and clipping of a training step), a penalized weight's slope
   shows as the data's part plus the penalty's, and the update as the clipped
   one, as ``Trace.explain`` words them.
+- However crowded the drawing, every weight has a place of its own to point
+  at: each edge comes into its node along a short level stretch, 8 px from
+  the next one (the nearest edge to the pointer wins); a column whose nodes
+  take more than 10 edges each spaces its nodes further apart, so the
+  drawing grows taller (the page scrolls), never narrower.
 - A slider scrubs through the epochs of training: the weights, the node
   values, the slopes and the loss of each epoch. Training records the
   weights with a :class:`slopes.callbacks.WeightSnapshots` callback; big
