@@ -52,6 +52,8 @@ __all__ = [
     "network_repr_png",
     "unmanaged_figures",
     "SLOPE_COLOR",
+    "LOSS_WORDS",
+    "loss_words",
 ]
 
 #: The course shows slopes in purple.
@@ -64,6 +66,27 @@ _DX = 2.6  # horizontal distance between columns, in node spacings
 _R = 0.27  # node radius
 _INCHES = 0.9  # inches per node spacing in a drawing of its own
 _LABEL_SIZE = 8  # font size of the weight labels, in points
+
+#: What each loss is called on a picture's axis.
+LOSS_WORDS = {
+    "sse": "sum of squared errors (sse)",
+    "mse": "mean squared error (mse)",
+    "half_mse": "half mean squared error (half_mse, the course's E)",
+    "mae": "mean absolute error (mae)",
+    "binary_crossentropy": "binary cross-entropy",
+    "categorical_crossentropy": "categorical cross-entropy",
+}
+
+
+def loss_words(loss: object) -> str:
+    """A loss's name in words, for a picture: ``"binary cross-entropy"``.
+
+    ``loss`` is a loss's name or a :class:`~slopes.losses.Loss`; a loss of
+    your own keeps its ``name``.
+    """
+    name = loss if isinstance(loss, str) else getattr(loss, "name", str(loss))
+    return LOSS_WORDS.get(str(name).strip().lower(), str(name))
+
 
 # Set inside `unmanaged_figures()`: figures made only to be turned into PNG bytes
 # (notebook displays, the command line) never enter pyplot's list of figures.
@@ -143,6 +166,8 @@ def draw_network(
     input_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
     nodes: Mapping[int, Sequence[int]] | None = None,
+    left_out_why: Mapping[int, str] | None = None,
+    note: str | None = None,
 ) -> Figure:
     """Draw a network in the course's style, with its values and slopes after a trace.
 
@@ -193,6 +218,14 @@ def draw_network(
         The nodes to show in some columns, overriding the automatic choice:
         ``{0: [3, 7, 1]}`` shows inputs 3, 7 and 1 (column 0 is the inputs,
         column ``k + 1`` the nodes of ``net.layers[k]``).
+    left_out_why : mapping of int to str, optional
+        For a column of ``nodes``, why its other nodes are left out, written
+        under "... 55 more": ``{0: "moved the prediction less"}``. Default:
+        "not chosen".
+    note : str, optional
+        A paragraph written below the drawing, above the caption: what is
+        traced and why (the command line says which row of the file and why
+        that one). Wrapped to the drawing's width.
 
     Returns
     -------
@@ -220,7 +253,7 @@ def draw_network(
     biases = trace.biases if trace is not None and trace.biases else [
         layer.bias for layer in net.layers]
 
-    values, slopes, caption = _node_numbers(net, trace, sample, X)
+    values, slopes, caption = _node_numbers(net, trace, sample, X, output_names)
     if not show_slopes:
         slopes = None
     sizes = net.sizes
@@ -243,10 +276,15 @@ def draw_network(
     has_bias = any(b is not None for b in biases)
     x_min = -0.8 - (left_names + 0.1 if left_names else 0.0)
     x_max = n_layers * _DX + max(1.2, _R + 0.2 + right_names)
+    title_lines = _wrap(title, 10, fig_inches, x_max - x_min) if title else []
+    note_lines = _wrap(note, 8, fig_inches, x_max - x_min) if note else []
     top = (height - 1) / 2
     low = -top
-    y_max = top + 0.95 + (0.45 if title else 0.0)
-    caption_top = low - _R - (0.5 if has_bias else 0.3)
+    y_max = top + 0.95 + (_text_height(10, fig_inches, len(title_lines)) + 0.15
+                          if title_lines else 0.0)
+    note_top = low - _R - (0.5 if has_bias else 0.3)
+    caption_top = note_top - (_text_height(8, fig_inches, len(note_lines)) + 0.15
+                              if note_lines else 0.0)
     legend_top = caption_top - _text_height(8, fig_inches, caption_lines) - 0.1
     y_min = legend_top - _text_height(7.5, fig_inches) - 0.15
 
@@ -305,7 +343,10 @@ def draw_network(
                         fontsize=8, color="#222222", zorder=5)
         if n > len(shown[level]):
             x, y = pos(level, len(shown[level]))
-            why = "smaller |slope|" if trace is not None else "smaller |weights|"
+            if nodes is not None and level in nodes:
+                why = (left_out_why or {}).get(level, "not chosen")
+            else:
+                why = "smaller |slope|" if trace is not None else "smaller |weights|"
             ax.text(x, y, f"\u2026 {n - len(shown[level])} more\n({why})", ha="center",
                     va="center", fontsize=7.5, color="#555555", zorder=5)
         if level == 0:
@@ -318,6 +359,9 @@ def draw_network(
                 color="#222222")
 
     middle = (x_min + x_max) / 2
+    if note_lines:
+        ax.text(middle, note_top, "\n".join(note_lines), ha="center", va="top", fontsize=8,
+                color="#222222")
     if trace is not None and caption:
         ax.text(middle, caption_top, caption, ha="center", va="top", fontsize=8,
                 color="#222222")
@@ -329,13 +373,30 @@ def draw_network(
     if left_out:
         legend += f" \u00b7 {left_out} weight label(s) left out where they would overlap"
     ax.text(middle, legend_top, legend, ha="center", va="top", fontsize=7.5, color="#555555")
-    if title:
-        ax.text(middle, y_max - 0.1, title, ha="center", va="top", fontsize=10)
+    if title_lines:
+        ax.text(middle, y_max - 0.1, "\n".join(title_lines), ha="center", va="top",
+                fontsize=10)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def _wrap(text: str, fontsize: float, inches: float, width: float) -> list[str]:
+    """``text``'s lines, each broken at spaces to fit ``width`` data units."""
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            longer = f"{line} {word}" if line else word
+            if line and _text_width(longer, fontsize, inches) > width - 0.3:
+                lines.append(line)
+                line = word
+            else:
+                line = longer
+        lines.append(line)
+    return lines
 
 
 def _names(what: str, names: Sequence[str] | None, count: int, things: str) -> list[str] | None:
@@ -422,7 +483,8 @@ def _label_edges(ax: Axes, weights: list[np.ndarray], shown: list[list[int]], po
 
 
 def _node_numbers(
-    net: Network, trace: Trace | None, sample: int | None, X: object
+    net: Network, trace: Trace | None, sample: int | None, X: object,
+    output_names: Sequence[str] | None = None,
 ) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None, str | None]:
     """Per-level node values and slopes to print, and a caption for below the drawing."""
     if trace is None:
@@ -456,8 +518,16 @@ def _node_numbers(
         slopes = [s.sum(axis=0) for s in trace.node_slopes]
         actual, error = trace.actual.mean(axis=0), trace.errors.mean(axis=0)
         prefix = f"mean values, summed slopes over {m} samples\nmean "
+    one_hot = prefix == "" and bool(np.all((actual == 0) | (actual == 1))) \
+        and actual.sum() == 1
     if len(actual) == 1:
         caption = f"{prefix}actual {short_number(actual[0])}, error {short_number(error[0])}"
+    elif one_hot:  # one sample of a class: name the actual class and the largest output
+        names = output_names or [f"output {j}" for j in range(len(actual))]
+        j, top = int(np.argmax(actual)), int(np.argmax(values[-1]))
+        caption = (f"actual {names[j]}: its output {short_number(values[-1][j])}, error "
+                   f"{short_number(error[j])}; largest output {names[top]}: "
+                   f"{short_number(values[-1][top])}")
     else:
         caption = f"{prefix}errors {', '.join(short_number(e) for e in error[:4])}"
     caption += f"\nloss {trace.loss_function.name} = {short_number(trace.loss)}"
@@ -472,6 +542,9 @@ def plot_history(
     ax: Axes | None = None,
     xlabel: str = "epoch",
     lr: bool = False,
+    loss: object = None,
+    title: str | None = None,
+    mark_epoch: int | None = None,
 ) -> Figure:
     """Plot loss and val_loss (and any metric, and the learning rate) per epoch.
 
@@ -497,6 +570,17 @@ def plot_history(
     lr : bool
         Also draw ``lr``, the learning rate of each epoch (:mod:`slopes.schedules`),
         in a panel of its own, or with ``ax`` on a second y axis; so does ``metrics=["lr"]``.
+    loss : str or Loss, optional
+        The loss the history logged: the losses' y axis names it in words
+        (``"binary cross-entropy"``, :func:`loss_words`), and the legend
+        says which rows each curve is on (``loss (training rows)``,
+        ``val_loss (validation rows)``). Default: the axis reads "loss".
+    title : str, optional
+        Above the panels (with ``ax``: above ``ax``).
+    mark_epoch : int, optional
+        An epoch (numbered from 1, as on the x axis) to mark with a dotted
+        line, labelled "weights kept: epoch N": the epoch whose weights early
+        stopping kept.
 
     Returns
     -------
@@ -537,14 +621,22 @@ def plot_history(
             keys = [name] + ([f"val_{name}"] if f"val_{name}" in data else [])
             for key in keys:
                 ys = np.asarray(data[key], dtype=float)
-                panel.plot(x[: len(ys)], ys, color=color, label=key,
+                label = key if loss is None else f"{key} ({_ROWS[key.startswith('val_')]})"
+                panel.plot(x[: len(ys)], ys, color=color, label=label,
                            linestyle="--" if key.startswith("val_") else "-",
                            marker="o" if len(ys) <= 25 else None, markersize=3)
-        panel.set_ylabel({"lr": "learning rate"}.get(group[0], group[0]) if len(group) == 1
-                         else "value")
+        ylabel = {"lr": "learning rate"}.get(group[0], group[0]) if len(group) == 1 else "value"
+        if loss is not None and group is losses:
+            ylabel = f"loss: {loss_words(loss)}"
+        panel.set_ylabel(ylabel)
         if log_scale and (ax is not None or "loss" in group[0]) and group != ["lr"]:
             panel.set_yscale("log")
         panel.grid(True, alpha=0.3)
+    if mark_epoch is not None:
+        marked = [p for p, g in zip(axes, groups, strict=True) if g != ["lr"]]
+        for panel in dict.fromkeys(marked):
+            panel.axvline(mark_epoch, color="#555555", linestyle=":", linewidth=1.2,
+                          label=f"weights kept: epoch {mark_epoch}")
     for panel in axes if ax is None else []:
         panel.legend(fontsize=8)
     if ax is not None:  # one legend for the lines of both y axes
@@ -552,10 +644,18 @@ def plot_history(
                                  for h in a.get_legend_handles_labels()[0]], fontsize=8)
     bottom = axes[-1] if ax is None else ax
     bottom.set_xlabel(xlabel)
+    if title:
+        if ax is None:
+            fig.suptitle(title, fontsize=11)
+        else:
+            ax.set_title(title, fontsize=11)
     from matplotlib.ticker import MaxNLocator
 
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
+
+
+_ROWS = {False: "training rows", True: "validation rows"}
 
 
 def _history_data(history: object) -> tuple[dict[str, list[float]], np.ndarray]:
