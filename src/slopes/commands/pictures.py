@@ -73,10 +73,10 @@ def row_losses(net: Network, X: object, y: object, loss: str | Loss) -> np.ndarr
     """
     loss_fn = get_loss(loss)
     net.check_loss_fits(loss_fn)
+    if np.ndim(X) == 2 and np.shape(X)[0] == 0:
+        return np.zeros(0)
     x, _ = check_X(X, net.n_inputs, net.dtype)
     actual = net.check_targets(y, x.shape[0], loss_fn)
-    if x.shape[0] == 0:
-        return np.zeros(0)
     zs, values = net.forward(x)
     z, p = zs[-1], values[-1]
     if type(loss_fn) is not LOSSES.get(loss_fn.name):  # a loss of the user's own
