@@ -151,3 +151,20 @@ def test_prediction_itself_has_the_slopes_of_the_prediction():
     down = net.predict(x)[0, 0]
     w[1, 2] += eps
     assert trace.weight_slopes[0][1, 2] == pytest.approx((up - down) / (2 * eps), rel=1e-6)
+
+
+def test_a_certain_prediction_says_its_slopes_are_tiny(trained, capsys, tmp_path):
+    model = load_model(trained / "label" / "model.safetensors")
+    sure = pd.DataFrame({"size": [200.0], "city": ["north"], "noise": [0.0]})
+    sure.to_csv(tmp_path / "sure.csv", index=False)
+    x = model.preprocessing.transform(sure, dtype=model.network.dtype)
+    p_yes = float(model.network.predict(x)[0, 0])
+    assert p_yes > 1 - 1e-4  # far beyond the training rows' sizes: certain
+    out = _explain(capsys, trained / "label", tmp_path / "sure.csv", "--row", "0", "--out",
+                   tmp_path / "e")
+    assert (f"The model is all but certain (p={p_yes:.6f}), so every slope below is tiny: no "
+            "small change of an input or a weight moves this prediction.") in out
+    ordinary = _explain(capsys, trained / "label", trained / "new.csv", "--row", "1", "--out",
+                        tmp_path / "e2")
+    assert "all but certain" not in ordinary
+

@@ -322,6 +322,10 @@ def _prediction_as_target(net: Any, prep: Any, x: np.ndarray, loss: str | Loss,
                 "backpropagation starts from the error, target - prediction, and here that "
                 "error is what keeps the prediction from certainty; each update would make the "
                 "model surer of its prediction.")
+        if 1 - probabilities[best] < 1e-4:
+            text += (f" The model is all but certain (p={probabilities[best]:.6f}), so every "
+                     "slope below is tiny: no small change of an input or a weight moves this "
+                     "prediction.")
         note = (f"{missing[0].upper()}{missing[1:]}: the predicted class {target}={label} "
                 f"(p={probabilities[best]:.2f}) stands in as 'actual', and the purple numbers "
                 "are slopes of the loss against it")
