@@ -289,6 +289,9 @@ def pictures(out: OutputFiles, net: Network, history: Any, loss: str, traced: Tr
             ["slopes", "explain", *(shlex.quote(str(p)) for p in explain), "--row",
              str(traced.row)])
         title, note = traced_words(traced, source, loss, command, no_held_out)
+        if prep.task == "regress":
+            note += (f" {prep.target} is drawn in standardized units (0: the training rows' "
+                     "mean), as the network predicts it.")
         figure = draw_network(trace, title=title, note=note, input_names=names,
                               output_names=outputs, nodes=nodes, left_out_why=why)
         out.add("network.png", figure_to_png(figure))
