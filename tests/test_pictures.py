@@ -359,3 +359,23 @@ def test_admissions_split_names_its_held_out_rows():
     np.testing.assert_allclose(data["gre"].to_numpy(float)[split.test_rows],
                                split.features_test[:, 0] * data["gre"].std()
                                + data["gre"].mean())
+
+
+def test_a_regression_picture_names_its_target_and_its_units(tmp_path, capsys, caught):
+    figures, seen = caught
+    csv = tmp_path / "houses.csv"
+    frame = _frame().drop(columns="label")
+    frame["price"] = 3 * frame["size"] + np.arange(len(frame)) % 7
+    frame.to_csv(csv, index=False)
+    assert main(["train", str(csv), "--target", "price", "--out", str(tmp_path / "m"),
+                 "--epochs", "5"]) == 0
+    capsys.readouterr()
+    labels = texts(figures["network.png"])
+    assert "price" in labels  # the output node
+    note = " ".join([t for t in labels if t.startswith("Traced: ")][0].split())
+    assert "(mean squared error (mse))" in note
+    assert note.endswith("price is drawn in standardized units (0: the training rows' mean), "
+                         "as the network predicts it.")
+    assert figures["loss.png"].get_suptitle() == \
+        "houses.csv: the loss per epoch (the target standardized)"
+    assert figures["loss.png"].axes[0].get_ylabel() == "loss: mean squared error (mse)"
