@@ -13,6 +13,13 @@ What it prints, for the row asked for:
   categorical cross-entropy), in words, why the output layer's activation
   slope is folded into the loss's.
 
+A row without its target (no target column, or an empty cell) explains the
+prediction, and says so first: for a class, the predicted class stands in as
+the target and the slopes are those of the model's loss against it (the
+course's backpropagation starts from the error, target - prediction); for a
+number, the slopes are those of the prediction itself (:class:`PredictionItself`),
+since against itself every slope would be 0.
+
 It writes ``network.png`` (inputs named by their features, outputs by their
 classes) and, with ``--html page.html``, the interactive page, whose slider
 scrubs through the epochs whose weights the model file recorded during
@@ -50,7 +57,7 @@ from .report import class_probabilities
 from .tables import read_table
 
 __all__ = ["run_explain", "training_optimizer", "training_step", "input_ranking", "DEFAULT_TOP",
-           "NO_EPOCHS"]
+           "NO_EPOCHS", "PredictionItself"]
 
 #: Inputs ranked, and weights listed per layer, unless --top says otherwise.
 DEFAULT_TOP = 10
