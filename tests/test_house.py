@@ -54,6 +54,8 @@ LAYERS = {
     "slopes.diagnostics": READERS,
     "slopes.gradcheck": READERS,
     "slopes.drawn": READERS,
+    "slopes.curves": READERS,
+    "slopes.figures": READERS,
     "slopes.training": TRAINING,
     "slopes.loop": TRAINING,
     "slopes.callbacks": TRAINING,

@@ -17,16 +17,36 @@ from collections.abc import Sequence
 from .errors import CommandError, TrainingDiverged
 from .version import __version__
 
-__all__ = ["main", "CommandError"]
+__all__ = ["main", "CommandError", "EXAMPLES"]
 
 # Modules that register subcommands, in the order `slopes --help` lists them.
 SUBCOMMAND_MODULES = ("slopes.commands", "slopes.lessons")
+
+
+#: The epilog of ``slopes --help``; tests/test_cli_help.py runs every ``slopes`` line of it.
+EXAMPLES = """\
+examples (admissions.csv: any CSV file with a header line; the course's admissions data
+is slopes.datasets.load_admissions()):
+  slopes demo --out slopes-demo
+      the course's 6-2-1 network on its admissions data: scores, loss.png, network.png
+  slopes train admissions.csv --target admit --categorical rank --out model
+      a network for any CSV file, scored on held-out rows next to baselines
+  slopes predict model admissions.csv --out predictions.csv
+      the model's predictions (and class probabilities) for every row
+  slopes explain model admissions.csv --row 0 --out explained
+      every value and slope for one row (without its target: the prediction explained)
+  slopes export model --onnx model.onnx
+      the model as an ONNX file, its preprocessing included
+
+'slopes COMMAND --help' describes a command and its options."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slopes",
         description="Train neural networks by backpropagation and see every slope.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when something fails")

@@ -4,8 +4,9 @@
   each edge labelled with its weight; after a trace each node shows its value,
   with the slope of the loss beside it in purple. Input and output nodes can
   carry names (feature names, class names).
-- :func:`plot_history`: loss and val_loss (and metrics, and the learning rate)
-  per epoch, the epochs numbered from 1 as the training logs number them.
+- :func:`plot_history` (from :mod:`slopes.curves`): loss and val_loss (and
+  metrics, and the learning rate) per epoch, the epochs numbered from 1 as the
+  training logs number them, the loss named in words.
 
 matplotlib is optional (``pip install 'slopes[all]'``) and imported only when a
 function here is called. Both functions return a ``matplotlib.figure.Figure``:
@@ -25,25 +26,20 @@ function here is called. Both functions return a ``matplotlib.figure.Figure``:
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._optional import require
+from .curves import LOSS_WORDS, loss_words, plot_history
 from .drawn import chosen_nodes, short_number
+from .figures import figure_to_png, new_figure, unmanaged_figures
 from .network import Network
 from .trace import Trace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from .training import History
 
 __all__ = [
     "draw_network",
@@ -52,6 +48,8 @@ __all__ = [
     "network_repr_png",
     "unmanaged_figures",
     "SLOPE_COLOR",
+    "LOSS_WORDS",
+    "loss_words",
 ]
 
 #: The course shows slopes in purple.
@@ -64,38 +62,6 @@ _DX = 2.6  # horizontal distance between columns, in node spacings
 _R = 0.27  # node radius
 _INCHES = 0.9  # inches per node spacing in a drawing of its own
 _LABEL_SIZE = 8  # font size of the weight labels, in points
-
-# Set inside `unmanaged_figures()`: figures made only to be turned into PNG bytes
-# (notebook displays, the command line) never enter pyplot's list of figures.
-_UNMANAGED: ContextVar[bool] = ContextVar("slopes_unmanaged_figures", default=False)
-
-
-def _matplotlib() -> Any:
-    return require("matplotlib", "drawing")
-
-
-@contextmanager
-def unmanaged_figures() -> Iterator[None]:
-    """Within this block, figures are never handed to pyplot (for PNG bytes, notebooks)."""
-    token = _UNMANAGED.set(True)
-    try:
-        yield
-    finally:
-        _UNMANAGED.reset(token)
-
-
-def _new_figure(figsize: tuple[float, float], layout: str | None = None) -> Figure:
-    """A new figure; pyplot's current figure when the program uses pyplot (not in Jupyter)."""
-    mpl = _matplotlib()
-    if not _UNMANAGED.get() and "matplotlib.pyplot" in sys.modules \
-            and "inline" not in str(mpl.get_backend()):
-        import matplotlib.pyplot as plt
-
-        return plt.figure(figsize=figsize, layout=layout)
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout=layout)
-
 
 # ----------------------------------------------------------- sizes of texts
 # Advance widths of DejaVu Sans (matplotlib's default font), in ems, with a
@@ -143,6 +109,8 @@ def draw_network(
     input_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
     nodes: Mapping[int, Sequence[int]] | None = None,
+    left_out_why: Mapping[int, str] | None = None,
+    note: str | None = None,
 ) -> Figure:
     """Draw a network in the course's style, with its values and slopes after a trace.
 
@@ -193,6 +161,14 @@ def draw_network(
         The nodes to show in some columns, overriding the automatic choice:
         ``{0: [3, 7, 1]}`` shows inputs 3, 7 and 1 (column 0 is the inputs,
         column ``k + 1`` the nodes of ``net.layers[k]``).
+    left_out_why : mapping of int to str, optional
+        For a column of ``nodes``, why its other nodes are left out, written
+        under "... 55 more": ``{0: "moved the prediction less"}``. Default:
+        "not chosen".
+    note : str, optional
+        A paragraph written below the drawing, above the caption: what is
+        traced and why (the command line says which row of the file and why
+        that one). Wrapped to the drawing's width.
 
     Returns
     -------
@@ -220,7 +196,7 @@ def draw_network(
     biases = trace.biases if trace is not None and trace.biases else [
         layer.bias for layer in net.layers]
 
-    values, slopes, caption = _node_numbers(net, trace, sample, X)
+    values, slopes, caption = _node_numbers(net, trace, sample, X, output_names)
     if not show_slopes:
         slopes = None
     sizes = net.sizes
@@ -243,15 +219,20 @@ def draw_network(
     has_bias = any(b is not None for b in biases)
     x_min = -0.8 - (left_names + 0.1 if left_names else 0.0)
     x_max = n_layers * _DX + max(1.2, _R + 0.2 + right_names)
+    title_lines = _wrap(title, 10, fig_inches, x_max - x_min) if title else []
+    note_lines = _wrap(note, 8, fig_inches, x_max - x_min) if note else []
     top = (height - 1) / 2
     low = -top
-    y_max = top + 0.95 + (0.45 if title else 0.0)
-    caption_top = low - _R - (0.5 if has_bias else 0.3)
+    y_max = top + 0.95 + (_text_height(10, fig_inches, len(title_lines)) + 0.15
+                          if title_lines else 0.0)
+    note_top = low - _R - (0.5 if has_bias else 0.3)
+    caption_top = note_top - (_text_height(8, fig_inches, len(note_lines)) + 0.15
+                              if note_lines else 0.0)
     legend_top = caption_top - _text_height(8, fig_inches, caption_lines) - 0.1
     y_min = legend_top - _text_height(7.5, fig_inches) - 0.15
 
     if ax is None:
-        fig = _new_figure((fig_inches * (x_max - x_min), fig_inches * (y_max - y_min)))
+        fig = new_figure((fig_inches * (x_max - x_min), fig_inches * (y_max - y_min)))
         ax = fig.add_axes((0, 0, 1, 1))
         inches = fig_inches
     else:
@@ -305,7 +286,10 @@ def draw_network(
                         fontsize=8, color="#222222", zorder=5)
         if n > len(shown[level]):
             x, y = pos(level, len(shown[level]))
-            why = "smaller |slope|" if trace is not None else "smaller |weights|"
+            if nodes is not None and level in nodes:
+                why = (left_out_why or {}).get(level, "not chosen")
+            else:
+                why = "smaller |slope|" if trace is not None else "smaller |weights|"
             ax.text(x, y, f"\u2026 {n - len(shown[level])} more\n({why})", ha="center",
                     va="center", fontsize=7.5, color="#555555", zorder=5)
         if level == 0:
@@ -318,6 +302,9 @@ def draw_network(
                 color="#222222")
 
     middle = (x_min + x_max) / 2
+    if note_lines:
+        ax.text(middle, note_top, "\n".join(note_lines), ha="center", va="top", fontsize=8,
+                color="#222222")
     if trace is not None and caption:
         ax.text(middle, caption_top, caption, ha="center", va="top", fontsize=8,
                 color="#222222")
@@ -329,13 +316,30 @@ def draw_network(
     if left_out:
         legend += f" \u00b7 {left_out} weight label(s) left out where they would overlap"
     ax.text(middle, legend_top, legend, ha="center", va="top", fontsize=7.5, color="#555555")
-    if title:
-        ax.text(middle, y_max - 0.1, title, ha="center", va="top", fontsize=10)
+    if title_lines:
+        ax.text(middle, y_max - 0.1, "\n".join(title_lines), ha="center", va="top",
+                fontsize=10)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def _wrap(text: str, fontsize: float, inches: float, width: float) -> list[str]:
+    """``text``'s lines, each broken at spaces to fit ``width`` data units."""
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            longer = f"{line} {word}" if line else word
+            if line and _text_width(longer, fontsize, inches) > width - 0.3:
+                lines.append(line)
+                line = word
+            else:
+                line = longer
+        lines.append(line)
+    return lines
 
 
 def _names(what: str, names: Sequence[str] | None, count: int, things: str) -> list[str] | None:
@@ -422,7 +426,8 @@ def _label_edges(ax: Axes, weights: list[np.ndarray], shown: list[list[int]], po
 
 
 def _node_numbers(
-    net: Network, trace: Trace | None, sample: int | None, X: object
+    net: Network, trace: Trace | None, sample: int | None, X: object,
+    output_names: Sequence[str] | None = None,
 ) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None, str | None]:
     """Per-level node values and slopes to print, and a caption for below the drawing."""
     if trace is None:
@@ -456,138 +461,23 @@ def _node_numbers(
         slopes = [s.sum(axis=0) for s in trace.node_slopes]
         actual, error = trace.actual.mean(axis=0), trace.errors.mean(axis=0)
         prefix = f"mean values, summed slopes over {m} samples\nmean "
+    one_hot = prefix == "" and bool(np.all((actual == 0) | (actual == 1))) \
+        and actual.sum() == 1
     if len(actual) == 1:
         caption = f"{prefix}actual {short_number(actual[0])}, error {short_number(error[0])}"
+    elif one_hot:  # one sample of a class: name the actual class and the largest output
+        names = output_names or [f"output {j}" for j in range(len(actual))]
+        j, top = int(np.argmax(actual)), int(np.argmax(values[-1]))
+        caption = (f"actual {names[j]}: its output {short_number(values[-1][j])}, error "
+                   f"{short_number(error[j])}; largest output {names[top]}: "
+                   f"{short_number(values[-1][top])}")
     else:
         caption = f"{prefix}errors {', '.join(short_number(e) for e in error[:4])}"
     caption += f"\nloss {trace.loss_function.name} = {short_number(trace.loss)}"
     return values, slopes, caption
 
 
-# ------------------------------------------------------------------- history
-def plot_history(
-    history: History | Mapping[str, Sequence[float]] | Sequence[float],
-    metrics: Sequence[str] | None = None,
-    log_scale: bool = False,
-    ax: Axes | None = None,
-    xlabel: str = "epoch",
-    lr: bool = False,
-) -> Figure:
-    """Plot loss and val_loss (and any metric, and the learning rate) per epoch.
-
-    Each key ``name`` of ``history.history`` is a line; ``val_name`` is drawn
-    dashed in the same colour. Without ``ax``, the loss and each other metric
-    get their own panel (their scales differ); with ``ax`` everything goes
-    on it. Epochs are numbered from 1, as the training logs number them
-    (``epoch 1/100``); a plain list is numbered 1, 2, ... too.
-
-    Parameters
-    ----------
-    history : History, dict of lists, or a list of numbers
-        What ``net.fit`` returns; a dict ``{"loss": [...]}``; or one list
-        (the course's ``mse_hist``), drawn as ``loss``.
-    metrics : sequence of str, optional
-        Keys to draw (their ``val_`` partners come along). Default: all.
-    log_scale : bool
-        Logarithmic y axis for the losses, to see a loss that keeps falling
-        by factors (metric panels such as accuracy stay linear).
-    ax : matplotlib Axes, optional
-    xlabel : str
-        ``"epoch"``, or e.g. ``"update"`` for updates counted one by one.
-    lr : bool
-        Also draw ``lr``, the learning rate of each epoch (:mod:`slopes.schedules`),
-        in a panel of its own, or with ``ax`` on a second y axis; so does ``metrics=["lr"]``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    data, x = _history_data(history)
-    metrics = [metrics] if isinstance(metrics, str) else metrics
-    lr = bool(lr) or (metrics is not None and "lr" in metrics)
-    if lr and not data.get("lr"):
-        raise ValueError("lr=True draws the learning rate a history logs as 'lr', but this one "
-                         f"has none; its keys are {sorted(data)}")
-    names = [k for k in data if k != "lr" and (not k.startswith("val_") or k[4:] not in data)]
-    if metrics is not None:
-        metrics = [m for m in metrics if m != "lr"]
-        unknown = [m for m in metrics if m not in data]
-        if unknown:
-            raise ValueError(f"metrics {unknown} are not in the history; "
-                             f"its keys are {sorted(data)}")
-        names = [m for m in names if m in metrics] + [
-            m for m in metrics if m.startswith("val_") and m[4:] in data
-            and m[4:] not in metrics]
-    if not names and not lr:
-        raise ValueError("the history is empty; nothing to plot")
-    # Losses share one panel; each other metric, and the learning rate, gets its own.
-    losses = [n for n in names if "loss" in n]
-    groups = [losses] * bool(losses) + [[n] for n in names if "loss" not in n] + [["lr"]] * lr
-    if ax is not None:  # everything on ax; the learning rate on a second y axis at the right
-        fig, axes = ax.figure, [ax] * len(groups)
-        axes[-1] = ax.twinx() if lr else ax
-    else:
-        fig = _new_figure((6.4, 3.2 * len(groups)), layout="constrained")
-        axes = list(np.atleast_1d(fig.subplots(len(groups), 1, sharex=True)))
-    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-    names = [name for group in groups for name in group]
-    for panel, group in zip(axes, groups, strict=True):
-        for name in group:
-            color = "#555555" if name == "lr" else colors[names.index(name) % len(colors)]
-            keys = [name] + ([f"val_{name}"] if f"val_{name}" in data else [])
-            for key in keys:
-                ys = np.asarray(data[key], dtype=float)
-                panel.plot(x[: len(ys)], ys, color=color, label=key,
-                           linestyle="--" if key.startswith("val_") else "-",
-                           marker="o" if len(ys) <= 25 else None, markersize=3)
-        panel.set_ylabel({"lr": "learning rate"}.get(group[0], group[0]) if len(group) == 1
-                         else "value")
-        if log_scale and (ax is not None or "loss" in group[0]) and group != ["lr"]:
-            panel.set_yscale("log")
-        panel.grid(True, alpha=0.3)
-    for panel in axes if ax is None else []:
-        panel.legend(fontsize=8)
-    if ax is not None:  # one legend for the lines of both y axes
-        axes[-1].legend(handles=[h for a in dict.fromkeys(axes)
-                                 for h in a.get_legend_handles_labels()[0]], fontsize=8)
-    bottom = axes[-1] if ax is None else ax
-    bottom.set_xlabel(xlabel)
-    from matplotlib.ticker import MaxNLocator
-
-    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return fig
-
-
-def _history_data(history: object) -> tuple[dict[str, list[float]], np.ndarray]:
-    """The curves to draw and their x values: epochs counted from 1, as the logs count them."""
-    epoch = None
-    if hasattr(history, "history") and isinstance(history.history, Mapping):
-        data = dict(history.history)
-        epoch = getattr(history, "epoch", None)
-    elif isinstance(history, Mapping):
-        data = dict(history)
-    elif isinstance(history, Sequence) or isinstance(history, np.ndarray):
-        data = {"loss": list(np.asarray(history, dtype=float).ravel())}
-    else:
-        raise TypeError("history must be a History, a dict of lists or a list of numbers, "
-                        f"got {type(history).__name__}")
-    data = {str(k): list(v) for k, v in data.items() if len(v) > 0}
-    longest = max((len(v) for v in data.values()), default=0)
-    if epoch is not None and len(epoch) == longest:
-        x = np.asarray(epoch) + 1  # History counts epochs from 0; the logs print epoch 1/N
-    else:
-        x = np.arange(1, longest + 1)
-    return data, x
-
-
 # ------------------------------------------------------------------ notebooks
-def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes (what Jupyter's ``_repr_png_`` returns)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
 def network_repr_png(net: Network) -> bytes | None:
     """The drawing of ``net`` as PNG bytes, or None when matplotlib is missing.
 

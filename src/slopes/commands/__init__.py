@@ -189,9 +189,11 @@ def register(subparsers: Any) -> None:
                 "Trace one row through a saved model. Print the inputs ranked by how much each "
                 "moved the\nprediction (the slope of the prediction, and slope x value), then "
                 "the weights with the\nlargest slopes: each weight's value, the three factors "
-                "of its slope and the update the\nmodel's own optimizer would make. The row's "
-                "target must be in the file. Writes network.png\nwith the values and slopes; "
-                "--html writes the interactive page.\n" + ROWS_NOTE,
+                "of its slope and the update the\nmodel's own optimizer would make. A row "
+                "without its target (no target column, or an empty\ncell) explains the "
+                "prediction: for a class, the predicted class stands in as the target;\nfor a "
+                "number, the slopes are those of the prediction itself. Writes network.png "
+                "with\nthe values and slopes; --html writes the interactive page.\n" + ROWS_NOTE,
                 "  slopes explain slopes-demo/model.safetensors admissions.csv --row 0\n"
                 "  slopes explain model.safetensors data.csv --row 3 --top 5 --layer 0 "
                 "--html page.html\n")

@@ -17,7 +17,8 @@ from ..datasets import admissions_preprocessor, load_admissions, prepare_admissi
 from ..io import model_bytes
 from ..network import Network
 from .options import MODEL_FILE
-from .outputs import OutputFiles, OutputGuard, pictures, print_written, to_json, training_settings
+from .outputs import OutputFiles, OutputGuard, print_written, to_json, training_settings
+from .pictures import HardestRow, pictures
 
 __all__ = ["run_demo", "course_network", "DEMO_EPOCHS",
            "DEMO_LEARNING_RATE", "DEMO_LOSS", "DEMO_SEED", "DEMO_SPLIT_SEED", "COURSE_EPOCHS",
@@ -95,10 +96,12 @@ def run_demo(args: argparse.Namespace) -> int:
     training = training_settings(history, {"command": "demo", "split_seed": split_seed,
                                             "course": bool(args.course), "loss": loss,
                                             "learning_rate": lr})
-    out.add(MODEL_FILE, model_bytes(net, admissions_preprocessor(), training, history,
-                                                  snapshots))
+    prep = admissions_preprocessor()
+    out.add(MODEL_FILE, model_bytes(net, prep, training, history, snapshots))
     out.add("metrics.json", to_json(metrics))
-    pictures(out, net, history, data.features_test, y_test, loss,
-              "admissions: the first held-out row")
+    # network.png traces the held-out row with the largest loss; rows numbered as in the file.
+    hardest = HardestRow(net, loss)
+    hardest.add(data.features_test, y_test, data.test_rows)
+    pictures(out, net, history, loss, hardest.best, prep, "the admissions data")
     print_written(out.commit())
     return 0

@@ -13,6 +13,13 @@ What it prints, for the row asked for:
   categorical cross-entropy), in words, why the output layer's activation
   slope is folded into the loss's.
 
+A row without its target (no target column, or an empty cell) explains the
+prediction, and says so first: for a class, the predicted class stands in as
+the target and the slopes are those of the model's loss against it (the
+course's backpropagation starts from the error, target - prediction); for a
+number, the slopes are those of the prediction itself (:class:`PredictionItself`),
+since against itself every slope would be 0.
+
 It writes ``network.png`` (inputs named by their features, outputs by their
 classes) and, with ``--html page.html``, the interactive page, whose slider
 scrubs through the epochs whose weights the model file recorded during
@@ -37,17 +44,20 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
+from ..losses import Loss
 from ..optimizers import OPTIMIZERS
 from ..page import report
 from ..plot import draw_network, figure_to_png, unmanaged_figures
 from ..trace import UpdateStep, fused_sigmoid_splits
 from .outputs import OutputFiles, OutputGuard, print_written
+from .pictures import drawn_inputs, input_ranking
+from .pictures import output_names as node_names
 from .predict import load_for_tables
 from .report import class_probabilities
 from .tables import read_table
 
 __all__ = ["run_explain", "training_optimizer", "training_step", "input_ranking", "DEFAULT_TOP",
-           "NO_EPOCHS"]
+           "NO_EPOCHS", "PredictionItself"]
 
 #: Inputs ranked, and weights listed per layer, unless --top says otherwise.
 DEFAULT_TOP = 10
@@ -142,32 +152,6 @@ def _step_words(trace: Any, step: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def input_ranking(trace: Any, output: int, names: list[str]) -> list[dict[str, Any]]:
-    """The inputs of a one-row trace, ranked by ``|slope x value|`` (largest first).
-
-    ``slope`` is the slope of output node ``output`` with respect to the input
-    (:meth:`slopes.Trace.prediction_slopes`); ``effect = slope x value``.
-    """
-    slopes = trace.prediction_slopes(output)[0]
-    values = trace.node_values[0][0]
-    rows = [{"input": names[i], "index": i, "value": float(values[i]),
-             "slope": float(slopes[i]), "effect": float(slopes[i] * values[i])}
-            for i in range(len(names))]
-    return sorted(rows, key=lambda r: (-abs(r["effect"]), -abs(r["slope"]), r["index"]))
-
-
-def _output_names(prep: Any, n_outputs: int) -> tuple[list[str], int, str]:
-    """Names of the output nodes, the node the ranking follows (-1: the predicted class), and
-    what that node's value is."""
-    target = prep.target or "target"
-    if prep.task != "classify":
-        return [target], 0, f"the predicted {target} (in standardized units)"
-    classes = [str(c) for c in prep.classes]
-    if n_outputs == 1:  # a sigmoid output: the probability of the second class
-        return [f"{target}={classes[1]}"], 0, f"the probability of {target} = {classes[1]}"
-    return [f"{target}={c}" for c in classes], -1, ""
-
-
 def run_explain(args: argparse.Namespace) -> int:
     model = load_for_tables(args.model)
     guard = OutputGuard({"the data file": args.data, "the model file": args.model},
@@ -177,10 +161,6 @@ def run_explain(args: argparse.Namespace) -> int:
     html_path = None if args.html is None else guard.claim(args.html, "--html")
     data = read_table(args.data)
     prep, net = model.preprocessing, model.network
-    if prep.target not in data.columns:
-        raise CommandError(f"{args.data}: explain needs the target column {prep.target!r} to "
-                           f"compute the slopes; the columns are: "
-                           f"{', '.join(map(str, data.columns))}")
     if not 0 <= args.row < len(data):
         raise CommandError(f"{args.data}: there is no row {args.row}; the file has "
                            f"{len(data)} rows, numbered 0 to {len(data) - 1}")
@@ -189,13 +169,20 @@ def run_explain(args: argparse.Namespace) -> int:
         raise CommandError(f"--layer {args.layer}: the model has {n_layers} layers, numbered "
                            f"0 to {n_layers - 1}")
     row = data.iloc[[args.row]]
+    # Without the row's target, the prediction stands in for it (_prediction_as_target).
+    missing = (f"no target column {prep.target!r} in this row" if prep.target not in data.columns
+               else f"the target column {prep.target!r} is empty in this row"
+               if bool(row[prep.target].isna().iloc[0]) else "")
     try:
         x = prep.transform(row, dtype=net.dtype)
-        y = prep.transform_target(row[prep.target])
+        y = None if missing else prep.transform_target(row[prep.target])
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
-    loss = model.training.get("loss") or ("mse" if prep.task == "regress" else
-                                          "binary_crossentropy")
+    loss: str | Loss = model.training.get("loss") or ("mse" if prep.task == "regress" else
+                                                      "binary_crossentropy")
+    stand_in = None
+    if y is None:
+        y, loss, stand_in = _prediction_as_target(net, prep, x, loss, missing)
     optimizer = training_optimizer(model.training)
     rate_note = _schedule_rate(model.training, model.history, optimizer)
     step_settings = training_step(model.training)
@@ -205,23 +192,27 @@ def run_explain(args: argparse.Namespace) -> int:
 
     values = ", ".join(f"{c}={_cell(row, c)}" for c in prep.columns)
     print(f"Row {args.row} of {args.data}: {values}")
+    if stand_in is not None:
+        print(stand_in.text)
+    actual = "." if missing else f"; actual {_cell(row, prep.target)}."
     predicted = trace.predictions[0]
-    output_names, followed, followed_words = _output_names(prep, net.n_outputs)
+    output_names, followed, followed_words = node_names(prep, net.n_outputs)
     if prep.task == "classify":
         probabilities = class_probabilities(trace.predictions)[0]
         best = int(probabilities.argmax())
         label = prep.classes[best]
         shown = zip(prep.classes, probabilities, strict=True)
         print(f"Predicted {prep.target} = {label} (probabilities "
-              f"{', '.join(f'{c}: {p:.3f}' for c, p in shown)}); "
-              f"actual {_cell(row, prep.target)}.")
+              f"{', '.join(f'{c}: {p:.3f}' for c, p in shown)}){actual}")
         if followed < 0:
             followed = best
             followed_words = f"the probability of {prep.target} = {label}"
     else:
-        print(f"Predicted {prep.target} = {prep.inverse_target(predicted[0]):.6g}; actual "
-              f"{_cell(row, prep.target)}.")
-    print(f"Loss ({loss}) on this row: {trace.loss:.6g}.")
+        print(f"Predicted {prep.target} = {prep.inverse_target(predicted[0]):.6g}{actual}")
+    if stand_in is None:
+        print(f"Loss ({loss}) on this row: {trace.loss:.6g}.")
+    elif prep.task == "classify":
+        print(f"Loss ({loss}) against the predicted class: {trace.loss:.6g}.")
 
     names = list(prep.feature_names)
     ranking = input_ranking(trace, followed, names)
@@ -248,13 +239,15 @@ def run_explain(args: argparse.Namespace) -> int:
         print(words)
     fused = trace.loss_function.fused_activation
     if fused is not None and (args.layer is None or args.layer == n_layers - 1):
-        print(_fused_words(trace, fused, output_names))
+        print(_fused_words(trace, fused, output_names,
+                           "actual" if stand_in is None else "predicted"))
 
-    input_nodes = sorted(r["index"] for r in ranking[: 9])
+    input_nodes, left_out_why = drawn_inputs(ranking)
     with unmanaged_figures():
         figure = draw_network(trace, title=f"{Path(args.data).name}: row {args.row}",
                               input_names=names, output_names=output_names,
-                              nodes={0: input_nodes} if len(names) > 10 else None)
+                              nodes=input_nodes, left_out_why=left_out_why,
+                              note=None if stand_in is None else stand_in.note)
         out.add("network.png", figure_to_png(figure))
     page = None
     if html_path is not None:
@@ -266,8 +259,9 @@ def run_explain(args: argparse.Namespace) -> int:
                       final_label=_saved_label(model.training),
                       final_epoch=_saved_epoch(model.training), step=step_settings,
                       title=f"{Path(args.data).name}, row {args.row}: {Path(args.model).name}",
-                      row_name=f"Row {args.row} of {Path(args.data).name}",
-                      nodes={0: input_nodes} if len(names) > 10 else None)
+                      row_name=f"Row {args.row} of {Path(args.data).name}"
+                      + ("" if stand_in is None else f" ({stand_in.note})"),
+                      nodes=input_nodes)
     print_written(out.commit())
     if page is not None:
         guard.write(html_path, page.html, "--html")
@@ -280,6 +274,77 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"Wrote {html_path} (open it in a browser: hover a weight to see its factors"
               f"{scrub})")
     return 0
+
+
+class PredictionItself(Loss):
+    """The prediction itself, as a loss: ``L = mean(p)``, slope ``1 / (m k)`` at each output.
+
+    For one row and one output ``L = p`` and its slope is 1, so every slope a
+    trace computes from it is the slope of the prediction: the course's error
+    term ``delta = error x f'(h)`` with the error replaced by 1.
+    """
+
+    name = "prediction"
+
+    def value(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
+        return float(np.mean(predicted))
+
+    def slope(self, predicted: np.ndarray, actual: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> np.ndarray:
+        return np.full_like(predicted, 1.0 / predicted.size)
+
+
+class StandIn:
+    """What stands in for a row's missing target: said at length (``text``) and short (``note``)."""
+
+    def __init__(self, text: str, note: str) -> None:
+        self.text = text
+        self.note = note
+
+
+def _prediction_as_target(net: Any, prep: Any, x: np.ndarray, loss: str | Loss,
+                          missing: str) -> tuple[np.ndarray, str | Loss, StandIn]:
+    """The target to trace a row without one against, the loss, and the words saying so.
+
+    Classification: the predicted class, with the model's own loss. The
+    course's backpropagation starts from an error, target - prediction; with
+    the predicted class as the target that error is what separates the
+    prediction from certainty, and the slopes and updates are the ones that
+    would make the model surer of it. Regression: against the prediction
+    itself the error, the loss and every slope would be 0, so the slopes are
+    those of the prediction (:class:`PredictionItself`).
+    """
+    pd = require("pandas", "explain")
+    predicted = net.predict(x)
+    target = prep.target
+    if prep.task == "classify":
+        probabilities = class_probabilities(predicted)[0]
+        best = int(probabilities.argmax())
+        label = prep.classes[best]
+        y = prep.transform_target(pd.Series([label]))
+        text = (f"{missing}: explaining the prediction ({target}={label}, "
+                f"p={probabilities[best]:.2f}) as if it were the target. The slopes below are "
+                f"those of the loss ({loss}) against the predicted class: the course's "
+                "backpropagation starts from the error, target - prediction, and here that "
+                "error is what keeps the prediction from certainty; each update would make the "
+                "model surer of its prediction.")
+        if 1 - probabilities[best] < 1e-4:
+            text += (f" The model is all but certain (p={probabilities[best]:.6f}), so every "
+                     "slope below is tiny: no small change of an input or a weight moves this "
+                     "prediction.")
+        note = (f"{missing[0].upper()}{missing[1:]}: the predicted class {target}={label} "
+                f"(p={probabilities[best]:.2f}) stands in as 'actual', and the purple numbers "
+                "are slopes of the loss against it")
+        return y, loss, StandIn(text, note)
+    value = float(prep.inverse_target(predicted[:, 0])[0])
+    text = (f"{missing}: explaining the prediction ({target}={value:.6g}) itself. Against the "
+            "prediction as its target the error, the loss and every slope would be 0, so the "
+            "slopes below are those of the prediction (in standardized units): the course's "
+            "error term with the error replaced by 1. Each update would lower the prediction.")
+    note = (f"{missing[0].upper()}{missing[1:]}: the prediction itself stands in as 'actual', "
+            "and the purple numbers are slopes of the prediction, not of a loss")
+    return predicted[:, 0].copy(), PredictionItself(), StandIn(text, note)
 
 
 def _saved_epoch(training: dict[str, Any]) -> int | None:
@@ -350,7 +415,8 @@ def _print_weights(trace: Any, optimizer: Any, layer: int | None, top: int, pd: 
                   f"(--top {total} lists them all).")
 
 
-def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
+def _fused_words(trace: Any, fused: str, output_names: list[str],
+                 actual_word: str = "actual") -> str:
     """How the output layer's slopes come from the fused pair, with this row's numbers.
 
     A sigmoid's two factors are in the table (``Trace.table``) unless the
@@ -381,7 +447,7 @@ def _fused_words(trace: Any, fused: str, output_names: list[str]) -> str:
     j = int(np.argmax(actual))
     return (f"In the output layer, activation_slope reads \"fused\": the softmax and the "
             f"categorical cross-entropy are computed as one, so the slope of the loss at the "
-            f"input of each output node is its probability minus 1 for the actual class "
+            f"input of each output node is its probability minus 1 for the {actual_word} class "
             f"({output_names[j]}: {p[j]:.4g} - 1 = {float(input_slope[j]):.4g}) and its "
             "probability "
             "for the others; that is its downstream_slope. A softmax node's own slope is not "

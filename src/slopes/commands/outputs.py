@@ -19,7 +19,6 @@ import numpy as np
 
 from ..atomic import write_atomic, write_files_atomic
 from ..errors import CommandError
-from ..plot import draw_network, figure_to_png, plot_history
 from .options import MODEL_FILE
 
 __all__ = ["OutputFiles", "OutputGuard", "to_json", "training_settings", "print_written",
@@ -243,15 +242,3 @@ def print_written(paths: Sequence[Path]) -> None:
         folder = paths[0].parent
         print(f"Wrote {', '.join(p.name for p in paths)} to {folder}{os.sep}")
 
-
-def pictures(out: OutputFiles, net: Any, history: Any, X: np.ndarray, y: np.ndarray,
-             loss: str, title: str) -> None:
-    """Add ``loss.png`` (the loss per epoch) and ``network.png`` (one row traced) to ``out``.
-
-    A run stopped (Ctrl-C) before its first epoch ended has no loss to draw:
-    it gets no ``loss.png``.
-    """
-    if len(getattr(history, "epoch", []) or []):
-        out.add("loss.png", figure_to_png(plot_history(history)))
-    trace = net.trace(X[:1], y[:1], loss=loss)
-    out.add("network.png", figure_to_png(draw_network(trace, title=title)))

@@ -37,13 +37,13 @@ from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
     OutputGuard,
-    pictures,
     print_written,
     some_rows,
     to_json,
     training_settings,
     warn,
 )
+from .pictures import HardestRow, pictures
 from .report import (
     baselines,
     classification_scores,
@@ -277,8 +277,13 @@ def run_train(args: argparse.Namespace) -> int:
     })
     out.add(MODEL_FILE, model_bytes(net, prep, training, history, snapshots))
     out.add("metrics.json", to_json(metrics))
-    shown_X, shown_y, rows = ((X_test, y_test, test_rows) if len(y_test) else (X, y, fit_rows))
-    pictures(out, net, history, shown_X, shown_y, loss,
-             f"{Path(args.data).name}: row {rows.index[0]}")
+    # network.png traces the held-out row with the largest loss (or else the training row).
+    hardest = HardestRow(net, loss, "held-out" if len(y_test) else "training")
+    hardest.add(*((X_test, y_test, test_rows.index) if len(y_test) else (X, y, fit_rows.index)))
+    pictures(out, net, history, loss, hardest.best, prep, Path(args.data).name,
+             explain=(args.out, args.data),
+             best_epoch=None if stopper is None else stopper.best_epoch,
+             no_held_out="--test-size 0" if args.test_size == 0 else
+             "every held-out row holds a value the training rows never had")
     print_written(out.commit())
     return 0

@@ -49,13 +49,13 @@ from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
     OutputGuard,
-    pictures,
     print_written,
     some_rows,
     to_json,
     training_settings,
     warn,
 )
+from .pictures import HardestRow, pictures
 from .report import class_probabilities, describe, report_training
 from .stream_prep import Moments, learn_preprocessing, preprocessor
 from .train_setup import (
@@ -223,7 +223,8 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     skipped: dict[str, list] = {"validation": [], "test": []}
     far: dict[str, dict] = {"validation": {}, "test": {}}
 
-    def held_out(rows: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def held_out(rows: Any, name: str, hardest: HardestRow | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
         unseen = prep.unseen(rows)
         if unseen:
             skipped[name] += list(unseen.items())
@@ -232,7 +233,10 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
             return np.zeros((0, prep.n_features), dtype), np.zeros(0, dtype)
         X = prep.transform(rows, dtype=dtype)
         far[name].update(prep.far_out(rows, X))
-        return X, prep.transform_target(rows[args.target], dtype=dtype)
+        y = prep.transform_target(rows[args.target], dtype=dtype)
+        if hardest is not None:  # the row network.png traces
+            hardest.add(X, y, rows.index)
+        return X, y
 
     kept = learned["validation_rows"]
     if kept is not None:
@@ -306,8 +310,8 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     else:
         train_mean = target.moments.mean
     train_scores, test_scores = _Scores(task, loss), _Scores(task, loss)
-    first_train: tuple[np.ndarray, np.ndarray, str] | None = None
-    first_test: tuple[np.ndarray, np.ndarray, str] | None = None
+    # network.png traces the held-out row with the largest loss (or else the training row).
+    hardest_test, hardest_train = HardestRow(net, loss), HardestRow(net, loss, "training")
     for chunk in reader.chunks([*features, args.target]):
         train, _, test = masks(chunk.index)
         try:
@@ -316,13 +320,11 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                 X = prep.transform(rows, dtype=dtype)
                 y = prep.transform_target(rows[args.target], dtype=dtype)
                 train_scores.add(net, X, y, prep)
-                if first_train is None:
-                    first_train = (X[:1], y[:1], f"row {rows.index[0]}")
+                if hardest_test.best is None:  # needed only while no held-out row is seen
+                    hardest_train.add(X, y, rows.index)
             if test.any():
-                X, y = held_out(chunk[test], "test")
+                X, y = held_out(chunk[test], "test", hardest_test)
                 test_scores.add(net, X, y, prep, majority, train_mean)
-                if first_test is None and len(y):
-                    first_test = (X[:1], y[:1], "a test row")
         except ValueError as exc:
             raise CommandError(f"{args.data}: {exc}") from exc
     _warn_held_out(skipped, far, "test")
@@ -361,10 +363,12 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
     })
     out.add(MODEL_FILE, model_bytes(net, prep, training, history, snapshots))
     out.add("metrics.json", to_json(metrics))
-    shown = first_test or first_train
-    if shown is not None:
-        pictures(out, net, history, shown[0], shown[1], loss,
-                 f"{Path(args.data).name}: {shown[2]}")
+    traced = hardest_test.best or hardest_train.best
+    pictures(out, net, history, loss, traced, prep, Path(args.data).name,
+             explain=(args.out, args.data),
+             best_epoch=None if stopper is None else stopper.best_epoch,
+             no_held_out="--test-size 0" if args.test_size == 0 else
+             "every held-out row holds a value the training rows never had")
     print_written(out.commit())
     return 0
 

@@ -30,7 +30,9 @@ class AdmissionsSplit:
     """The admissions data prepared as the course does, split for training and testing.
 
     ``features`` are ``(n, 6)``: gre and gpa standardized, then rank_1..rank_4
-    one-hot; ``targets`` are ``(n,)`` of 0/1.
+    one-hot; ``targets`` are ``(n,)`` of 0/1. ``test_rows`` ``(n_test,)`` are
+    the held-out rows' numbers in :func:`load_admissions` (0 is the first
+    row), in the order of ``features_test``.
     """
 
     features: np.ndarray
@@ -38,6 +40,7 @@ class AdmissionsSplit:
     features_test: np.ndarray
     targets_test: np.ndarray
     feature_names: list[str]
+    test_rows: np.ndarray | None = None
 
 
 def prepare_admissions(test_size: float = 0.1, seed: int = 42) -> AdmissionsSplit:
@@ -72,6 +75,7 @@ def prepare_admissions(test_size: float = 0.1, seed: int = 42) -> AdmissionsSpli
         features_test=test[names].to_numpy(float),
         targets_test=test["admit"].to_numpy(float),
         feature_names=names,
+        test_rows=order[:n_test].astype(np.int64),
     )
 
 
