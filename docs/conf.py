@@ -71,6 +71,7 @@ sphinx_gallery_conf = {
     "within_subsection_order": "sphinx_gallery.sorting.FileNameSortKey",
     "reset_modules": ("matplotlib",),
     "image_scrapers": ("matplotlib",),
+    "write_computation_times": False,
 }
 
 html_theme = "furo"

@@ -40,8 +40,8 @@ PAGES = [README, *sorted((ROOT / "docs").glob("*.md")),
 RUN = {"python", "pycon", "console"}
 NOT_RUN = {"bash", "sh", "text", "", "json", "html", "csv", "none"}
 NO_RUN = re.compile(r"<!--\s*no-run:(.*?)-->\s*\Z", re.S)
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<ticks>`{3,})(?P<lang>[^`\n]*)\n(?P<body>.*?)^(?P=indent)(?P=ticks)[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<ticks>`{3,})(?P<lang>[^`\n]*)\n"
+                   r"(?P<body>.*?)^(?P=indent)(?P=ticks)[ \t]*$", re.M | re.S)
 BIN = str(Path(sys.executable).parent)
 CONSOLE_TIMEOUT = 120
 
