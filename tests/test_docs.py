@@ -72,7 +72,7 @@ def test_the_gallery_examples_ran_and_show_their_plots(site):
 
 def test_the_plane_view_example_shows_the_page_inline(site):
     html, _ = site
-    page = (html / "gallery" / "plot_moons_plane.html").read_text(encoding="utf-8")
+    page = (html / "gallery" / "plot_04_moons_plane.html").read_text(encoding="utf-8")
     assert "<iframe" in page, "the interactive page is not embedded in the gallery"
 
 

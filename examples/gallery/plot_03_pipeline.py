@@ -34,6 +34,7 @@ ax.plot(range(1, len(clf.validation_loss_curve_) + 1), clf.validation_loss_curve
         label="validation loss")
 ax.set(xlabel="epoch", ylabel="binary cross-entropy", title="SlopesClassifier in a pipeline")
 ax.legend()
+fig.tight_layout()
 
 # %%
 # The trained network is a slopes ``Network``: every slope explainable. A row the model
