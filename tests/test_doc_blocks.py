@@ -15,8 +15,8 @@ The rules (docs/guide/development.md says them to writers):
 - a block right after a line ``<!-- no-run: the reason -->`` is skipped; the reason is
   required, and ``test_skipped_blocks_are_listed_with_their_reason`` prints them all.
 
-The README's quickstart keeps its own check: each ``print(...)  # value`` comment shows the
-value printed.
+The quickstarts (the first python block of the README and of getting-started.md) keep their
+own check: each ``print(...)  # value`` comment shows the value printed.
 """
 
 from __future__ import annotations
@@ -191,9 +191,11 @@ def test_readme_has_the_quickstarts_and_the_two_commands():
     assert any(b.lang == "console" and "$ slopes " in b.body for b in blocks(README))
 
 
-def test_readme_quickstart_prints_what_its_comments_say(tmp_path):
-    printed = run_page(README, tmp_path, langs={"python"}).splitlines()
-    quickstart = readme_python_blocks()[0]
+@pytest.mark.parametrize("page", [README, ROOT / "docs" / "guide" / "getting-started.md"],
+                         ids=page_id)
+def test_the_quickstart_prints_what_its_comments_say(page, tmp_path):
+    printed = run_page(page, tmp_path, langs={"python"}).splitlines()
+    quickstart = next(b.body for b in blocks(page) if b.lang == "python" and b.no_run is None)
     # every `print(...)  # value` comment in the quickstart shows the value printed
     expected = [m.group(1).split("  ")[0]
                 for m in re.finditer(r"print\(.*\)\s+# (.+)", quickstart)]
