@@ -3,7 +3,8 @@
 The user guide is MyST markdown (docs/guide/*.md, collected by a glob), the API reference is
 generated from the docstrings (autosummary + numpydoc), and the gallery runs the scripts of
 examples/gallery/ at build time (sphinx-gallery) and shows their plots. Nothing here needs the
-network: no intersphinx, a theme installed from PyPI.
+network, at build time or when read: no intersphinx, no MathJax (no formula needs it), a
+theme installed from PyPI whose files are copied into the site.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -52,7 +52,7 @@ nitpick_ignore_regex = [
               r"|ArrayLike|NDArray|ndarray|DataFrame|Figure|Axes|Generator|TextIO|IO)"),
 ]
 
-myst_enable_extensions = ["colon_fence", "dollarmath"]
+myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
