@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
+# The documentation site into docs/_build/html: warnings are errors (-W), every reference
+# must resolve (-n); the gallery's examples run. The dev extra holds the docs extra's packages.
+docs: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -b html -W -n --keep-going docs docs/_build/html
+
 # Training speed against a NumPy loop, PyTorch (when installed: pip install torch==2.13.0)
 # and scikit-learn; writes benchmarks/results/train_mlp.{json,md}. Then the same training
 # on row-ordered and column-ordered (DataFrame) input: benchmarks/results/memory_order.*.
@@ -39,4 +44,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/regularization.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache slopes-demo
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache slopes-demo \
+		docs/_build docs/gallery docs/api

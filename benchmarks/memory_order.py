@@ -15,8 +15,8 @@ Fortran / C (1.00 is the goal):
 2. ``Network.fit`` without shuffling (batches are slices of the input);
 3. ``SlopesClassifier.fit`` on a NumPy array against the same numbers as a pandas DataFrame;
 4. dask-ml's ``Incremental(SlopesClassifier)``, three passes of ``partial_fit``, on a
-   Dask array of C blocks against one made from a Dask DataFrame (the README's
-   example), when dask and dask-ml are installed.
+   Dask array of C blocks against one made from a Dask DataFrame (the example of
+   docs/guide/big-data.md), when dask and dask-ml are installed.
 
 Writes ``results/memory_order.json`` and ``results/memory_order.md`` beside this script.
 

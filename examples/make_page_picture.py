@@ -1,6 +1,6 @@
-"""Make the README's picture of the interactive page, and the page itself.
+"""Make the documentation's picture of the interactive page, and the page itself.
 
-Run:  .venv/bin/python examples/make_page_picture.py [--out docs/images]
+Run:  python examples/make_page_picture.py [--out docs/images]
 
 Trains a small network on the course's admissions data, recording its weights
 every epoch (slopes.callbacks.WeightSnapshots), writes the page with

@@ -1,6 +1,6 @@
-"""Make the README's picture of the plane view: what each node computes over two inputs.
+"""Make the documentation's picture of the plane view: what each node computes over two inputs.
 
-Run:  .venv/bin/python examples/make_plane_picture.py [--out docs/images]
+Run:  python examples/make_plane_picture.py [--out docs/images]
 
 Trains a 2-6-3-1 tanh network on two interleaving half circles (scikit-learn's
 make_moons when scikit-learn is installed, the same shape drawn with NumPy

@@ -1,4 +1,4 @@
-"""Make the README's pictures: a traced network and a loss curve.
+"""Make the documentation's pictures: a traced network and a loss curve.
 
 Run:  MPLBACKEND=Agg python examples/make_readme_images.py [--out docs/images]
 

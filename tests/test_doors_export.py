@@ -9,7 +9,7 @@ by ``slopes train`` on the table is exported by ``slopes export --onnx
 - ``slopes predict`` on the CSV (run through ``slopes.cli.main``), which
   writes its numbers with 6 significant digits,
 - the numbers slopes computes for it (``net.predict(prep.transform(table))``),
-- the ONNX file run by onnxruntime on the raw rows, fed by the README's own
+- the ONNX file run by onnxruntime on the raw rows, fed by the export guide's own
   recipe (the ```python block that defines ``onnx_inputs``) and by
   :func:`slopes.export.onnx_feed`,
 - the PyTorch file (``torch.export``) on :func:`slopes.export.torch_features`
@@ -46,18 +46,18 @@ from slopes.cli import main  # noqa: E402
 from slopes.commands.tables import read_table  # noqa: E402
 from slopes.io import load_model  # noqa: E402
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "export.md"
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 TABLES_RUN = {"tables": 0, "onnx": 0, "torch": 0}
 
 
 def readme_recipe():
-    """``onnx_inputs`` as the README defines it, in the export section's ```python block."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    """``onnx_inputs`` as the export guide defines it, in its ```python block."""
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
     recipe = [b for b in blocks if "def onnx_inputs(" in b]
-    assert len(recipe) == 1, "the README's export section defines onnx_inputs once"
+    assert len(recipe) == 1, "docs/guide/export.md defines onnx_inputs once"
     namespace: dict = {}
-    exec(compile(recipe[0], str(README), "exec"), namespace)  # noqa: S102
+    exec(compile(recipe[0], str(GUIDE), "exec"), namespace)  # noqa: S102
     return namespace["onnx_inputs"]
 
 
@@ -116,7 +116,7 @@ def test_predict_onnx_and_torch_agree_on_generated_tables(table, tmp_path_factor
         truth = prep.inverse_target(output)
         np.testing.assert_allclose(written[column].to_numpy(float), truth[:, 0], rtol=1e-12)
 
-    # ONNX, on the raw rows read as the README reads them, with its recipe and with onnx_feed.
+    # ONNX, on the raw rows read as the export guide reads them, with its recipe and with onnx_feed.
     session = ort.InferenceSession(str(folder / "model.onnx"),
                                    providers=["CPUExecutionProvider"])
     recipe = readme_recipe()(path, session)

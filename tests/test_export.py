@@ -179,7 +179,7 @@ def _frame(n=80, seed=0, missing=False):
 
 
 def _feeds(session, frame):
-    """The raw columns, with slopes' own helper (the README shows the same in pandas)."""
+    """The raw columns, with slopes' own helper (docs/guide/export.md shows the same in pandas)."""
     from slopes.export import onnx_feed
 
     return onnx_feed(frame, session)

@@ -7,7 +7,7 @@ input scaling; float32 with two hidden layers, full batch and weight decay;
 scikit-learn's alpha with a learning-rate schedule; dropout) run the same
 checks with fewer epochs (30 or 100), to keep the file near 40 s; each still
 clears the checks' accuracy and R^2 bars. In three of them one check cannot
-apply, for the reasons in CANNOT_APPLY (also in the README); the alpha and
+apply, for the reasons in CANNOT_APPLY (also in docs/guide/scikit-learn.md); the alpha and
 schedule configuration passes every check.
 """
 

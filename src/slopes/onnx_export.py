@@ -42,8 +42,8 @@ of shape (n, 1)**, in the order of ``preprocessing.columns``:
   ``'True'``/``'False'``, and a missing cell as ``'(missing)'``. This needs
   ``Equal`` on strings, so such a model uses opset 19 instead of 13.
 
-:func:`onnx_feed` does all that for a pandas table; the README shows the
-same in a few lines of pandas, without slopes.
+:func:`onnx_feed` does all that for a pandas table; the export guide
+(docs/guide/export.md) shows the same in a few lines of pandas, without slopes.
 
 Missing cells and rows slopes refuses
 -------------------------------------

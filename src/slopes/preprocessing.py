@@ -90,12 +90,12 @@ class TabularPreprocessor:
         columns and rows. ``True`` fills it: the column's mean for a numeric
         column, the category ``"(missing)"`` for a categorical one.
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     feature_names : list of str
-        The columns of :meth:`transform`'s output: ``gre``, ``rank=1``...
+        After :meth:`fit`: the columns of :meth:`transform`'s output: ``gre``, ``rank=1``...
     classes : list or None
-        The class labels, in the order of the network's outputs.
+        After :meth:`fit`: the class labels, in the order of the network's outputs.
     """
 
     def __init__(

@@ -34,7 +34,7 @@ takes the raw columns of the CSV: one input per column, named after it, of shape
     compared exactly (a code like 100000001 is not rounded);
   - a categorical text column: strings, as slopes reads them: without surrounding
     spaces, 2.0 as '2', a missing cell as '(missing)'. slopes.export.onnx_feed(table,
-    session) builds these inputs from a pandas table; the README shows it in pandas.
+    session) builds these inputs from a pandas table; docs/guide/export.md shows it in pandas.
 With --fill-missing, a missing cell is filled inside, as slopes fills it. Where `slopes
 predict` refuses a row (a missing value without --fill-missing, a category never seen
 in training, an infinite number), the ONNX model gives NaN outputs for that row.
@@ -57,7 +57,7 @@ EXAMPLE = """\
   slopes export slopes-model/model.safetensors --onnx model.onnx --torch model.pt2
 
 then, in Python, with onnxruntime and pandas (each cell read as text, as slopes reads it;
-the README's onnx_inputs does this, and slopes.export.onnx_feed from a DataFrame):
+onnx_inputs in docs/guide/export.md does this, and slopes.export.onnx_feed from a DataFrame):
   session = onnxruntime.InferenceSession("model.onnx")
   table = pd.read_csv("new.csv", dtype=str, skipinitialspace=True, encoding="utf-8-sig")
   inputs = {}
