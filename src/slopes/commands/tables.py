@@ -41,7 +41,7 @@ from .._optional import require
 from ..errors import CommandError
 
 __all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
-           "NA_TEXT", "ENCODING", "COLUMN_KINDS"]
+           "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS"]
 
 #: The encoding every path reads CSV files with: UTF-8, a byte-order mark skipped.
 ENCODING = "utf-8-sig"
@@ -58,7 +58,8 @@ _BOOLEAN_TEXT = {"True": True, "TRUE": True, "true": True,
 _LEADING_ZERO = re.compile(r"^[+-]?0[0-9]")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_READ = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
+#: How every path calls pandas.read_csv (besides dtype and chunks).
+READ_OPTIONS = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
 
 
 def header_names(path: Path) -> list[str]:
@@ -218,7 +219,7 @@ def short_rows(path: Path, n_fields: int) -> None:
 
 
 def _read_text(path: Path, pd: Any, chunk_rows: int | None) -> Any:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows, **_READ)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows, **READ_OPTIONS)
 
 
 def _strip_names(frame: Any) -> Any:
@@ -272,7 +273,7 @@ def typed_csv_chunks(path: Path, kinds: Mapping[str, str], chunk_rows: int | Non
     names = [h.strip() for h in header]
     dtype = _dtypes(kinds, names, header)
     with csv_errors(path, pd):
-        reader = pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **_READ)
+        reader = pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **READ_OPTIONS)
         if chunk_rows is None:
             yield apply_kinds(_strip_names(reader), kinds)
             return
@@ -284,7 +285,7 @@ def typed_csv_chunks(path: Path, kinds: Mapping[str, str], chunk_rows: int | Non
 def _raw_header(path: Path) -> list[str]:
     pd = require("pandas", "reading CSV files")
     with csv_errors(path, pd):
-        return [str(c) for c in pd.read_csv(path, nrows=0, **_READ).columns]
+        return [str(c) for c in pd.read_csv(path, nrows=0, **READ_OPTIONS).columns]
 
 
 def read_table(path: str | os.PathLike[str], kinds: Mapping[str, str] | None = None) -> Any:

@@ -45,6 +45,7 @@ from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
 from .chunks import ChunkReader, split_masks
+from .memory import FALLBACK_THRESHOLD_BYTES, decide
 from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
@@ -70,8 +71,8 @@ from .train_setup import (
 __all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS",
            "VALIDATION_BYTES"]
 
-#: Files bigger than this (1 GB) are streamed even without ``--stream``.
-STREAM_THRESHOLD_BYTES = 1_000_000_000
+#: Files over this size (1 GB) stream when the memory a run needs cannot be estimated.
+STREAM_THRESHOLD_BYTES = FALLBACK_THRESHOLD_BYTES
 #: Rows per chunk read from the file (``--chunk-rows``).
 DEFAULT_CHUNK_ROWS = 100_000
 #: The most memory the validation rows, preprocessed, may take (64 MiB).
@@ -79,19 +80,12 @@ VALIDATION_BYTES = 64 * 2**20
 
 
 def stream_reason(args: argparse.Namespace) -> str | None:
-    """Why ``slopes train`` should stream ``args.data``, or None to load it whole."""
-    path = Path(args.data)
-    if getattr(args, "stream", False):
-        return "--stream"
-    if path.suffix.lower() == ".parquet":
-        return "a Parquet file"
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None  # the in-memory path reports a missing file
-    if path.is_file() and size > STREAM_THRESHOLD_BYTES:
-        return f"{size / 1e9:.1f} GB, over the {STREAM_THRESHOLD_BYTES / 1e9:g} GB threshold"
-    return None
+    """Why ``slopes train`` should stream ``args.data``, or None to load it whole.
+
+    The memory the run needs against the memory available (:func:`.memory.decide`).
+    """
+    decision = decide(args)
+    return decision.reason if decision.stream else None
 
 
 # ---------------------------------------------------------------------- scores
