@@ -21,7 +21,9 @@ header line (two files joined), is an error naming the row.
 :func:`read_table` reads a whole CSV file for the in-memory commands;
 :func:`header_names`, :func:`csv_errors`, :class:`ColumnTypes` and
 :func:`typed_csv_chunks` are what the streamed reader (:mod:`.chunks`)
-shares with it.
+shares with it. :func:`read_ahead` reads the next chunk in a background
+thread while the caller works on the current one (pandas' CSV parser and
+NumPy release the interpreter's lock while they work).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import queue
 import re
+import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,7 +45,8 @@ from .._optional import require
 from ..errors import CommandError
 
 __all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
-           "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS"]
+           "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS", "read_ahead",
+           "READ_AHEAD_CHUNKS"]
 
 #: The encoding every path reads CSV files with: UTF-8, a byte-order mark skipped.
 ENCODING = "utf-8-sig"
@@ -60,6 +65,70 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 #: How every path calls pandas.read_csv (besides dtype and chunks).
 READ_OPTIONS = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
+
+
+#: How many chunks a background thread reads ahead of the one in use (0: none, no thread).
+READ_AHEAD_CHUNKS = 1
+#: Seconds between two looks at whether the caller stopped, for a thread waiting to hand over.
+_POLL_SECONDS = 0.05
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterable[T], depth: int | None = None) -> Iterator[T]:
+    """The items of ``items``, computed in a background thread up to ``depth`` ahead.
+
+    The same items in the same order: the thread takes them from ``items``
+    and puts them in a queue of ``depth`` places (default
+    :data:`READ_AHEAD_CHUNKS`), which the caller empties. An exception raised
+    by ``items`` is raised in the caller, the same object, after the items
+    before it. When the caller stops early (Ctrl-C, an error, a ``break``),
+    closing this generator, the thread stops at its next item and closes
+    ``items`` (so a file it reads is closed). ``depth`` 0 iterates ``items``
+    in the caller, no thread.
+    """
+    depth = READ_AHEAD_CHUNKS if depth is None else depth
+    if depth <= 0:
+        yield from items
+        return
+    handover: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(entry, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not hand((True, item)):
+                    return
+            hand((False, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            hand((False, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="slopes-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = handover.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
 
 
 def header_names(path: Path) -> list[str]:
@@ -237,7 +306,7 @@ def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) 
         else:
             with _read_text(path, pd, chunk_rows) as reader:
                 start = 0
-                for chunk in reader:
+                for chunk in read_ahead(reader):
                     chunk.index = pd.RangeIndex(start, start + len(chunk))
                     start += len(chunk)
                     types.add(_strip_names(chunk))

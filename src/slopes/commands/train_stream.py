@@ -59,6 +59,7 @@ from .outputs import (
 )
 from .report import class_probabilities, describe, report_training
 from .stream_prep import Moments, learn_preprocessing, preprocessor
+from .tables import read_ahead
 from .train_setup import (
     TRAIN_OUTPUTS,
     build_network,
@@ -243,8 +244,9 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         expected_val = sum(len(y) for _, y in val_chunks)
         _warn_held_out(skipped, far, "validation")
 
-    def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        rng = np.random.default_rng([seed, epoch])
+    def prepared(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        # Run by a background thread (read_ahead): the next chunk is read and
+        # preprocessed while the network trains on this one.
         for chunk in reader.chunks([*features, args.target]):
             train, val, _ = masks(chunk.index)
             try:
@@ -259,6 +261,11 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                 y = prep.transform_target(rows[args.target], dtype=dtype)
             except ValueError as exc:
                 raise CommandError(f"{args.data}: {exc}") from exc
+            yield X, y
+
+    def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng([seed, epoch])
+        for X, y in read_ahead(prepared(epoch)):
             order = rng.permutation(len(y))
             for start in range(0, len(y), args.batch_size):
                 take = order[start:start + args.batch_size]
