@@ -119,8 +119,8 @@ def available_memory() -> int | None:
     return found
 
 
-def _sample(path: Path) -> tuple[Any, int] | None:
-    """The first rows of the file as text cells, and the bytes they take (header excluded)."""
+def _sample(path: Path) -> tuple[Any, int, int] | None:
+    """The first rows of the file as text cells, the bytes they take, the header's bytes."""
     pd = require("pandas", "reading CSV files")
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
@@ -136,7 +136,7 @@ def _sample(path: Path) -> tuple[Any, int] | None:
     if len(frame) == 0:
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, len(head) - (first + 1)
+    return frame, len(head) - (first + 1), first + 1
 
 
 def estimate(path: str | os.PathLike[str], args: argparse.Namespace) -> Estimate | None:
@@ -150,8 +150,8 @@ def estimate(path: str | os.PathLike[str], args: argparse.Namespace) -> Estimate
     sampled = _sample(path)
     if sampled is None:
         return None
-    frame, sample_bytes = sampled
-    size = path.stat().st_size
+    frame, sample_bytes, header_bytes = sampled
+    size = path.stat().st_size - header_bytes
     rows = max(int(round(len(frame) * size / max(sample_bytes, 1))), len(frame))
     target = getattr(args, "target", None)
     names = list(frame.columns)
