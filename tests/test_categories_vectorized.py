@@ -10,6 +10,7 @@ the message refusing an unseen category must all be the same.
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import sys
@@ -31,7 +32,13 @@ from slopes.columns import (  # noqa: E402
     has_leading_zero_codes,
     plain_label,
 )
-from slopes.commands.tables import read_table  # noqa: E402
+from slopes.commands.tables import (  # noqa: E402
+    READ_OPTIONS,
+    ColumnTypes,
+    header_names,
+    read_table,
+)
+from slopes.errors import CommandError  # noqa: E402
 from slopes.preprocessing import TabularPreprocessor  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -204,3 +211,85 @@ def test_a_large_table_transforms_without_a_call_per_cell(monkeypatch):
     X = prep.transform(data)
     assert X.shape == (100_002, 4)
     assert calls[0] < 100
+
+
+# ------------------------------------------------- column kinds, once per distinct value
+class ReferenceColumnTypes(ColumnTypes):
+    """ColumnTypes.add as it was: every test on every cell."""
+
+    def add(self, text):
+        import re
+
+        from slopes.commands.tables import NA_TEXT
+        boolean = {"True", "TRUE", "true", "False", "FALSE", "false"}
+        decimal = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+        cells = {name: text[name].fillna("").str.strip() for name in self.names}
+        if len(self.names) > 1:
+            repeated = (cells[self.names[0]] == self.names[0]).to_numpy()
+            for name in self.names[1:]:
+                repeated = repeated & (cells[name] == name).to_numpy()
+            if repeated.any():
+                raise ValueError(f"row {text.index[int(np.argmax(repeated))]}")
+        for name in self.names:
+            column = cells[name]
+            filled = column[~column.isin(NA_TEXT)]
+            if filled.empty:
+                continue
+            self._filled.add(name)
+            if name not in self._not_boolean and not filled.isin(boolean).all():
+                self._not_boolean.add(name)
+            if name in self._not_number:
+                continue
+            odd = filled[~filled.str.fullmatch(decimal)]
+            if len(odd) and pd.to_numeric(odd, errors="coerce").isna().any():
+                self._not_number.add(name)
+                continue
+            zeros = filled.str.match(r"^[+-]?0[0-9]")
+            if zeros.any():
+                self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
+                self._not_number.add(name)
+            elif name not in self._not_integer and not filled.str.fullmatch(
+                    r"[+-]?[0-9]+").all():
+                self._not_integer.add(name)
+
+
+def _kinds(cls, path, chunk_rows):
+    names = header_names(path)
+    types = cls(path, names)
+    with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows,
+                     **READ_OPTIONS) as reader:
+        start = 0
+        for chunk in reader:
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            chunk.columns = [str(c).strip() for c in chunk.columns]
+            types.add(chunk)
+    return types.kinds(), types.leading_zero
+
+
+EXTRA_CELLS = ["TRUE", "false", " 7", "007", "-0.5", "1e5", "inf", "+3", ".5", "x", ""]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables(min_rows=20, max_rows=60), chunk_rows=st.sampled_from([3, 7, 50]),
+       extra=st.lists(st.sampled_from(EXTRA_CELLS), min_size=0, max_size=60))
+def test_column_kinds_are_decided_as_before(table, chunk_rows, extra, tmp_path_factory):
+    """The kind of every column, and the first code with a leading zero, as a pass over
+    every cell decided them (generated tables, with a column of odd cells besides)."""
+    folder = tmp_path_factory.mktemp("kinds")
+    frame = pd.read_csv(io.BytesIO(table.data), dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    cells = (extra * (len(frame) // max(len(extra), 1) + 1))[:len(frame)] if extra else \
+        ["1"] * len(frame)
+    frame["odd"] = cells
+    path = folder / "t.csv"
+    frame.to_csv(path, index=False)
+    assert _kinds(ColumnTypes, path, chunk_rows) == _kinds(ReferenceColumnTypes, path,
+                                                           chunk_rows)
+
+
+def test_a_repeated_header_line_is_found_in_a_factorized_column(tmp_path):
+    path = tmp_path / "joined.csv"
+    path.write_text("a,b\n" + "1,x\n2,y\n" * 20 + "a,b\n" + "3,x\n")
+    with pytest.raises(CommandError, match="row 40 repeats the header line"):
+        _kinds(ColumnTypes, path, 100)

@@ -70,8 +70,7 @@ def test_stopping_early_stops_the_thread_and_closes_the_source():
 
     def source():
         try:
-            for k in range(10**6):
-                yield k
+            yield from range(10**6)
         finally:
             closed.set()
 

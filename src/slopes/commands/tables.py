@@ -202,52 +202,79 @@ class ColumnTypes:
         self._not_integer: set[str] = set()
         self._filled: set[str] = set()
         self.leading_zero: dict[str, str] = {}  # column -> first code seen with one
+        self._many: set[str] = set()  # columns whose cells nearly all differ
 
     def add(self, text: Any) -> None:
         """Look at a chunk (a DataFrame of ``str`` cells; index = row numbers).
 
         Vectorized column by column (pandas' string methods, Arrow-backed where
         pyarrow is installed): a cell is never a Python object here, which made
-        this pass 15 times slower than reading the file.
+        this pass 15 times slower than reading the file. A column of few
+        distinct values (categories, codes, small integers) is tested once per
+        distinct value (``pandas.factorize``), not once per cell.
         """
-        pd = require("pandas", "reading CSV files")
         if not len(text):
             return
-        cells = {name: text[name].fillna("").str.strip() for name in self.names}
+        cells = {name: self._distinct(name, text[name]) for name in self.names}
         if len(self.names) > 1:
             # Rows whose first cell is the first column's name, then all the others.
-            repeated = (cells[self.names[0]] == self.names[0]).to_numpy()
+            repeated = self._equal(cells[self.names[0]], self.names[0])
             for name in self.names[1:]:
                 if not repeated.any():
                     break
-                repeated = repeated & (cells[name] == name).to_numpy()
+                repeated = repeated & self._equal(cells[name], name)
             if repeated.any():
                 row = text.index[int(np.argmax(repeated))]
                 raise CommandError(
                     f"{self.path}: row {row} repeats the header line ({', '.join(self.names)}): "
                     "two files joined into one? Remove that line (and check the rows after it)")
         for name in self.names:
-            column = cells[name]
-            filled = column[~column.isin(NA_TEXT)]
-            if filled.empty:
-                continue
-            self._filled.add(name)
-            if name not in self._not_boolean and not filled.isin(_BOOLEAN_TEXT).all():
-                self._not_boolean.add(name)
-            if name in self._not_number:
-                continue
-            # Plain decimal numbers by a regular expression; what it does not match
-            # ('inf', '1e+05' spelled otherwise, text) goes to pandas' own test.
-            odd = filled[~filled.str.fullmatch(_DECIMAL)]
-            if len(odd) and pd.to_numeric(odd, errors="coerce").isna().any():
-                self._not_number.add(name)
-                continue
-            zeros = filled.str.match(_LEADING_ZERO)
-            if zeros.any():
-                self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
-                self._not_number.add(name)
-            elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
-                self._not_integer.add(name)
+            self._look(name, cells[name][0])
+
+    def _distinct(self, name: str, column: Any) -> tuple[Any, np.ndarray | None]:
+        """``(values, codes)``: the stripped distinct values and each cell's among them
+        (-1: a missing cell, read as ``''``), or every cell stripped and None when
+        nearly every cell differs (factorizing would only cost)."""
+        pd = require("pandas", "reading CSV files")
+        if name in self._many:
+            return column.fillna("").str.strip(), None
+        codes, distinct = pd.factorize(column)
+        if 2 * len(distinct) > len(column):
+            self._many.add(name)
+        return pd.Series(distinct).fillna("").str.strip(), np.asarray(codes)
+
+    @staticmethod
+    def _equal(found: tuple[Any, np.ndarray | None], name: str) -> np.ndarray:
+        """Which cells of a column (:meth:`_distinct`'s answer) read ``name``."""
+        values, codes = found
+        same = (values == name).to_numpy(dtype=bool)
+        if codes is None:
+            return same
+        return np.append(same, name == "")[codes]
+
+    def _look(self, name: str, values: Any) -> None:
+        """Update the column's kind from its (stripped) cells or distinct values."""
+        pd = require("pandas", "reading CSV files")
+        filled = values[~values.isin(NA_TEXT)]
+        if filled.empty:
+            return
+        self._filled.add(name)
+        if name not in self._not_boolean and not filled.isin(_BOOLEAN_TEXT).all():
+            self._not_boolean.add(name)
+        if name in self._not_number:
+            return
+        # Plain decimal numbers by a regular expression; what it does not match
+        # ('inf', '1e+05' spelled otherwise, text) goes to pandas' own test.
+        odd = filled[~filled.str.fullmatch(_DECIMAL)]
+        if len(odd) and pd.to_numeric(odd, errors="coerce").isna().any():
+            self._not_number.add(name)
+            return
+        zeros = filled.str.match(_LEADING_ZERO)
+        if zeros.any():
+            self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
+            self._not_number.add(name)
+        elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
+            self._not_integer.add(name)
 
     def kinds(self) -> dict[str, str]:
         """``{column: kind}`` (:data:`COLUMN_KINDS`); a column never filled is a number."""
