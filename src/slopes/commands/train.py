@@ -181,8 +181,9 @@ def run_train(args: argparse.Namespace) -> int:
     decision = decide(args)
     if decision.stream:  # bigger than memory, or asked: read it chunk by chunk
         return run_train_stream(args, decision.reason)
-    print(f"Reading {Path(args.data).name} whole ({decision.reason}); --stream reads it in "
-          "chunks.")
+    if Path(args.data).is_file():  # else read_table says what is wrong with the path
+        print(f"Reading {Path(args.data).name} whole ({decision.reason}); --stream reads it "
+              "in chunks.")
     try:
         return _run_in_memory(args)
     except MemoryError as exc:
