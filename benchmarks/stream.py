@@ -1,26 +1,30 @@
-"""Data bigger than memory: ``slopes train --stream`` against the in-memory path.
+"""Memory and speed of ``slopes train``, in memory and ``--stream``, against the float matrix.
 
-Writes a CSV file of about ``--size-gb`` GB (2 by default) in a temporary
-folder, chunk by chunk (never whole in memory), and a smaller one of
-``--memory-mb`` MB (200 by default) with the same columns: ten numeric
-features, one text column of five categories and a two-class label that
-depends on them. Then, each in a fresh subprocess, one epoch of ``slopes
-train`` (hidden 8,8, batch 32, Adam, the default 10% test and 10%
-validation rows):
+Writes two CSV files of about ``--mb`` MB each (40 by default) in a temporary
+folder, chunk by chunk:
 
-- the in-memory path on the small file;
-- ``--stream`` on the small file;
-- ``--stream`` on the big file.
+- **numeric**: twelve numeric features (4 decimals) and a two-class label;
+- **one-hot**: four numeric features and four text columns of 4, 10, 20 and
+  20 categories (58 inputs once one-hot encoded), and a two-class label.
 
-For each: the wall time of the whole command (reading, preprocessing, one
-epoch, scoring), the rows of the file per second of it, and the peak resident
-memory of the subprocess (``ru_maxrss`` of ``os.wait4``). The targets: a
-streamed peak under 400 MB whatever the file's size, and streaming at least
-0.5x the rows per second of the in-memory path. The files are deleted after.
+Then, each in a fresh subprocess, one epoch of ``slopes train`` (hidden 8,8,
+batch 32, Adam, the default 10% test and 10% validation rows) on each file,
+``--no-stream`` (in memory) and ``--stream``, and once on 2,000 rows of each
+shape, to measure what Python and its libraries take by themselves (the
+fixed part).
 
-Run:
-    .venv/bin/python benchmarks/stream.py                       # 2 GB + 200 MB
-    .venv/bin/python benchmarks/stream.py --size-gb 0.05 --memory-mb 20   # a quick run
+For each run: the wall time of the whole command (reading, preprocessing,
+one epoch, scoring), the file's rows per second of it, the peak resident
+memory of the subprocess (``ru_maxrss`` of ``os.wait4``), and the **memory
+ratio**: the peak over the float matrix of the file's rows, ``rows x inputs
+x 8`` bytes, also with the fixed part taken off the peak first. The target
+(issue 21): the in-memory path at most about 3 times the matrix. The table
+goes to ``--out`` (``benchmarks/results/stream.md``) and the files are
+deleted after.
+
+Run (a few minutes on a shared 2-core machine):
+    .venv/bin/python benchmarks/stream.py                  # 40 MB files
+    .venv/bin/python benchmarks/stream.py --mb 5 --out -   # a quick run, table printed only
 """
 
 from __future__ import annotations
@@ -38,100 +42,143 @@ from pathlib import Path
 
 import numpy as np
 
-ROWS_PER_CHUNK = 200_000
-COLORS = np.array(["red", "green", "blue", "amber", "violet"])
+ROWS_PER_CHUNK = 100_000
+#: The text columns of the one-hot file: name -> number of categories.
+TEXT = {"color": 4, "city": 10, "shop": 20, "brand": 20}
+SHAPES = {
+    "numeric": {"numeric": 12, "text": {}},
+    "one-hot": {"numeric": 4, "text": TEXT},
+}
+RESULTS = Path(__file__).parent / "results" / "stream.md"
 
 
-def write_csv(path: Path, target_bytes: int, seed: int = 0) -> int:
-    """Write rows until the file holds ``target_bytes``; returns the number of rows."""
+def inputs(shape: str) -> int:
+    """The network's inputs for a file of ``shape``: numeric columns plus categories."""
+    spec = SHAPES[shape]
+    return spec["numeric"] + sum(spec["text"].values())
+
+
+def write_csv(path: Path, shape: str, target_bytes: int | None, rows: int | None = None,
+              seed: int = 0) -> int:
+    """Write rows of ``shape`` until the file holds ``target_bytes`` (or ``rows`` rows)."""
     import pandas as pd
 
+    spec = SHAPES[shape]
     rng = np.random.default_rng(seed)
-    rows = 0
-    header = True
+    written = 0
     with open(path, "w", newline="") as f:
-        while f.tell() < target_bytes:
-            X = rng.normal(size=(ROWS_PER_CHUNK, 10))
-            color = rng.integers(0, len(COLORS), size=ROWS_PER_CHUNK)
-            score = X[:, 0] + 0.5 * X[:, 1] ** 2 - X[:, 2] * X[:, 3] + 0.4 * (color == 0)
-            frame = pd.DataFrame(X.round(4), columns=[f"x{i}" for i in range(10)])
-            frame["color"] = COLORS[color]
+        while (f.tell() < target_bytes) if rows is None else (written < rows):
+            n = ROWS_PER_CHUNK if rows is None else min(ROWS_PER_CHUNK, rows - written)
+            X = rng.normal(size=(n, spec["numeric"]))
+            frame = pd.DataFrame(X.round(4), columns=[f"x{i}" for i in range(spec["numeric"])])
+            score = X[:, 0] + 0.5 * X[:, 1] ** 2 - X[:, 2] * X[:, 3]
+            for name, k in spec["text"].items():
+                codes = rng.integers(0, k, size=n)
+                frame[name] = np.array([f"{name}{j}" for j in range(k)])[codes]
+                score = score + 0.3 * (codes == 0)
             frame["label"] = (score > 0.5).astype(np.int8)
-            frame.to_csv(f, index=False, header=header)
-            header = False
-            rows += ROWS_PER_CHUNK
-    return rows
+            frame.to_csv(f, index=False, header=written == 0)
+            written += n
+    return written
 
 
-def run(label: str, args: list[str], out: Path) -> dict:
+def run(args: list[str], out: Path) -> dict:
     """One ``slopes train`` in a subprocess: wall time and peak resident memory."""
     command = [sys.executable, "-m", "slopes.cli", "train", *args, "--target", "label",
                "--epochs", "1", "--hidden", "8,8", "--batch-size", "32", "--seed", "0",
-               "--out", str(out), "--overwrite"]
+               "--optimizer", "adam", "--out", str(out), "--overwrite"]
     env = {**os.environ, "MPLBACKEND": "Agg"}
+    log_path = out.parent / f"{out.name}.log"
     start = time.perf_counter()
-    with open(out.parent / f"{out.name}.log", "w") as log:
+    with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    text = (out.parent / f"{out.name}.log").read_text()
-    if process.returncode != 0:
-        raise SystemExit(f"{label} failed ({process.returncode}):\n{text}")
+    text = log_path.read_text()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{text}")
     metrics = json.loads((out / "metrics.json").read_text())
-    return {"label": label, "seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
+    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
             "test_accuracy": metrics.get("test", {}).get("accuracy"), "log": text}
+
+
+def table(results: list[dict], fixed: dict[str, float], mb: float) -> str:
+    lines = [
+        f"`slopes train`, one epoch (hidden 8,8, batch 32, Adam), files of about {mb:g} MB "
+        "(benchmarks/stream.py); the float matrix is rows x inputs x 8 bytes; the fixed part "
+        "is the peak of the same command on 2,000 rows of the same shape "
+        f"({', '.join(f'{k} {v:.0f} MB' for k, v in fixed.items())}).",
+        "",
+        "| file | rows | inputs | float matrix | path | time | rows/s | peak memory "
+        "| peak / matrix | (peak - fixed) / matrix | test accuracy |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['shape']} | {r['rows']:,} | {r['inputs']} | {r['matrix_mb']:.0f} MB | "
+            f"{r['path']} | {r['seconds']:.1f} s | {r['rows_per_second']:,.0f} | "
+            f"{r['peak_mb']:.0f} MB | {r['ratio']:.2f} | {r['ratio_above_fixed']:.2f} | "
+            f"{r['test_accuracy']:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-gb", type=float, default=2.0,
-                        help="size of the big CSV file, streamed (default 2)")
-    parser.add_argument("--memory-mb", type=float, default=200.0,
-                        help="size of the file the in-memory path reads (default 200)")
+    parser.add_argument("--mb", type=float, default=40.0,
+                        help="size of each CSV file in MB (default 40)")
     parser.add_argument("--dir", default=None, help="folder for the temporary files")
+    parser.add_argument("--out", default=str(RESULTS),
+                        help=f"the markdown table (default {RESULTS}); '-' prints it only")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
+    parser.add_argument("--paths", default="memory,stream",
+                        help="which paths to run: memory, stream or both (default both)")
+    parser.add_argument("--before", action="store_true",
+                        help="the slopes on the path predates --no-stream (issue 21): run the "
+                             "in-memory path without it")
     args = parser.parse_args(argv)
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
 
     root = Path(tempfile.mkdtemp(prefix="slopes-stream-", dir=args.dir))
+    results: list[dict] = []
+    fixed: dict[str, float] = {}
     try:
-        small, big = root / "small.csv", root / "big.csv"
-        t = time.perf_counter()
-        small_rows = write_csv(small, int(args.memory_mb * 1e6), seed=1)
-        big_rows = write_csv(big, int(args.size_gb * 1e9), seed=2)
-        print(f"wrote {small.stat().st_size / 1e6:,.0f} MB ({small_rows:,} rows) and "
-              f"{big.stat().st_size / 1e9:,.2f} GB ({big_rows:,} rows) in "
-              f"{time.perf_counter() - t:.0f} s", flush=True)
-        results = []
-        for label, data, rows, extra in (
-                ("in memory", small, small_rows, []),
-                ("--stream", small, small_rows, ["--stream"]),
-                ("--stream", big, big_rows, ["--stream"])):
-            result = run(label, [str(data), *extra], root / f"model-{len(results)}")
-            result.update(file=data.name, mb=data.stat().st_size / 1e6, rows=rows,
-                          rows_per_second=rows / result["seconds"])
-            results.append(result)
-            print(f"{label:<10} {result['mb']:>8,.0f} MB  {result['seconds']:7.1f} s  "
-                  f"{result['rows_per_second']:>9,.0f} rows/s  peak {result['peak_mb']:6.0f} MB"
-                  f"  test accuracy {result['test_accuracy']:.3f}", flush=True)
+        for k, shape in enumerate(SHAPES):
+            tiny = root / f"{shape}-tiny.csv"
+            write_csv(tiny, shape, None, rows=2_000, seed=10 + k)
+            path = root / f"{shape}.csv"
+            t = time.perf_counter()
+            rows = write_csv(path, shape, int(args.mb * 1e6), seed=k)
+            print(f"wrote {shape}: {path.stat().st_size / 1e6:,.0f} MB, {rows:,} rows, "
+                  f"{inputs(shape)} inputs, in {time.perf_counter() - t:.0f} s", flush=True)
+            for name in paths:
+                extra = (["--stream"] if name == "stream" else
+                         [] if args.before else ["--no-stream"])
+                key = f"{shape}, {'--stream' if name == 'stream' else 'in memory'}"
+                fixed[key] = run([str(tiny), *extra], root / f"tiny-{k}-{name}")["peak_mb"]
+                result = run([str(path), *extra], root / f"model-{len(results)}")
+                matrix_mb = rows * inputs(shape) * 8 / 2**20
+                result.update(
+                    shape=shape, path="--stream" if name == "stream" else "in memory",
+                    rows=rows, inputs=inputs(shape), matrix_mb=matrix_mb,
+                    rows_per_second=rows / result["seconds"],
+                    ratio=result["peak_mb"] / matrix_mb,
+                    ratio_above_fixed=(result["peak_mb"] - fixed[key]) / matrix_mb)
+                results.append(result)
+                print(f"{shape:<8} {result['path']:<10} {result['seconds']:7.1f} s  "
+                      f"{result['rows_per_second']:>9,.0f} rows/s  peak "
+                      f"{result['peak_mb']:6.0f} MB  ratio {result['ratio']:.2f} "
+                      f"({result['ratio_above_fixed']:.2f} above the fixed "
+                      f"{fixed[key]:.0f} MB)", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    ratio = results[1]["rows_per_second"] / results[0]["rows_per_second"]
+    text = table(results, fixed, args.mb)
+    text += (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+             f"(shared with other jobs while measured), Python {platform.python_version()}.\n")
     print()
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print("| path | file | rows | time | rows/s | peak memory | test accuracy |")
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        size = f"{r['mb'] / 1000:.2f} GB" if r["mb"] >= 1000 else f"{r['mb']:.0f} MB"
-        print(f"| {r['label']} | {size} | {r['rows']:,} | {r['seconds']:.1f} s | "
-              f"{r['rows_per_second']:,.0f} | {r['peak_mb']:.0f} MB | "
-              f"{r['test_accuracy']:.3f} |")
-    peak = max(r["peak_mb"] for r in results[1:])
-    print(f"\nstreamed peak {peak:.0f} MB (target < 400 MB: {'met' if peak < 400 else 'MISSED'});"
-          f" --stream {ratio:.2f}x the rows/s of the in-memory path on the same file "
-          f"(target >= 0.5x: {'met' if ratio >= 0.5 else 'MISSED'})")
+    print(text)
+    if args.out != "-":
+        Path(args.out).write_text(text)
     if args.json:
         Path(args.json).write_text(json.dumps(
             [{k: v for k, v in r.items() if k != "log"} for r in results], indent=2))

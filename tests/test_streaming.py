@@ -525,20 +525,6 @@ def test_bad_csv_files(tmp_path: Path) -> None:
     assert not (tmp_path / "m").exists()
 
 
-def test_the_stream_benchmark_runs(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        [sys.executable, "benchmarks/stream.py", "--size-gb", "0.004", "--memory-mb", "2",
-         "--dir", str(tmp_path), "--json", str(tmp_path / "stream.json")],
-        capture_output=True, text=True, timeout=600, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "| path | file | rows | time | rows/s | peak memory | test accuracy |" in result.stdout
-    results = json.loads((tmp_path / "stream.json").read_text())
-    assert [r["label"] for r in results] == ["in memory", "--stream", "--stream"]
-    assert all(r["peak_mb"] > 0 and r["test_accuracy"] > 0.8 for r in results)
-    assert list(tmp_path.glob("slopes-stream-*")) == []  # the files are deleted
-
-
 def test_stream_names_held_out_rows_far_outside_the_training_range(tmp_path: Path) -> None:
     frame = _frame()
     _, _, test = split_masks(np.arange(len(frame)), 3, 0.1, 0.1)

@@ -30,14 +30,18 @@ import numpy as np
 from ._optional import require
 
 __all__ = ["MISSING_CATEGORY", "all_numbers", "category_key", "category_keys",
-           "category_sort_key", "check_mostly_numeric", "check_mostly_numeric_column",
-           "check_no_infinity", "guess_task",
+           "category_codes", "category_sort_key", "check_mostly_numeric",
+           "check_mostly_numeric_column", "check_no_infinity", "distinct_codes", "guess_task",
            "has_leading_zero_codes", "id_like_columns", "is_numeric_column", "pd_to_numeric",
            "plain_label", "show_value", "standardized", "standardizer"]
 
 #: The category given to missing values of a categorical column with ``fill_missing``.
 MISSING_CATEGORY = "(missing)"
 _MAX_CLASSES_GUESSED = 10
+#: What ``pandas.api.types.infer_dtype`` says of an object column whose equal cells
+#: (those ``pandas.factorize`` merges) always have the same category key.
+_FACTORIZED = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float",
+                         "boolean"})
 
 
 def _pandas():
@@ -103,19 +107,66 @@ def _isna(value: object) -> bool:
     return bool(_pandas().isna(value))
 
 
+def distinct_codes(column: Any) -> tuple[np.ndarray, Any] | None:
+    """``(codes, distinct)``: each cell's position in ``distinct``, or -1 for a missing cell.
+
+    ``pandas.factorize``: one pass in C, no Python call per cell. Cells that
+    compare equal share a code, so a column of Python objects mixing booleans
+    and numbers (``True == 1``, yet ``'True'`` and ``'1'`` are two categories)
+    cannot be factorized this way: None then, and the caller looks at each
+    cell apart.
+
+    Returns
+    -------
+    codes : array of int (n,)
+    distinct : array-like (k,)
+        The distinct filled values, in the order of their first cell.
+    """
+    pd = _pandas()
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in _FACTORIZED:
+        return None
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    return np.asarray(codes), distinct
+
+
 def category_keys(column: Any) -> Any:
     """:func:`category_key` of each cell of ``column`` (``MISSING_CATEGORY`` for a missing one).
 
-    Computed once per distinct value rather than once per cell (a column of
-    millions of rows has a few categories), except for a column of Python
-    objects, whose mixed types (``1`` and ``True`` are one dict entry) need
-    each cell apart.
+    Computed once per distinct value (:func:`distinct_codes`), not once per
+    cell (a column of millions of rows has a few categories), except for a
+    column of Python objects mixing booleans and numbers, whose cells are
+    looked at one by one. An object Series with ``column``'s index.
     """
-    if column.dtype == object:
-        return column.map(lambda v: MISSING_CATEGORY if _isna(v) else category_key(v))
-    present = column.notna()
-    mapping = {value: category_key(value) for value in _pandas().unique(column[present])}
-    return column.map(mapping).where(present, MISSING_CATEGORY)
+    pd = _pandas()
+    found = distinct_codes(column)
+    if found is None:
+        keys = column.map(lambda v: MISSING_CATEGORY if _isna(v) else category_key(v))
+        return keys.astype(object)
+    codes, distinct = found
+    table = np.array([category_key(v) for v in distinct] + [MISSING_CATEGORY], dtype=object)
+    return pd.Series(table[codes], index=column.index, dtype=object, name=column.name)
+
+
+def category_codes(column: Any, known: Sequence[str]) -> np.ndarray:
+    """Each cell's position in ``known`` (category keys), -1 for a category not there.
+
+    The codes of a one-hot encoding: the cell ``i`` of code ``c >= 0`` is the
+    input ``c`` of the column's block. A missing cell is the category
+    :data:`MISSING_CATEGORY`. No Python call per cell (:func:`distinct_codes`).
+
+    Returns
+    -------
+    array of int64 (n,)
+    """
+    position = {key: k for k, key in enumerate(known)}
+    found = distinct_codes(column)
+    if found is None:
+        keys = category_keys(column)
+        return np.array([position.get(key, -1) for key in keys], dtype=np.int64)
+    codes, distinct = found
+    table = np.array([position.get(category_key(v), -1) for v in distinct]
+                     + [position.get(MISSING_CATEGORY, -1)], dtype=np.int64)
+    return table[codes]
 
 
 def category_sort_key(key: str) -> tuple[int, float, str]:
@@ -132,7 +183,23 @@ def all_numbers(column: Any) -> bool:
     if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
         return False
     filled = column.dropna()
-    return bool(len(filled)) and not pd_to_numeric(filled).isna().any()
+    return bool(len(filled)) and not _not_numbers(filled).any()
+
+
+def _per_distinct(filled: Any, test: Any) -> np.ndarray:
+    """``test`` (a Series of cells -> a boolean Series) of each cell of ``filled``, as an array,
+    computed once per distinct value when the column can be factorized."""
+    pd = _pandas()
+    found = distinct_codes(filled)
+    if found is None:
+        return np.asarray(test(filled), dtype=bool)
+    codes, distinct = found
+    return np.asarray(test(pd.Series(distinct)), dtype=bool)[codes]
+
+
+def _not_numbers(filled: Any) -> np.ndarray:
+    """Which cells of ``filled`` (no missing cell) ``pandas.to_numeric`` does not read."""
+    return _per_distinct(filled, lambda cells: pd_to_numeric(cells).isna())
 
 
 def has_leading_zero_codes(column: Any) -> bool:
@@ -144,8 +211,8 @@ def has_leading_zero_codes(column: Any) -> bool:
     if is_numeric_column(column) or _pandas().api.types.is_bool_dtype(column):
         return False
     filled = column.dropna()
-    return bool(len(filled)) and bool(
-        filled.astype(str).str.strip().str.match(r"^[+-]?0[0-9]").any())
+    return bool(len(filled)) and bool(_per_distinct(
+        filled, lambda cells: cells.astype(str).str.strip().str.match(r"^[+-]?0[0-9]")).any())
 
 
 def check_mostly_numeric(data: Any, columns: Sequence[str]) -> None:
@@ -167,8 +234,7 @@ def check_mostly_numeric_column(name: str, column: Any) -> None:
     filled = column.dropna()
     if filled.empty:
         return
-    numbers_ = pd_to_numeric(filled)
-    bad = numbers_.isna()
+    bad = _pandas().Series(_not_numbers(filled), index=filled.index)
     if not bad.any() or bad.mean() > 0.5:
         return
     rows = filled.index[bad]

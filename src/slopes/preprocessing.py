@@ -40,11 +40,13 @@ from ._optional import require
 from .columns import (
     MISSING_CATEGORY,
     all_numbers,
+    category_codes,
     category_key,
     category_keys,
     category_sort_key,
     check_mostly_numeric_column,
     check_no_infinity,
+    distinct_codes,
     guess_task,
     has_leading_zero_codes,
     is_numeric_column,
@@ -62,6 +64,27 @@ TASKS = ("classify", "regress")
 
 def _pandas():
     return require("pandas", "tabular preprocessing")
+
+
+def _distinct_keys(column: Any) -> set[str]:
+    """The category keys of ``column``'s filled cells, once per distinct value."""
+    found = distinct_codes(column)
+    if found is None:
+        return {category_key(v) for v in column.dropna()}
+    return {category_key(v) for v in found[1]}
+
+
+def _first_labels(target: Any) -> dict[str, Any]:
+    """``{category key: label}`` of a target column, each key's label from its first cell."""
+    found = distinct_codes(target)
+    labels: dict[str, Any] = {}
+    if found is None or (found[0] < 0).any():
+        for value in target:
+            labels.setdefault(category_key(value), plain_label(value))
+        return labels
+    for value in found[1]:  # distinct values in the order of their first cell
+        labels.setdefault(category_key(value), plain_label(value))
+    return labels
 
 
 def _rows(index: Iterable[object], limit: int = 5) -> str:
@@ -171,7 +194,7 @@ class TabularPreprocessor:
             if name not in self.categorical and is_numeric_column(column):
                 numeric[name] = standardizer(name, column)
             else:
-                keys = {category_key(v) for v in column.dropna()}
+                keys = _distinct_keys(column)
                 if self.fill_missing:
                     keys.add(MISSING_CATEGORY)
                 categories[name] = sorted(keys, key=category_sort_key)
@@ -186,9 +209,7 @@ class TabularPreprocessor:
         task = self.task or guess_task(target)
         self.task = task
         if task == "classify":
-            labels = {}
-            for value in target:
-                labels.setdefault(category_key(value), plain_label(value))
+            labels = _first_labels(target)
             if len(labels) < 2:
                 raise ValueError(
                     f"target column {self.target!r} has {len(labels)} class(es) "
@@ -260,15 +281,21 @@ class TabularPreprocessor:
             raise ValueError("the data has a header but no rows; expected at least one row")
         if not self.fill_missing:
             self._check_missing(data, self.columns)
-        blocks = []
+        # One matrix, filled column by column: its own size once, plus one column's
+        # temporaries (no blocks, no hstack, no astype copy of the whole).
+        out = np.empty((len(data), self.n_features), dtype=np.dtype(dtype))
+        start = 0
         for name in self.columns:
             column = data[name]
             if name in self.numeric:
                 values = self._numeric_values(name, column)
-                blocks.append(standardized(name, column, values, self.numeric[name]))
+                out[:, start] = standardized(name, column, values, self.numeric[name])[:, 0]
+                start += 1
             else:
-                blocks.append(self._one_hot(name, column))
-        return np.hstack(blocks).astype(dtype)
+                width = len(self.categories[name])
+                self._one_hot(name, column, out[:, start:start + width])
+                start += width
+        return out
 
     def _numeric_values(self, name: str, column: Any, fill: bool = True) -> np.ndarray:
         numbers_ = pd_to_numeric(column)
@@ -284,19 +311,20 @@ class TabularPreprocessor:
         check_no_infinity(name, column, values)
         return values
 
-    def _one_hot(self, name: str, column: Any) -> np.ndarray:
-        pd = _pandas()
+    def _one_hot(self, name: str, column: Any, out: np.ndarray) -> None:
+        """Write ``column``'s one-hot block into ``out`` ``(n, categories)``: 1 at each
+        cell's category code (:func:`~slopes.columns.category_codes`), 0 elsewhere."""
         known = self.categories[name]
-        keys = category_keys(column)
-        unseen = ~keys.isin(known)
+        codes = category_codes(column, known)
+        unseen = codes < 0
         if unseen.any():
-            row = unseen.idxmax()
+            row = column.index[int(np.argmax(unseen))]
             raise ValueError(
                 f"column {name!r} row {row}: category {show_value(column[row])} was never seen in "
                 f"training; known categories: {', '.join(known)}"
             )
-        codes = pd.Categorical(keys, categories=known).codes
-        return np.eye(len(known))[codes]
+        out[...] = 0
+        out[np.arange(len(codes)), codes] = 1
 
     def _check_columns(self, data: Any) -> None:
         given = [str(c) for c in data.columns]

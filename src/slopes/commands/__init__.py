@@ -163,7 +163,11 @@ def register(subparsers: Any) -> None:
                         "nothing and exit 130)")
     p.add_argument("--stream", action="store_true",
                    help="read the file in chunks instead of whole, for data bigger than "
-                        "memory (automatic for files over 1 GB and for .parquet files)")
+                        "memory (automatic when the run would need more memory than is "
+                        "available, and for .parquet files)")
+    p.add_argument("--no-stream", action="store_true",
+                   help="read the file whole even when the estimate says it needs more "
+                        "memory than is available")
     p.add_argument("--chunk-rows", type=options.positive_int, default=None, metavar="N",
                    help="rows per chunk when streaming (default 100,000)")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))

@@ -6,6 +6,10 @@ most ``chunk_rows`` rows, indexed by row number, never the file whole.
 :func:`split_masks` puts each row in the training, validation or test part by
 a seeded hash of its row number (:func:`row_hash`): the same row always lands
 in the same part for a given seed, whatever the chunk it comes in.
+
+The chunks are read by a background thread one chunk ahead of the one in
+use (:func:`.tables.read_ahead`): the next chunk is read while the network
+trains on this one.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from .tables import (
     check_unique,
     file_kinds,
     header_names,
+    read_ahead,
     typed_csv_chunks,
 )
 
-__all__ = ["ChunkReader", "row_hash", "split_masks"]
-
+__all__ = ["ChunkReader", "row_hash", "split_masks", "read_ahead"]
 
 def row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
     """A number in [0, 1) for each row number, fixed by ``seed`` (splitmix64 of both).
@@ -171,12 +175,12 @@ class ChunkReader:
         pd = require("pandas", "reading CSV files")
         kinds = self.kinds if self.kinds is not None else self.decide_kinds(columns)
         if self.parquet:
-            for frame in self._parquet_chunks(pd, columns):
-                yield _parquet_kinds_applied(pd, frame, kinds)
+            yield from read_ahead(_parquet_kinds_applied(pd, frame, kinds)
+                                  for frame in self._parquet_chunks(pd, columns))
             return
         # All the columns, as read_table reads them: with usecols pandas would not
         # notice a row with more fields than the header.
-        for chunk in typed_csv_chunks(self.path, kinds, self.chunk_rows):
+        for chunk in read_ahead(typed_csv_chunks(self.path, kinds, self.chunk_rows)):
             yield chunk[columns]
 
     def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:

@@ -19,7 +19,11 @@ import numpy as np
 from ..metrics import mean_absolute_error, mean_squared_error
 
 __all__ = ["class_probabilities", "classification_scores", "regression_scores", "describe",
-           "baselines", "describe_baselines", "report_training"]
+           "baselines", "describe_baselines", "report_training", "outputs_and_loss",
+           "SCORE_ROWS"]
+
+#: Rows per slice when scoring: the layers' values of one slice are held at a time.
+SCORE_ROWS = 16_384
 
 
 def report_training(history: Any, stopper: Any, epochs: int, save_interrupted: bool
@@ -60,19 +64,43 @@ def _r2(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(1 - np.sum((predicted - actual) ** 2) / spread) if spread > 0 else float("nan")
 
 
+def outputs_and_loss(net: Any, X: np.ndarray, y: np.ndarray, loss: str,
+                     rows: int = SCORE_ROWS) -> tuple[np.ndarray, float]:
+    """The network's outputs ``(n, outputs)`` on ``X`` ``(n, features)`` and its loss on ``y``.
+
+    Computed ``rows`` rows at a time, so only one slice's layer values are
+    held (a forward pass over millions of rows at once holds each layer's
+    values for all of them). Every loss is a mean over rows, or a sum for
+    ``sse``: ``L = sum_s n_s L_s / n`` over slices ``s`` of ``n_s`` rows
+    (``sum_s L_s`` for ``sse``), the loss of all the rows up to rounding.
+    """
+    n = len(X)
+    if n == 0:  # refused as an unsliced call refuses it: "X has 0 samples"
+        return net.predict(X), net.evaluate(X, y, loss=loss)
+    outputs = []
+    total = 0.0
+    for start in range(0, n, rows):
+        x_slice, y_slice = X[start:start + rows], y[start:start + rows]
+        value = net.evaluate(x_slice, y_slice, loss=loss)
+        total += value if loss == "sse" else value * len(x_slice)
+        outputs.append(net.predict(x_slice))
+    return np.concatenate(outputs), (total if loss == "sse" else total / n)
+
+
 def classification_scores(net: Any, X: np.ndarray, y: np.ndarray, loss: str) -> dict[str, Any]:
     """Loss and accuracy of ``net`` on ``X`` ``(n, features)``, class indices ``y`` ``(n,)``."""
-    predicted = class_probabilities(net.predict(X)).argmax(axis=1)
-    return {"loss": net.evaluate(X, y, loss=loss), "accuracy": float(np.mean(predicted == y)),
-            "rows": len(y)}
+    output, value = outputs_and_loss(net, X, y, loss)
+    predicted = class_probabilities(output).argmax(axis=1)
+    return {"loss": value, "accuracy": float(np.mean(predicted == y)), "rows": len(y)}
 
 
 def regression_scores(net: Any, X: np.ndarray, y: np.ndarray, loss: str,
                       prep: Any) -> dict[str, Any]:
     """Loss (on the standardized target), and mse, mae, r2 in the target's own units."""
-    predicted = prep.inverse_target(net.predict(X)[:, 0])
+    output, value = outputs_and_loss(net, X, y, loss)
+    predicted = prep.inverse_target(output[:, 0])
     actual = prep.inverse_target(y)
-    return {"loss": net.evaluate(X, y, loss=loss),
+    return {"loss": value,
             "mse": mean_squared_error(predicted, actual),
             "mae": mean_absolute_error(predicted, actual),
             "r2": _r2(predicted, actual), "rows": len(y)}

@@ -21,7 +21,9 @@ header line (two files joined), is an error naming the row.
 :func:`read_table` reads a whole CSV file for the in-memory commands;
 :func:`header_names`, :func:`csv_errors`, :class:`ColumnTypes` and
 :func:`typed_csv_chunks` are what the streamed reader (:mod:`.chunks`)
-shares with it.
+shares with it. :func:`read_ahead` reads the next chunk in a background
+thread while the caller works on the current one (pandas' CSV parser and
+NumPy release the interpreter's lock while they work).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import queue
 import re
+import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,7 +45,8 @@ from .._optional import require
 from ..errors import CommandError
 
 __all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
-           "NA_TEXT", "ENCODING", "COLUMN_KINDS"]
+           "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS", "read_ahead",
+           "READ_AHEAD_CHUNKS"]
 
 #: The encoding every path reads CSV files with: UTF-8, a byte-order mark skipped.
 ENCODING = "utf-8-sig"
@@ -58,7 +63,72 @@ _BOOLEAN_TEXT = {"True": True, "TRUE": True, "true": True,
 _LEADING_ZERO = re.compile(r"^[+-]?0[0-9]")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_READ = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
+#: How every path calls pandas.read_csv (besides dtype and chunks).
+READ_OPTIONS = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
+
+
+#: How many chunks a background thread reads ahead of the one in use (0: none, no thread).
+READ_AHEAD_CHUNKS = 1
+#: Seconds between two looks at whether the caller stopped, for a thread waiting to hand over.
+_POLL_SECONDS = 0.05
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterable[T], depth: int | None = None) -> Iterator[T]:
+    """The items of ``items``, computed in a background thread up to ``depth`` ahead.
+
+    The same items in the same order: the thread takes them from ``items``
+    and puts them in a queue of ``depth`` places (default
+    :data:`READ_AHEAD_CHUNKS`), which the caller empties. An exception raised
+    by ``items`` is raised in the caller, the same object, after the items
+    before it. When the caller stops early (Ctrl-C, an error, a ``break``),
+    closing this generator, the thread stops at its next item and closes
+    ``items`` (so a file it reads is closed). ``depth`` 0 iterates ``items``
+    in the caller, no thread.
+    """
+    depth = READ_AHEAD_CHUNKS if depth is None else depth
+    if depth <= 0:
+        yield from items
+        return
+    handover: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(entry, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not hand((True, item)):
+                    return
+            hand((False, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            hand((False, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="slopes-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = handover.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
 
 
 def header_names(path: Path) -> list[str]:
@@ -132,52 +202,79 @@ class ColumnTypes:
         self._not_integer: set[str] = set()
         self._filled: set[str] = set()
         self.leading_zero: dict[str, str] = {}  # column -> first code seen with one
+        self._many: set[str] = set()  # columns whose cells nearly all differ
 
     def add(self, text: Any) -> None:
         """Look at a chunk (a DataFrame of ``str`` cells; index = row numbers).
 
         Vectorized column by column (pandas' string methods, Arrow-backed where
         pyarrow is installed): a cell is never a Python object here, which made
-        this pass 15 times slower than reading the file.
+        this pass 15 times slower than reading the file. A column of few
+        distinct values (categories, codes, small integers) is tested once per
+        distinct value (``pandas.factorize``), not once per cell.
         """
-        pd = require("pandas", "reading CSV files")
         if not len(text):
             return
-        cells = {name: text[name].fillna("").str.strip() for name in self.names}
+        cells = {name: self._distinct(name, text[name]) for name in self.names}
         if len(self.names) > 1:
             # Rows whose first cell is the first column's name, then all the others.
-            repeated = (cells[self.names[0]] == self.names[0]).to_numpy()
+            repeated = self._equal(cells[self.names[0]], self.names[0])
             for name in self.names[1:]:
                 if not repeated.any():
                     break
-                repeated = repeated & (cells[name] == name).to_numpy()
+                repeated = repeated & self._equal(cells[name], name)
             if repeated.any():
                 row = text.index[int(np.argmax(repeated))]
                 raise CommandError(
                     f"{self.path}: row {row} repeats the header line ({', '.join(self.names)}): "
                     "two files joined into one? Remove that line (and check the rows after it)")
         for name in self.names:
-            column = cells[name]
-            filled = column[~column.isin(NA_TEXT)]
-            if filled.empty:
-                continue
-            self._filled.add(name)
-            if name not in self._not_boolean and not filled.isin(_BOOLEAN_TEXT).all():
-                self._not_boolean.add(name)
-            if name in self._not_number:
-                continue
-            # Plain decimal numbers by a regular expression; what it does not match
-            # ('inf', '1e+05' spelled otherwise, text) goes to pandas' own test.
-            odd = filled[~filled.str.fullmatch(_DECIMAL)]
-            if len(odd) and pd.to_numeric(odd, errors="coerce").isna().any():
-                self._not_number.add(name)
-                continue
-            zeros = filled.str.match(_LEADING_ZERO)
-            if zeros.any():
-                self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
-                self._not_number.add(name)
-            elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
-                self._not_integer.add(name)
+            self._look(name, cells[name][0])
+
+    def _distinct(self, name: str, column: Any) -> tuple[Any, np.ndarray | None]:
+        """``(values, codes)``: the stripped distinct values and each cell's among them
+        (-1: a missing cell, read as ``''``), or every cell stripped and None when
+        nearly every cell differs (factorizing would only cost)."""
+        pd = require("pandas", "reading CSV files")
+        if name in self._many:
+            return column.fillna("").str.strip(), None
+        codes, distinct = pd.factorize(column)
+        if 2 * len(distinct) > len(column):
+            self._many.add(name)
+        return pd.Series(distinct).fillna("").str.strip(), np.asarray(codes)
+
+    @staticmethod
+    def _equal(found: tuple[Any, np.ndarray | None], name: str) -> np.ndarray:
+        """Which cells of a column (:meth:`_distinct`'s answer) read ``name``."""
+        values, codes = found
+        same = (values == name).to_numpy(dtype=bool)
+        if codes is None:
+            return same
+        return np.append(same, name == "")[codes]
+
+    def _look(self, name: str, values: Any) -> None:
+        """Update the column's kind from its (stripped) cells or distinct values."""
+        pd = require("pandas", "reading CSV files")
+        filled = values[~values.isin(NA_TEXT)]
+        if filled.empty:
+            return
+        self._filled.add(name)
+        if name not in self._not_boolean and not filled.isin(_BOOLEAN_TEXT).all():
+            self._not_boolean.add(name)
+        if name in self._not_number:
+            return
+        # Plain decimal numbers by a regular expression; what it does not match
+        # ('inf', '1e+05' spelled otherwise, text) goes to pandas' own test.
+        odd = filled[~filled.str.fullmatch(_DECIMAL)]
+        if len(odd) and pd.to_numeric(odd, errors="coerce").isna().any():
+            self._not_number.add(name)
+            return
+        zeros = filled.str.match(_LEADING_ZERO)
+        if zeros.any():
+            self.leading_zero.setdefault(name, str(filled[zeros].iloc[0]))
+            self._not_number.add(name)
+        elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
+            self._not_integer.add(name)
 
     def kinds(self) -> dict[str, str]:
         """``{column: kind}`` (:data:`COLUMN_KINDS`); a column never filled is a number."""
@@ -218,7 +315,7 @@ def short_rows(path: Path, n_fields: int) -> None:
 
 
 def _read_text(path: Path, pd: Any, chunk_rows: int | None) -> Any:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows, **_READ)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows, **READ_OPTIONS)
 
 
 def _strip_names(frame: Any) -> Any:
@@ -236,7 +333,7 @@ def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) 
         else:
             with _read_text(path, pd, chunk_rows) as reader:
                 start = 0
-                for chunk in reader:
+                for chunk in read_ahead(reader):
                     chunk.index = pd.RangeIndex(start, start + len(chunk))
                     start += len(chunk)
                     types.add(_strip_names(chunk))
@@ -272,7 +369,7 @@ def typed_csv_chunks(path: Path, kinds: Mapping[str, str], chunk_rows: int | Non
     names = [h.strip() for h in header]
     dtype = _dtypes(kinds, names, header)
     with csv_errors(path, pd):
-        reader = pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **_READ)
+        reader = pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **READ_OPTIONS)
         if chunk_rows is None:
             yield apply_kinds(_strip_names(reader), kinds)
             return
@@ -284,7 +381,7 @@ def typed_csv_chunks(path: Path, kinds: Mapping[str, str], chunk_rows: int | Non
 def _raw_header(path: Path) -> list[str]:
     pd = require("pandas", "reading CSV files")
     with csv_errors(path, pd):
-        return [str(c) for c in pd.read_csv(path, nrows=0, **_READ).columns]
+        return [str(c) for c in pd.read_csv(path, nrows=0, **READ_OPTIONS).columns]
 
 
 def read_table(path: str | os.PathLike[str], kinds: Mapping[str, str] | None = None) -> Any:

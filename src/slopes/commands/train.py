@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from .. import callbacks  # looked up when a run starts, as the callbacks are made
-from ..columns import category_key, check_mostly_numeric, guess_task, id_like_columns
+from ..columns import category_keys, check_mostly_numeric, guess_task, id_like_columns
 from ..errors import CommandError
 from ..io import model_bytes
 from ..preprocessing import TabularPreprocessor
+from .memory import decide
 from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
@@ -91,10 +92,20 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
                      "to learn from")
     if args.drop and args.target in args.drop:
         parser.error(f"--drop lists the target {args.target!r}; it cannot be dropped")
+    if getattr(args, "stream", False) and getattr(args, "no_stream", False):
+        parser.error("--stream reads the file in chunks and --no-stream reads it whole; give "
+                     "one of them, or neither to let slopes decide from the memory available")
+    if getattr(args, "no_stream", False):
+        if Path(args.data).suffix.lower() == ".parquet":
+            parser.error(f"--no-stream reads a CSV file whole, but {args.data} is a Parquet "
+                         "file, which is always streamed; leave out --no-stream")
+        if getattr(args, "chunk_rows", None) is not None:
+            parser.error(f"--chunk-rows {args.chunk_rows} is for streaming, but --no-stream "
+                         "reads the file whole; leave out one of them")
     if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False):
         # A size is no request to stream: streaming splits and scores otherwise (a hash
         # split, no regression baseline), so it is asked for by name. Files that
-        # stream by themselves (Parquet, over 1 GB) take --chunk-rows alone.
+        # stream by themselves (Parquet, or more than memory) take --chunk-rows alone.
         if stream_reason(args) is None:
             parser.error(f"--chunk-rows {args.chunk_rows} is for streaming, but {args.data} "
                          "is read whole; add --stream to read it in chunks, or leave out "
@@ -142,7 +153,7 @@ def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = N
 
 
 def _class_keys(target: Any) -> np.ndarray:
-    return target.map(category_key).to_numpy(str)
+    return category_keys(target).to_numpy(str)
 
 
 def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
@@ -167,9 +178,23 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
 
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    reason = stream_reason(args)
-    if reason is not None:  # bigger than memory, or asked: read it chunk by chunk
-        return run_train_stream(args, reason)
+    decision = decide(args)
+    if decision.stream:  # bigger than memory, or asked: read it chunk by chunk
+        return run_train_stream(args, decision.reason)
+    if Path(args.data).is_file():  # else read_table says what is wrong with the path
+        print(f"Reading {Path(args.data).name} whole ({decision.reason}); --stream reads it "
+              "in chunks.")
+    try:
+        return _run_in_memory(args)
+    except MemoryError as exc:
+        # Raised by NumPy, pandas or Python alike; the frames holding the rows are gone.
+        raise CommandError(
+            f"{args.data}: ran out of memory reading and training on the file whole "
+            f"({decision.reason}); use --stream to read it in chunks of --chunk-rows "
+            "rows, which keeps memory flat whatever the file's size") from exc
+
+
+def _run_in_memory(args: argparse.Namespace) -> int:
     out = OutputFiles(args.out, TRAIN_OUTPUTS,
                       OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
     out.check()
@@ -185,6 +210,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"Guessed the task from the target column {args.target!r} ({detail}): "
               f"{'classification' if task == 'classify' else 'regression'}. "
               "Use --task to choose.")
+        del target  # a view of the table, which is freed after the split
     features = [c for c in data.columns if c != args.target]
     try:
         # Stray text in a numeric column is a fault of the file, so look at every row.
@@ -204,6 +230,7 @@ def run_train(args: argparse.Namespace) -> int:
                                   val_groups)
     fit_rows = data.iloc[train_pos[fit_sub]]
     val_rows, test_rows = data.iloc[train_pos[val_sub]], data.iloc[test_pos]
+    del data, groups, val_groups  # the parts are copies: the whole table is not needed again
 
     # 2. Learn the preprocessing from the training rows only.
     prep = TabularPreprocessor(target=args.target, categorical=args.categorical or [],
@@ -213,6 +240,7 @@ def run_train(args: argparse.Namespace) -> int:
         X, y = prep.fit_transform(fit_rows)
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
+    fit_rows = fit_rows.iloc[:1].copy()  # its first row names the picture; X holds the rest
     n_classes = len(prep.classes) if task == "classify" else 0
     loss = check_loss(args.loss, task, n_classes, args.target)
     try:

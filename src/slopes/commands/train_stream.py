@@ -45,6 +45,7 @@ from ..io import model_bytes
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
 from .chunks import ChunkReader, split_masks
+from .memory import FALLBACK_THRESHOLD_BYTES, decide
 from .options import MODEL_FILE
 from .outputs import (
     OutputFiles,
@@ -58,6 +59,7 @@ from .outputs import (
 from .pictures import HardestRow, pictures
 from .report import class_probabilities, describe, report_training
 from .stream_prep import Moments, learn_preprocessing, preprocessor
+from .tables import read_ahead
 from .train_setup import (
     TRAIN_OUTPUTS,
     build_network,
@@ -70,8 +72,8 @@ from .train_setup import (
 __all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAULT_CHUNK_ROWS",
            "VALIDATION_BYTES"]
 
-#: Files bigger than this (1 GB) are streamed even without ``--stream``.
-STREAM_THRESHOLD_BYTES = 1_000_000_000
+#: Files over this size (1 GB) stream when the memory a run needs cannot be estimated.
+STREAM_THRESHOLD_BYTES = FALLBACK_THRESHOLD_BYTES
 #: Rows per chunk read from the file (``--chunk-rows``).
 DEFAULT_CHUNK_ROWS = 100_000
 #: The most memory the validation rows, preprocessed, may take (64 MiB).
@@ -79,19 +81,12 @@ VALIDATION_BYTES = 64 * 2**20
 
 
 def stream_reason(args: argparse.Namespace) -> str | None:
-    """Why ``slopes train`` should stream ``args.data``, or None to load it whole."""
-    path = Path(args.data)
-    if getattr(args, "stream", False):
-        return "--stream"
-    if path.suffix.lower() == ".parquet":
-        return "a Parquet file"
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None  # the in-memory path reports a missing file
-    if path.is_file() and size > STREAM_THRESHOLD_BYTES:
-        return f"{size / 1e9:.1f} GB, over the {STREAM_THRESHOLD_BYTES / 1e9:g} GB threshold"
-    return None
+    """Why ``slopes train`` should stream ``args.data``, or None to load it whole.
+
+    The memory the run needs against the memory available (:func:`.memory.decide`).
+    """
+    decision = decide(args)
+    return decision.reason if decision.stream else None
 
 
 # ---------------------------------------------------------------------- scores
@@ -253,8 +248,9 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         expected_val = sum(len(y) for _, y in val_chunks)
         _warn_held_out(skipped, far, "validation")
 
-    def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        rng = np.random.default_rng([seed, epoch])
+    def prepared(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        # Run by a background thread (read_ahead): the next chunk is read and
+        # preprocessed while the network trains on this one.
         for chunk in reader.chunks([*features, args.target]):
             train, val, _ = masks(chunk.index)
             try:
@@ -269,6 +265,11 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                 y = prep.transform_target(rows[args.target], dtype=dtype)
             except ValueError as exc:
                 raise CommandError(f"{args.data}: {exc}") from exc
+            yield X, y
+
+    def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng([seed, epoch])
+        for X, y in read_ahead(prepared(epoch)):
             order = rng.permutation(len(y))
             for start in range(0, len(y), args.batch_size):
                 take = order[start:start + args.batch_size]
