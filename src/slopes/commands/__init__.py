@@ -39,7 +39,7 @@ from .export import EXAMPLE as EXPORT_EXAMPLE
 from .export import check_export_options, run_export
 from .outputs import ROWS_NOTE
 from .predict import run_predict
-from .train import check_train_options, run_train
+from .train import check_train_options, cv_folds, run_train
 
 __all__ = ["register"]
 
@@ -110,8 +110,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fill-missing", action="store_true",
                    help="fill missing values (numbers: the training rows' mean; text: a "
                         "'(missing)' category) instead of stopping")
-    p.add_argument("--hidden", type=options.hidden_sizes, default=[8, 8], metavar="SIZES",
-                   help="hidden layer sizes, comma-separated (default 8,8)")
+    p.add_argument("--hidden", type=options.hidden_sizes, default=None, metavar="SIZES",
+                   help="hidden layer sizes, comma-separated (default: one layer of "
+                        "2 x (inputs + classes) nodes, kept within 16..128; said when "
+                        "training starts)")
     p.add_argument("--activation", type=options.choice(HIDDEN_ACTIVATIONS, "activation"),
                    default="relu", help=f"hidden layers' activation: "
                    f"{', '.join(HIDDEN_ACTIVATIONS)} (default relu)")
@@ -166,6 +168,13 @@ def register(subparsers: Any) -> None:
                         "memory (automatic for files over 1 GB and for .parquet files)")
     p.add_argument("--chunk-rows", type=options.positive_int, default=None, metavar="N",
                    help="rows per chunk when streaming (default 100,000)")
+    p.add_argument("--cv", type=cv_folds, default=None, metavar="K",
+                   help="cross-validate instead: K folds (stratified for classification), "
+                        "each held out once; prints each fold's score, their mean and spread; "
+                        "writes metrics.json only, no model (as cross_val_score)")
+    p.add_argument("--sample-weight", default=None, metavar="COL",
+                   help="weigh each row's loss by this column (numbers >= 0; not an input); "
+                        "the scores are weighted too")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
 
     p = _parser(subparsers, "predict", "predict with a saved model",
