@@ -98,11 +98,11 @@ def _check_folds(k: int, task: str, groups: np.ndarray | None, n: int) -> None:
         if counts[smallest] < k:
             raise CommandError(
                 f"--cv {k} needs at least {k} rows of every class (each fold holds out some "
-                f"of each class), but class {values[smallest]!r} has {counts[smallest]} "
+                f"of each class), but class {str(values[smallest])!r} has {counts[smallest]} "
                 f"row(s); use --cv {max(int(counts[smallest]), 2)} or fewer"
                 if counts[smallest] >= 2 else
                 f"--cv {k} needs at least {k} rows of every class (each fold holds out some "
-                f"of each class), but class {values[smallest]!r} has 1 row; drop it or "
+                f"of each class), but class {str(values[smallest])!r} has 1 row; drop it or "
                 "add rows of it")
     elif k > n:
         raise CommandError(f"--cv {k} needs at least {k} rows (one per fold), but the file "
