@@ -211,3 +211,39 @@ def test_the_command_says_which_hidden_layers_it_chose(capsys, tmp_path):
                          "--hidden", "8,8", "--out", tmp_path / "n")
     assert code == 0, err
     assert "chosen from" not in out and "Network 2-8-8-3 " in out
+
+
+# ------------------------------------------------------------- the defaults, measured
+def test_defaults_benchmark_quick_run(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "benchmarks/defaults.py", "--datasets", "iris", "--splits", "1",
+         "--slopes-args", "--epochs 2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=root)
+    assert result.returncode in (0, 1), result.stderr  # 1: not within the margin
+    found = json.loads((tmp_path / "defaults.json").read_text())
+    assert found["slopes_args"] == ["--epochs", "2"]
+    iris = found["datasets"]["iris"]
+    assert set(iris["scores"]) == {"slopes", "MLP", "baseline"}
+    table = (tmp_path / "defaults.md").read_text()
+    assert "(NOT the defaults)" in table and "| iris | 150 x 4 | 3 classes | 4-16-3 |" in table
+
+
+def test_the_published_defaults_table_is_of_the_defaults_and_within_the_margin():
+    from pathlib import Path
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    found = json.loads((results / "defaults.json").read_text())
+    assert found["slopes_args"] == [] and found["splits"] == 5
+    assert set(found["datasets"]) == {"iris", "wine", "breast_cancer", "digits", "moons",
+                                      "diabetes", "friedman1"}
+    for name, r in found["datasets"].items():
+        assert r["within_margin"], name
+        # the network the table shows is the one the rule chooses today
+        sizes, _ = default_hidden(r["features"], r["classes"] or 0)
+        outputs = 1 if (r["classes"] or 0) <= 2 else r["classes"]
+        assert r["network"].startswith(
+            f"Network {r['features']}-{'-'.join(map(str, sizes))}-{outputs} "), name
+    assert "| yes" in (results / "defaults.md").read_text()

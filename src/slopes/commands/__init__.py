@@ -129,9 +129,11 @@ def register(subparsers: Any) -> None:
                    help="change the learning rate epoch by epoch, as torch.optim.lr_scheduler: "
                         + ", ".join(SCHEDULE_FORMS[:-1]) + " (default none: the same rate "
                         "every epoch)")
-    p.add_argument("--l2", type=options.penalty, default=0.0, metavar="LAMBDA",
+    p.add_argument("--l2", type=options.penalty, default=None, metavar="LAMBDA",
                    help="L2 penalty on the weights (not the biases): adds l2 x sum of "
-                        "weight^2 to the loss, 2 x l2 x weight to each slope (default 0: none)")
+                        "weight^2 to the loss, 2 x l2 x weight to each slope (default: 0 for "
+                        "classification; regression trains with 0 and 0.1 and keeps the "
+                        "lower validation loss)")
     p.add_argument("--l1", type=options.penalty, default=0.0, metavar="LAMBDA",
                    help="L1 penalty on the weights (not the biases): adds l1 x sum of "
                         "|weight| to the loss, l1 x sign(weight) to each slope (default 0: none)")

@@ -50,18 +50,22 @@ from .report import (
     describe_residuals,
     regression_scores,
     report_training,
+    weighted_loss,
 )
 from .tables import read_table
 from .train_cv import run_cv
 from .train_setup import (
     CLASSIFY_LOSSES,
+    L2_AGAIN,
     REGRESS_LOSSES,
     TRAIN_OUTPUTS,
     build_network,
     check_loss,
+    choose_l2,
     class_keys,
     fit_options,
     held_out,
+    l2_candidates,
     part_weights,
     read_task,
     regularization_settings,
@@ -180,6 +184,8 @@ def run_train(args: argparse.Namespace) -> int:
     w_val = part_weights(weights, val_rows, "validation")
     w_test = part_weights(weights, test_rows, "test")
 
+    candidates = l2_candidates(args, task, len(y_val) > 0)
+    args.l2 = candidates[0]
     net = build_network(prep, task, loss, args, args.seed)
     print(f"{len(y)} rows to train on, {len(y_val)} for validation, {len(y_test)} held out "
           f"for testing (seed {args.seed}); the preprocessing was learned from the "
@@ -194,22 +200,34 @@ def run_train(args: argparse.Namespace) -> int:
     if early and len(y_val) == 0:
         raise CommandError("--early-stopping needs validation rows, but none are left; "
                            "raise --validation-split or use --no-early-stopping")
-    stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
-                                       restore_best_weights=True) if early else None)
-    snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
-    schedule = getattr(args, "schedule", None)  # a callback: sets each epoch's learning rate
     validation = None
     if len(y_val):
         validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
-    history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
-                      learning_rate=args.learning_rate, epochs=args.epochs,
-                      batch_size=args.batch_size, validation_data=validation,
-                      metrics=["accuracy"] if task == "classify" else ["mae"],
-                      callbacks=[c for c in (schedule, stopper, snapshots) if c],
-                      seed=args.seed, verbose="auto", sample_weight=w, **fit_options(args))
-    code = report_training(history, stopper, args.epochs, args.save_interrupted)
-    if code is not None:
-        return code
+    tried: list[tuple[float, float, Any, Any, Any, Any]] = []
+    for l2 in candidates:
+        if tried:
+            print(L2_AGAIN.format(l2=l2))
+            args.l2 = l2
+            net = build_network(prep, task, loss, args, args.seed, quiet=True)
+        stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
+                                           restore_best_weights=True) if early else None)
+        snapshots = callbacks.file_snapshots(net)  # for the slider of `slopes explain --html`
+        schedule = getattr(args, "schedule", None)  # a callback: each epoch's learning rate
+        history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
+                          learning_rate=args.learning_rate, epochs=args.epochs,
+                          batch_size=args.batch_size, validation_data=validation,
+                          metrics=["accuracy"] if task == "classify" else ["mae"],
+                          callbacks=[c for c in (schedule, stopper, snapshots) if c],
+                          seed=args.seed, verbose="auto", sample_weight=w, **fit_options(args))
+        code = report_training(history, stopper, args.epochs, args.save_interrupted)
+        if code is not None:
+            return code
+        val_loss = (weighted_loss(net, X_val, y_val, loss, w_val) if len(y_val)
+                    else float("nan"))
+        tried.append((val_loss, l2, net, stopper, snapshots, history))
+        if history.interrupted:
+            break
+    _, args.l2, net, stopper, snapshots, history = choose_l2(tried)
 
     # 4. Scores next to baselines fitted on the same training rows.
     def scores(X_: np.ndarray, y_: np.ndarray, w_: np.ndarray | None,

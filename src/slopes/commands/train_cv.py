@@ -48,6 +48,7 @@ from .report import (
     describe_residuals,
     regression_scores,
     residual_summary,
+    weighted_loss,
 )
 from .tables import read_table
 from .train_setup import (
@@ -56,6 +57,7 @@ from .train_setup import (
     class_keys,
     fit_options,
     held_out,
+    l2_candidates,
     part_weights,
     read_task,
     row_weights,
@@ -167,25 +169,34 @@ def run_cv(args: argparse.Namespace) -> int:
         w = part_weights(weights, fit_rows, f"fold {i + 1} training")
         w_val = part_weights(weights, val_rows, f"fold {i + 1} validation")
         w_test = part_weights(weights, test_rows, f"fold {i + 1} held-out")
-        if i == 0:
-            net = build_network(prep, task, loss, args, args.seed)
-        else:
-            net = build_network(prep, task, loss, args, args.seed, quiet=True)
         early = args.early_stopping if args.early_stopping is not None else len(y_val) > 0
         if early and len(y_val) == 0:
             raise CommandError("--early-stopping needs validation rows, but none are left; "
                                "raise --validation-split or use --no-early-stopping")
-        stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
-                                           restore_best_weights=True) if early else None)
-        schedule = getattr(args, "schedule", None)
         validation = None
         if len(y_val):
             validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
-        history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
-                          learning_rate=args.learning_rate, epochs=args.epochs,
-                          batch_size=args.batch_size, validation_data=validation,
-                          callbacks=[c for c in (schedule, stopper) if c],
-                          seed=args.seed, verbose=0, sample_weight=w, **fit_options(args))
+        candidates = l2_candidates(args, task, len(y_val) > 0)
+        tried = []
+        for l2 in candidates:
+            args.l2 = l2
+            net = build_network(prep, task, loss, args, args.seed, quiet=i > 0 or bool(tried))
+            stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
+                                               restore_best_weights=True) if early else None)
+            schedule = getattr(args, "schedule", None)
+            history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
+                              learning_rate=args.learning_rate, epochs=args.epochs,
+                              batch_size=args.batch_size, validation_data=validation,
+                              callbacks=[c for c in (schedule, stopper) if c],
+                              seed=args.seed, verbose=0, sample_weight=w, **fit_options(args))
+            if history.interrupted:
+                break
+            val_loss = (weighted_loss(net, X_val, y_val, loss, w_val) if len(y_val)
+                        else float("nan"))
+            tried.append((val_loss, l2, net, stopper, history))
+        if not history.interrupted:
+            _, l2, net, stopper, history = min(tried, key=lambda t: (t[0], t[1]))
+            args.l2 = None if len(candidates) > 1 else l2
         if history.interrupted:
             print(f"slopes train: interrupted in fold {i + 1} of {k}; nothing was written.",
                   file=sys.stderr)
@@ -207,13 +218,16 @@ def run_cv(args: argparse.Namespace) -> int:
             rows_all.extend(test_rows.index)
             fitted, held = y, y_test
         best = None if stopper is None else stopper.best_epoch
-        scores.update({"fold": i + 1, "train_rows": len(y), "validation_rows": len(y_val),
+        scores.update({"fold": i + 1, "l2": l2, "train_rows": len(y),
+                       "validation_rows": len(y_val),
                        "epochs_run": len(history.epoch),
                        "best_epoch": None if best is None else best + 1})
         results.append(scores)
         base.append(baselines(task, X, fitted, X_test, held, prep, seed=args.seed,
                               w_train=w, w_test=w_test))
         ran = f"best epoch {best + 1}" if best is not None else f"{len(history.epoch)} epochs"
+        if len(candidates) > 1:
+            ran += f", l2 {l2:g} (the lower validation loss)"
         print(describe(f"fold {i + 1}/{k}", scores).replace(" rows", " rows held out", 1)
               + f"; trained on {len(y)} rows, {ran}")
 

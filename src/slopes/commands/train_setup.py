@@ -40,10 +40,16 @@ from .outputs import some_rows, warn
 __all__ = ["TRAIN_OUTPUTS", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "select_columns",
            "check_loss", "build_network", "fit_options", "regularization_settings",
            "describe_training", "default_hidden", "split_rows", "held_out", "row_weights",
-           "part_weights", "read_task", "class_keys"]
+           "part_weights", "read_task", "class_keys", "l2_candidates", "choose_l2",
+           "L2_TRIED", "L2_AGAIN"]
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
+#: The L2 penalty a regression without --l2 tries beside none (:func:`l2_candidates`).
+L2_TRIED = 0.1
+#: Said before the second fit of :func:`l2_candidates`.
+L2_AGAIN = ("Training again with l2 {l2:g} (an L2 penalty on the weights), to keep whichever "
+            "has the lower validation loss:")
 #: The narrowest and the widest hidden layer :func:`default_hidden` chooses.
 HIDDEN_FEWEST, HIDDEN_MOST = 16, 128
 #: The files `slopes train` writes in --out, all or none.
@@ -279,6 +285,35 @@ def default_hidden(n_inputs: int, n_classes: int) -> tuple[list[int], str]:
                     f"{HIDDEN_MOST}; --hidden to change)")
 
 
+def l2_candidates(args: argparse.Namespace, task: str, validation: bool) -> list[float]:
+    """The L2 penalties to train with, the better kept by the validation loss.
+
+    ``--l2`` given: that one. Regression without ``--l2``, with validation
+    rows: ``0`` and :data:`L2_TRIED`, both trained (a regression target's
+    noise is fitted without a penalty: diabetes, 442 rows; a clean target
+    needs large weights: make_friedman1), the lower validation loss kept.
+    Otherwise ``0``: no classification dataset measured needed one.
+    """
+    given = _option(args, "l2", None)
+    if given is not None:
+        return [given]
+    if task == "regress" and validation:
+        return [0.0, L2_TRIED]
+    return [0.0]
+
+
+def choose_l2(tried: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Of the fits ``(validation loss, l2, ...)`` tried, the one of the lowest validation
+    loss (the first on a tie, or when there is one); says why when there were two."""
+    if len(tried) == 1:
+        return tried[0]
+    best = min(tried, key=lambda t: (t[0], t[1]))
+    shown = ", ".join(f"{t[0]:.4f} with l2 {t[1]:g}" for t in tried)
+    print(f"Kept l2 {best[1]:g}: the lower validation loss ({shown}). Regression without "
+          "--l2 tries both; --l2 to choose one.")
+    return best
+
+
 def build_network(prep: TabularPreprocessor, task: str, loss: str, args: argparse.Namespace,
                   seed: int, quiet: bool = False) -> Network:
     """The network ``slopes train`` fits, said in one line on stdout (unless ``quiet``).
@@ -336,7 +371,7 @@ def describe_training(args: argparse.Namespace) -> str:
 
 def fit_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments ``--l2``, ``--l1`` and ``--clip-norm`` give ``fit``."""
-    return {"l1": _option(args, "l1", 0.0), "l2": _option(args, "l2", 0.0),
+    return {"l1": _option(args, "l1", 0.0), "l2": _option(args, "l2", None) or 0.0,
             "clip_norm": _option(args, "clip_norm", None)}
 
 
