@@ -247,3 +247,46 @@ def test_the_published_defaults_table_is_of_the_defaults_and_within_the_margin()
         assert r["network"].startswith(
             f"Network {r['features']}-{'-'.join(map(str, sizes))}-{outputs} "), name
     assert "| yes" in (results / "defaults.md").read_text()
+
+
+# ------------------------------------------------------- regression: l2 by validation
+def test_regression_without_l2_tries_two_penalties_and_keeps_the_lower_validation_loss(
+        capsys, tmp_path):
+    from slopes.io import load_model
+    data = prices(tmp_path / "prices.csv")
+    code, out, err = cli(capsys, "train", data, "--target", "price", "--epochs", "20",
+                         "--out", tmp_path / "m")
+    assert code == 0, err
+    assert ("Training again with l2 0.1 (an L2 penalty on the weights), to keep whichever "
+            "has the lower validation loss:") in out
+    kept = [line for line in out.splitlines() if line.startswith("Kept l2 ")]
+    assert len(kept) == 1
+    losses = {float(part.split(" with l2 ")[1]): float(part.split(" with l2 ")[0])
+              for part in kept[0].split("(")[1].split(")")[0].split(", ")}
+    assert set(losses) == {0.0, 0.1}
+    chosen = min(losses, key=lambda l2: (losses[l2], l2))
+    assert kept[0].startswith(f"Kept l2 {chosen:g}: the lower validation loss")
+    model = load_model(tmp_path / "m" / "model.safetensors")
+    assert model.training["l2"] == chosen
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["validation"]["loss"] == pytest.approx(losses[chosen], abs=1e-4)
+
+
+@pytest.mark.parametrize("extra", [["--l2", "0"], ["--l2", "0.01"],
+                                   ["--validation-split", "0"]])
+def test_one_fit_when_l2_is_given_or_nothing_validates(capsys, tmp_path, extra):
+    data = prices(tmp_path / "prices.csv")
+    code, out, err = cli(capsys, "train", data, "--target", "price", "--epochs", "5", *extra,
+                         "--out", tmp_path / "m")
+    assert code == 0, err
+    assert "Training again" not in out and "Kept l2" not in out
+
+
+def test_classification_trains_once_without_a_penalty(capsys, tmp_path):
+    from slopes.io import load_model
+    data = flowers(tmp_path / "flowers.csv")
+    code, out, err = cli(capsys, "train", data, "--target", "kind", "--epochs", "5",
+                         "--out", tmp_path / "m")
+    assert code == 0, err
+    assert "Training again" not in out
+    assert load_model(tmp_path / "m" / "model.safetensors").training["l2"] == 0.0
