@@ -94,7 +94,9 @@ def register(subparsers: Any) -> None:
                 "Writes model.safetensors,\nmetrics.json, loss.png and network.png to --out.",
                 "  slopes train admissions.csv --target admit --categorical rank --out model\n"
                 "  slopes train houses.csv --target price --task regress --hidden 16,16 "
-                "--epochs 300\n")
+                "--epochs 300\n"
+                "  slopes train flowers.csv --target species --cv 5\n"
+                "  slopes train visits.csv --target bought --sample-weight weight\n")
     p.add_argument("data", metavar="DATA.csv", help="CSV file with a header line (or, "
                    "streamed, a .parquet file)")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
