@@ -1,7 +1,7 @@
-"""What both ways of ``slopes train`` share: in memory and streamed.
+"""What the ways of ``slopes train`` share: in memory, cross-validated and streamed.
 
-``slopes train`` reads the data whole (:mod:`.train`) or chunk by chunk
-(:mod:`.train_stream`); both use:
+``slopes train`` reads the data whole (:mod:`.train`, and :mod:`.train_cv` for
+``--cv K``) or chunk by chunk (:mod:`.train_stream`); they use:
 
 - :data:`TRAIN_OUTPUTS`: the files a run writes in ``--out``, all or none;
 - :func:`select_columns`: the feature columns ``--features``/``--drop`` leave,
@@ -14,12 +14,18 @@
 - :func:`build_network`: the network a run fits, said in one line;
 - :func:`split_rows` and :func:`held_out`: the seeded (stratified) split of the
   rows, and the held-out rows made inputs by the training rows' preprocessing;
-- :func:`row_weights`: the ``--sample-weight`` column, checked;
+- :func:`read_task` and :func:`class_keys`: the task (given or guessed) after
+  the checks of the columns, and each row's class for stratifying;
+- :func:`row_weights` and :func:`part_weights`: the ``--sample-weight`` column,
+  checked, and the weights of one part of the rows;
+- :func:`l2_candidates` and :func:`choose_l2`: the L2 penalties a run tries
+  (regression without ``--l2``: 0 and :data:`L2_TRIED`), and the one kept by
+  the validation loss;
 - :func:`fit_options` and :func:`regularization_settings`: what ``--l2``,
   ``--l1``, ``--clip-norm`` and ``--schedule`` give ``fit`` and the model file.
 
-Both :mod:`.train` and :mod:`.train_stream` import this module; it imports
-neither, so the two ways of training do not import each other.
+:mod:`.train`, :mod:`.train_cv` and :mod:`.train_stream` import this module; it
+imports none of them, so the ways of training do not import each other.
 """
 
 from __future__ import annotations
