@@ -99,7 +99,7 @@ def test_classification_scores_in_slices_equal_one_pass(monkeypatch, rows, n_cla
                       output=output, seed=3)
     target = y if loss != "mse" else y.reshape(-1, 1).astype(float)
     monkeypatch.setattr(report, "SCORE_ROWS", rows)
-    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (rows,))
+    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (None, rows))
     new = classification_scores(net, X, target if loss == "mse" else y, loss)
     old = _previous_scores(net, X, target if loss == "mse" else y, loss)
     _close(new, old)
@@ -114,7 +114,7 @@ def test_regression_scores_in_slices_equal_one_pass(monkeypatch, loss):
     X, y = prep.fit_transform(data)
     net = Network.mlp([X.shape[1], 8, 1], activation="tanh",
                       output="identity", seed=0)
-    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (250,))
+    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (None, 250))
     _close(regression_scores(net, X, y, loss, prep), _previous_scores(net, X, y, loss, prep))
 
 
@@ -169,7 +169,7 @@ def test_train_gives_the_previous_results(tmp_path, capsys, monkeypatch, name):
     args = ["train", str(path), "--target", target, "--epochs", "4", "--no-stream",
             "--batch-size", "64"]
     monkeypatch.setattr(report, "SCORE_ROWS", 100)
-    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (100,))
+    monkeypatch.setattr(report.outputs_and_loss, "__defaults__", (None, 100))
     assert main([*args, "--out", str(tmp_path / "new")]) == 0
     with monkeypatch.context() as patch:
         patch.setattr(TabularPreprocessor, "transform", _previous_transform)

@@ -39,7 +39,7 @@ from .export import EXAMPLE as EXPORT_EXAMPLE
 from .export import check_export_options, run_export
 from .outputs import ROWS_NOTE
 from .predict import run_predict
-from .train import check_train_options, run_train
+from .train import check_train_options, cv_folds, run_train
 
 __all__ = ["register"]
 
@@ -94,7 +94,9 @@ def register(subparsers: Any) -> None:
                 "Writes model.safetensors,\nmetrics.json, loss.png and network.png to --out.",
                 "  slopes train admissions.csv --target admit --categorical rank --out model\n"
                 "  slopes train houses.csv --target price --task regress --hidden 16,16 "
-                "--epochs 300\n")
+                "--epochs 300\n"
+                "  slopes train flowers.csv --target species --cv 5\n"
+                "  slopes train visits.csv --target bought --sample-weight weight\n")
     p.add_argument("data", metavar="DATA.csv", help="CSV file with a header line (or, "
                    "streamed, a .parquet file)")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
@@ -110,8 +112,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fill-missing", action="store_true",
                    help="fill missing values (numbers: the training rows' mean; text: a "
                         "'(missing)' category) instead of stopping")
-    p.add_argument("--hidden", type=options.hidden_sizes, default=[8, 8], metavar="SIZES",
-                   help="hidden layer sizes, comma-separated (default 8,8)")
+    p.add_argument("--hidden", type=options.hidden_sizes, default=None, metavar="SIZES",
+                   help="hidden layer sizes, comma-separated (default: one layer of "
+                        "2 x (inputs + classes) nodes, kept within 16..128; said when "
+                        "training starts)")
     p.add_argument("--activation", type=options.choice(HIDDEN_ACTIVATIONS, "activation"),
                    default="relu", help=f"hidden layers' activation: "
                    f"{', '.join(HIDDEN_ACTIVATIONS)} (default relu)")
@@ -127,9 +131,11 @@ def register(subparsers: Any) -> None:
                    help="change the learning rate epoch by epoch, as torch.optim.lr_scheduler: "
                         + ", ".join(SCHEDULE_FORMS[:-1]) + " (default none: the same rate "
                         "every epoch)")
-    p.add_argument("--l2", type=options.penalty, default=0.0, metavar="LAMBDA",
+    p.add_argument("--l2", type=options.penalty, default=None, metavar="LAMBDA",
                    help="L2 penalty on the weights (not the biases): adds l2 x sum of "
-                        "weight^2 to the loss, 2 x l2 x weight to each slope (default 0: none)")
+                        "weight^2 to the loss, 2 x l2 x weight to each slope (default: 0 for "
+                        "classification; regression trains with 0 and 0.1 and keeps the "
+                        "lower validation loss)")
     p.add_argument("--l1", type=options.penalty, default=0.0, metavar="LAMBDA",
                    help="L1 penalty on the weights (not the biases): adds l1 x sum of "
                         "|weight| to the loss, l1 x sign(weight) to each slope (default 0: none)")
@@ -170,6 +176,13 @@ def register(subparsers: Any) -> None:
                         "memory than is available")
     p.add_argument("--chunk-rows", type=options.positive_int, default=None, metavar="N",
                    help="rows per chunk when streaming (default 100,000)")
+    p.add_argument("--cv", type=cv_folds, default=None, metavar="K",
+                   help="cross-validate instead: K folds (stratified for classification), "
+                        "each held out once; prints each fold's score, their mean and spread; "
+                        "writes metrics.json only, no model (as cross_val_score)")
+    p.add_argument("--sample-weight", default=None, metavar="COL",
+                   help="weigh each row's loss by this column (numbers >= 0; not an input); "
+                        "the scores are weighted too")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
 
     p = _parser(subparsers, "predict", "predict with a saved model",

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from .. import callbacks  # looked up when a run starts, as the callbacks are made
-from ..columns import category_keys, check_mostly_numeric, guess_task, id_like_columns
 from ..errors import CommandError
 from ..io import model_bytes
 from ..preprocessing import TabularPreprocessor
@@ -39,10 +38,8 @@ from .outputs import (
     OutputFiles,
     OutputGuard,
     print_written,
-    some_rows,
     to_json,
     training_settings,
-    warn,
 )
 from .pictures import HardestRow, pictures
 from .report import (
@@ -50,26 +47,53 @@ from .report import (
     classification_scores,
     describe,
     describe_baselines,
+    describe_classes,
+    describe_residuals,
     regression_scores,
     report_training,
+    weighted_loss,
 )
 from .tables import read_table
+from .train_cv import run_cv
 from .train_setup import (
     CLASSIFY_LOSSES,
+    L2_AGAIN,
     REGRESS_LOSSES,
     TRAIN_OUTPUTS,
     build_network,
     check_loss,
+    choose_l2,
+    class_keys,
     fit_options,
+    held_out,
+    l2_candidates,
+    part_weights,
+    read_task,
     regularization_settings,
+    row_weights,
     select_columns,
+    split_rows,
 )
 from .train_stream import run_train_stream, stream_reason
 
-__all__ = ["run_train", "check_train_options", "split_rows"]
+__all__ = ["run_train", "check_train_options", "split_rows", "cv_folds"]
 
 
 # --------------------------------------------------------------------- checks
+def cv_folds(text: str) -> int:
+    """``--cv K``: an integer >= 2 (one fold would hold out nothing to score on)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of folds, an integer >= 2, got {text!r}") from exc
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of folds, an integer >= 2, got {text!r}: cross-validation "
+            "holds out each of K parts in turn, so K must be at least 2")
+    return value
+
+
 def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Checks across options, made before any data is read (``parser.error`` exits 2)."""
     if args.early_stopping and args.validation_split == 0:
@@ -92,6 +116,13 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
                      "to learn from")
     if args.drop and args.target in args.drop:
         parser.error(f"--drop lists the target {args.target!r}; it cannot be dropped")
+    weight = getattr(args, "sample_weight", None)
+    if weight is not None and weight == args.target:
+        parser.error(f"--sample-weight names the target {args.target!r}; the weights must be "
+                     "another column")
+    if weight is not None and args.features and weight in args.features:
+        parser.error(f"--features lists the --sample-weight column {weight!r}; a row weight "
+                     "is not an input, so list only the columns to learn from")
     if getattr(args, "stream", False) and getattr(args, "no_stream", False):
         parser.error("--stream reads the file in chunks and --no-stream reads it whole; give "
                      "one of them, or neither to let slopes decide from the memory available")
@@ -102,6 +133,13 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
         if getattr(args, "chunk_rows", None) is not None:
             parser.error(f"--chunk-rows {args.chunk_rows} is for streaming, but --no-stream "
                          "reads the file whole; leave out one of them")
+    cv = getattr(args, "cv", None)
+    if cv and getattr(args, "stream", False):
+        parser.error(f"--cv {cv} needs every row in memory (each fold trains on the others), "
+                     "but --stream reads the file in chunks; leave out one of them")
+    if cv and args.save_interrupted:
+        parser.error(f"--cv {cv} saves no model (it scores the settings), so "
+                     "--save-interrupted has nothing to save; leave it out")
     if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False):
         # A size is no request to stream: streaming splits and scores otherwise (a hash
         # split, no regression baseline), so it is asked for by name. Files that
@@ -112,80 +150,18 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
                          "--chunk-rows")
 
 
-def _check_target(data: Any, args: argparse.Namespace) -> None:
-    missing = data[args.target].isna()
-    if missing.any():
-        rows = list(data.index[missing])
-        shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more"
-                                                 if len(rows) > 5 else "")
-        raise CommandError(f"{args.data}: the target column {args.target!r} is empty in "
-                           f"{len(rows)} row(s) (rows {shown}); drop those rows first")
-
-
-# ---------------------------------------------------------------------- split
-def split_rows(n: int, fraction: float, seed: int, groups: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions ``(kept, taken)``, ``taken`` about ``fraction`` of the ``n`` rows.
-
-    With ``groups`` (the class of each row) the split is stratified: each
-    class gives ``round(fraction * its rows)`` rows, but always keeps at least
-    one, so every class has training rows. Seeded; both parts sorted.
-    """
-    rng = np.random.default_rng(seed)
-    if fraction == 0:
-        return np.arange(n), np.arange(0)
-    if groups is None:
-        order = rng.permutation(n)
-        n_taken = min(max(int(round(n * fraction)), 1), n - 1)
-        return np.sort(order[n_taken:]), np.sort(order[:n_taken])
-    taken = []
-    for label in sorted(set(groups.tolist()), key=str):
-        rows = rng.permutation(np.flatnonzero(groups == label))
-        taken.extend(rows[:min(int(round(len(rows) * fraction)), len(rows) - 1)])
-    if not taken:
-        # Too few rows per class to stratify: take one row of the largest class.
-        values, counts = np.unique(groups, return_counts=True)
-        rows = np.flatnonzero(groups == values[counts.argmax()])
-        if len(rows) > 1:
-            taken = [rng.choice(rows)]
-    taken_arr = np.sort(np.asarray(taken, dtype=np.int64))
-    return np.setdiff1d(np.arange(n), taken_arr), taken_arr
-
-
-def _class_keys(target: Any) -> np.ndarray:
-    return category_keys(target).to_numpy(str)
-
-
-def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
-              dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, Any]:
-    """``(X, y, rows kept)`` for held-out rows, leaving out those with never-seen values."""
-    unseen = prep.unseen(rows)
-    if unseen:
-        warn(f"{len(unseen)} {name} row(s) hold values the training rows never had, so they "
-              f"are left out of the {name} score ({some_rows(unseen)})")
-        rows = rows.drop(index=list(unseen))
-    if len(rows) == 0:
-        return np.zeros((0, prep.n_features), dtype), np.zeros(0), rows
-    X = prep.transform(rows, dtype=dtype)
-    y = prep.transform_target(rows[prep.target], dtype=dtype)
-    far = prep.far_out(rows, X)
-    if far:
-        warn(f"{len(far)} {name} row(s) lie far outside the training rows' range, so their "
-              f"predictions are extrapolations that weigh on the {name} score "
-              f"({some_rows(far)})")
-    return X, y, rows
-
-
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
+    """``slopes train``: see the module's notes (``--cv K``: :func:`.train_cv.run_cv`)."""
     decision = decide(args)
     if decision.stream:  # bigger than memory, or asked: read it chunk by chunk
+        _refuse_streamed(args, decision.reason)
         return run_train_stream(args, decision.reason)
     if Path(args.data).is_file():  # else read_table says what is wrong with the path
         print(f"Reading {Path(args.data).name} whole ({decision.reason}); --stream reads it "
               "in chunks.")
     try:
-        return _run_in_memory(args)
+        return run_cv(args) if getattr(args, "cv", None) else _run_in_memory(args)
     except MemoryError as exc:
         # Raised by NumPy, pandas or Python alike; the frames holding the rows are gone.
         raise CommandError(
@@ -198,32 +174,14 @@ def _run_in_memory(args: argparse.Namespace) -> int:
     out = OutputFiles(args.out, TRAIN_OUTPUTS,
                       OutputGuard({"the data file": args.data}, overwrite=args.overwrite))
     out.check()
-    data = select_columns(read_table(args.data), args)
-    _check_target(data, args)
-    task = args.task
-    if task is None:
-        target = data[args.target]
-        task = guess_task(target)
-        detail = (f"{target.nunique()} distinct values: "
-                  f"{', '.join(map(str, sorted(target.dropna().unique().tolist(), key=str)[:10]))}"
-                  if task == "classify" else "numbers with many distinct values")
-        print(f"Guessed the task from the target column {args.target!r} ({detail}): "
-              f"{'classification' if task == 'classify' else 'regression'}. "
-              "Use --task to choose.")
-        del target  # a view of the table, which is freed after the split
-    features = [c for c in data.columns if c != args.target]
-    try:
-        # Stray text in a numeric column is a fault of the file, so look at every row.
-        check_mostly_numeric(data, [c for c in features if c not in (args.categorical or [])])
-    except ValueError as exc:
-        raise CommandError(f"{args.data}: {exc}") from exc
-    for name in id_like_columns(data, features):
-        warn(f"column {name!r} has a different value in every row, like an ID; it cannot "
-              f"help predict new rows and lets the network memorize these; leave it out "
-              f"with --drop {name}")
+    table = read_table(args.data)
+    data = select_columns(table, args)
+    weights = row_weights(table, args)
+    del table  # select_columns made a copy of the columns kept
+    task = read_task(data, args)
 
     # 1. Split first: test rows, then validation rows from the training rows.
-    groups = _class_keys(data[args.target]) if task == "classify" else None
+    groups = class_keys(data[args.target]) if task == "classify" else None
     train_pos, test_pos = split_rows(len(data), args.test_size, args.seed, groups)
     val_groups = None if groups is None else groups[train_pos]
     fit_sub, val_sub = split_rows(len(train_pos), args.validation_split, args.seed + 1,
@@ -240,58 +198,90 @@ def _run_in_memory(args: argparse.Namespace) -> int:
         X, y = prep.fit_transform(fit_rows)
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
-    fit_rows = fit_rows.iloc[:1].copy()  # its first row names the picture; X holds the rest
+    w = part_weights(weights, fit_rows, "training")
+    fit_index = fit_rows.index  # the rows' numbers (residuals, the picture); X holds the rest
+    del fit_rows
     n_classes = len(prep.classes) if task == "classify" else 0
     loss = check_loss(args.loss, task, n_classes, args.target)
     try:
-        X_val, y_val, val_rows = _held_out(prep, val_rows, "validation", X.dtype)
-        X_test, y_test, test_rows = _held_out(prep, test_rows, "test", X.dtype)
+        X_val, y_val, val_rows = held_out(prep, val_rows, "validation", X.dtype)
+        X_test, y_test, test_rows = held_out(prep, test_rows, "test", X.dtype)
     except ValueError as exc:
         raise CommandError(f"{args.data}: {exc}") from exc
+    w_val = part_weights(weights, val_rows, "validation")
+    w_test = part_weights(weights, test_rows, "test")
 
+    candidates = l2_candidates(args, task, len(y_val) > 0)
+    args.l2 = candidates[0]
     net = build_network(prep, task, loss, args, args.seed)
     print(f"{len(y)} rows to train on, {len(y_val)} for validation, {len(y_test)} held out "
           f"for testing (seed {args.seed}); the preprocessing was learned from the "
           f"{len(y)} training rows only.")
+    if weights is not None:
+        print(f"Rows weighted by the column {args.sample_weight!r} in the loss (training, "
+              "validation, early stopping) and in the scores below; the preprocessing and "
+              "the confusion matrix count rows unweighted.")
 
     # 3. Train, stopping early on the validation loss.
     early = args.early_stopping if args.early_stopping is not None else len(y_val) > 0
     if early and len(y_val) == 0:
         raise CommandError("--early-stopping needs validation rows, but none are left; "
                            "raise --validation-split or use --no-early-stopping")
-    stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
-                                       restore_best_weights=True) if early else None)
-    snapshots = callbacks.file_snapshots(net)  # for the epoch slider of `slopes explain --html`
-    schedule = getattr(args, "schedule", None)  # a callback: sets each epoch's learning rate
-    history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
-                      learning_rate=args.learning_rate, epochs=args.epochs,
-                      batch_size=args.batch_size,
-                      validation_data=(X_val, y_val) if len(y_val) else None,
-                      metrics=["accuracy"] if task == "classify" else ["mae"],
-                      callbacks=[c for c in (schedule, stopper, snapshots) if c],
-                      seed=args.seed, verbose="auto", **fit_options(args))
-    code = report_training(history, stopper, args.epochs, args.save_interrupted)
-    if code is not None:
-        return code
+    validation = None
+    if len(y_val):
+        validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
+    tried: list[tuple[float, float, Any, Any, Any, Any]] = []
+    for l2 in candidates:
+        if tried:
+            print(L2_AGAIN.format(l2=l2))
+            args.l2 = l2
+            net = build_network(prep, task, loss, args, args.seed, quiet=True)
+        stopper = (callbacks.EarlyStopping(monitor="val_loss", patience=args.patience,
+                                           restore_best_weights=True) if early else None)
+        snapshots = callbacks.file_snapshots(net)  # for the slider of `slopes explain --html`
+        schedule = getattr(args, "schedule", None)  # a callback: each epoch's learning rate
+        history = net.fit(X, y, loss=loss, optimizer=args.optimizer,
+                          learning_rate=args.learning_rate, epochs=args.epochs,
+                          batch_size=args.batch_size, validation_data=validation,
+                          metrics=["accuracy"] if task == "classify" else ["mae"],
+                          callbacks=[c for c in (schedule, stopper, snapshots) if c],
+                          seed=args.seed, verbose="auto", sample_weight=w, **fit_options(args))
+        code = report_training(history, stopper, args.epochs, args.save_interrupted)
+        if code is not None:
+            return code
+        val_loss = (weighted_loss(net, X_val, y_val, loss, w_val) if len(y_val)
+                    else float("nan"))
+        tried.append((val_loss, l2, net, stopper, snapshots, history))
+        if history.interrupted:
+            break
+    _, args.l2, net, stopper, snapshots, history = choose_l2(tried)
 
     # 4. Scores next to baselines fitted on the same training rows.
-    def scores(X_: np.ndarray, y_: np.ndarray) -> dict[str, Any]:
+    def scores(X_: np.ndarray, y_: np.ndarray, w_: np.ndarray | None,
+               index: Any) -> dict[str, Any]:
         if task == "classify":
-            return classification_scores(net, X_, y_.astype(np.int64), loss)
-        return regression_scores(net, X_, y_, loss, prep)
+            return classification_scores(net, X_, y_.astype(np.int64), loss, prep.classes, w_)
+        return regression_scores(net, X_, y_, loss, prep, w_, list(index))
 
-    metrics: dict[str, Any] = {"task": task, "train": scores(X, y)}
+    metrics: dict[str, Any] = {"task": task, "train": scores(X, y, w, fit_index)}
+    if weights is not None:
+        metrics["sample_weight"] = args.sample_weight
     print(describe("train", metrics["train"]))
     if len(y_val):
-        metrics["validation"] = scores(X_val, y_val)
+        metrics["validation"] = scores(X_val, y_val, w_val, val_rows.index)
         print(describe("valid", metrics["validation"]))
     if len(y_test):
-        metrics["test"] = scores(X_test, y_test)
+        metrics["test"] = scores(X_test, y_test, w_test, test_rows.index)
         print(describe("test", metrics["test"]))
         fitted = y.astype(np.int64) if task == "classify" else y
         held = y_test.astype(np.int64) if task == "classify" else y_test
-        metrics["baselines"] = baselines(task, X, fitted, X_test, held, prep, seed=args.seed)
+        metrics["baselines"] = baselines(task, X, fitted, X_test, held, prep, seed=args.seed,
+                                         w_train=w, w_test=w_test)
         print(describe_baselines(metrics["baselines"]))
+    reported, what = ((metrics["test"], "test rows") if len(y_test)
+                      else (metrics["train"], "training rows"))
+    print(describe_classes(reported, what) if task == "classify"
+          else describe_residuals(reported["residuals"], what, args.target))
     training = training_settings(history, {
         "command": "train", "data": str(args.data), "target": args.target, "task": task,
         "hidden": args.hidden, "activation": args.activation, "loss": loss,
@@ -302,12 +292,13 @@ def _run_in_memory(args: argparse.Namespace) -> int:
         "best_epoch": None if stopper is None else stopper.best_epoch,
         "interrupted": history.interrupted,
         "rows": {"train": len(y), "validation": len(y_val), "test": len(y_test)},
+        "sample_weight": getattr(args, "sample_weight", None),
     })
     out.add(MODEL_FILE, model_bytes(net, prep, training, history, snapshots))
     out.add("metrics.json", to_json(metrics))
     # network.png traces the held-out row with the largest loss (or else the training row).
     hardest = HardestRow(net, loss, "held-out" if len(y_test) else "training")
-    hardest.add(*((X_test, y_test, test_rows.index) if len(y_test) else (X, y, fit_rows.index)))
+    hardest.add(*((X_test, y_test, test_rows.index) if len(y_test) else (X, y, fit_index)))
     pictures(out, net, history, loss, hardest.best, prep, Path(args.data).name,
              explain=(args.out, args.data),
              best_epoch=None if stopper is None else stopper.best_epoch,
@@ -315,3 +306,15 @@ def _run_in_memory(args: argparse.Namespace) -> int:
              "every held-out row holds a value the training rows never had")
     print_written(out.commit())
     return 0
+
+
+def _refuse_streamed(args: argparse.Namespace, reason: str) -> None:
+    """The options the streamed path cannot follow: a clear error instead of a silent skip."""
+    if getattr(args, "cv", None):
+        raise CommandError(f"--cv {args.cv} needs every row in memory (each fold trains on "
+                           f"the others), but {args.data} is streamed ({reason}); "
+                           "cross-validate a sample of the rows that fits in memory")
+    if getattr(args, "sample_weight", None) is not None:
+        raise CommandError(f"--sample-weight is not supported when streaming ({reason}): the "
+                           "streamed path reads no weight column yet; train in memory "
+                           "(--no-stream) or repeat rows to weight them")

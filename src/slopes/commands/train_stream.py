@@ -57,7 +57,16 @@ from .outputs import (
     warn,
 )
 from .pictures import HardestRow, pictures
-from .report import class_probabilities, describe, report_training
+from .report import (
+    class_probabilities,
+    class_report,
+    confusion_matrix,
+    describe,
+    describe_classes,
+    describe_residuals,
+    report_training,
+    residual_summary,
+)
 from .stream_prep import Moments, learn_preprocessing, preprocessor
 from .tables import read_ahead
 from .train_setup import (
@@ -76,6 +85,8 @@ __all__ = ["run_train_stream", "stream_reason", "STREAM_THRESHOLD_BYTES", "DEFAU
 STREAM_THRESHOLD_BYTES = FALLBACK_THRESHOLD_BYTES
 #: Rows per chunk read from the file (``--chunk-rows``).
 DEFAULT_CHUNK_ROWS = 100_000
+#: The most test residuals kept for their quantiles (8 MB); past it, mean, std, min, max.
+RESIDUALS_KEPT = 1_000_000
 #: The most memory the validation rows, preprocessed, may take (64 MiB).
 VALIDATION_BYTES = 64 * 2**20
 
@@ -91,10 +102,19 @@ def stream_reason(args: argparse.Namespace) -> str | None:
 
 # ---------------------------------------------------------------------- scores
 class _Scores:
-    """Loss, accuracy or mse/mae/r2 of rows seen chunk by chunk."""
+    """Loss, accuracy or mse/mae/r2 of rows seen chunk by chunk; with ``classes``, the
+    confusion matrix; for regression, the residuals (their quantiles while at most
+    :data:`RESIDUALS_KEPT` of them are kept)."""
 
-    def __init__(self, task: str, loss: str) -> None:
+    def __init__(self, task: str, loss: str, classes: Any = None) -> None:
         self.task, self.loss = task, loss
+        self.classes = classes
+        self.confusion = (None if classes is None
+                          else np.zeros((len(classes), len(classes)), np.int64))
+        self.residuals: list[np.ndarray] | None = []
+        self.residual_rows: list[Any] = []
+        self.residual_moments = Moments()
+        self.residual_range = [np.inf, -np.inf, -1.0, None]  # min, max, max |r|, its row
         self.rows = 0
         self.loss_total = 0.0
         self.right = 0
@@ -104,7 +124,8 @@ class _Scores:
         self.mean_sq = 0.0
 
     def add(self, net: Network, X: np.ndarray, y: np.ndarray, prep: TabularPreprocessor,
-            majority: int | None = None, train_mean: float | None = None) -> None:
+            majority: int | None = None, train_mean: float | None = None,
+            rows: Any = None) -> None:
         n = len(y)
         if n == 0:
             return
@@ -114,7 +135,10 @@ class _Scores:
         output = net.predict(X)
         if self.task == "classify":
             labels = y.astype(np.int64)
-            self.right += int(np.sum(class_probabilities(output).argmax(axis=1) == labels))
+            guessed = class_probabilities(output).argmax(axis=1)
+            self.right += int(np.sum(guessed == labels))
+            if self.confusion is not None:
+                self.confusion += confusion_matrix(labels, guessed, len(self.classes))
             if majority is not None:
                 self.majority_right += int(np.sum(labels == majority))
         else:
@@ -123,16 +147,46 @@ class _Scores:
             self.sq += float(np.sum((predicted - actual) ** 2))
             self.abs += float(np.sum(np.abs(predicted - actual)))
             self.actual.add(actual)
+            self._add_residuals(actual - predicted, rows)
             if train_mean is not None:
                 self.mean_sq += float(np.sum((actual - train_mean) ** 2))
+
+    def _add_residuals(self, r: np.ndarray, rows: Any) -> None:
+        rows = list(rows) if rows is not None else list(range(self.rows - len(r), self.rows))
+        self.residual_moments.add(r)
+        low, high, worst, _ = self.residual_range
+        at = int(np.argmax(np.abs(r)))
+        self.residual_range[:2] = [min(low, float(r.min())), max(high, float(r.max()))]
+        if abs(r[at]) > worst:
+            self.residual_range[2:] = [float(abs(r[at])), rows[at]]
+        if self.residuals is not None:
+            self.residuals.append(r)
+            self.residual_rows.extend(rows)
+            if len(self.residual_rows) > RESIDUALS_KEPT:
+                self.residuals, self.residual_rows = None, []
 
     def result(self) -> dict[str, Any]:
         loss = self.loss_total if self.loss == "sse" else self.loss_total / self.rows
         if self.task == "classify":
-            return {"loss": loss, "accuracy": self.right / self.rows, "rows": self.rows}
+            found = {"loss": loss, "accuracy": self.right / self.rows, "rows": self.rows}
+            if self.confusion is not None:
+                found.update(class_report(self.confusion, self.classes))
+            return found
         spread = self.actual.m2
-        return {"loss": loss, "mse": self.sq / self.rows, "mae": self.abs / self.rows,
-                "r2": 1 - self.sq / spread if spread > 0 else float("nan"), "rows": self.rows}
+        found = {"loss": loss, "mse": self.sq / self.rows, "mae": self.abs / self.rows,
+                 "r2": 1 - self.sq / spread if spread > 0 else float("nan"), "rows": self.rows}
+        if self.residuals is not None:
+            r = np.concatenate(self.residuals)
+            found["residuals"] = residual_summary(r, np.zeros_like(r), self.residual_rows)
+        else:
+            m = self.residual_moments
+            low, high, worst, row = self.residual_range
+            found["residuals"] = {
+                "what": "actual - predicted", "rows": m.n, "mean": m.mean, "std": m.std,
+                "min": low, "max": high, "max_abs": worst, "max_abs_row": row,
+                "quantiles": f"left out: over {RESIDUALS_KEPT:,} rows, and quantiles need "
+                             "every residual in memory"}
+        return found
 
     def baseline(self) -> dict[str, dict[str, float]]:
         if self.task == "classify":
@@ -310,7 +364,8 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         majority = [category_key(c) for c in prep.classes].index(top)
     else:
         train_mean = target.moments.mean
-    train_scores, test_scores = _Scores(task, loss), _Scores(task, loss)
+    classes = prep.classes if task == "classify" else None
+    train_scores, test_scores = _Scores(task, loss, classes), _Scores(task, loss, classes)
     # network.png traces the held-out row with the largest loss (or else the training row).
     hardest_test, hardest_train = HardestRow(net, loss), HardestRow(net, loss, "training")
     for chunk in reader.chunks([*features, args.target]):
@@ -320,12 +375,15 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
                 rows = chunk[train]
                 X = prep.transform(rows, dtype=dtype)
                 y = prep.transform_target(rows[args.target], dtype=dtype)
-                train_scores.add(net, X, y, prep)
+                train_scores.add(net, X, y, prep, rows=rows.index)
                 if hardest_test.best is None:  # needed only while no held-out row is seen
                     hardest_train.add(X, y, rows.index)
             if test.any():
-                X, y = held_out(chunk[test], "test", hardest_test)
-                test_scores.add(net, X, y, prep, majority, train_mean)
+                rows = chunk[test]
+                X, y = held_out(rows, "test", hardest_test)
+                kept_rows = (rows.index if len(y) == len(rows) else rows.index.drop(
+                    [r for r, _ in skipped["test"]], errors="ignore"))
+                test_scores.add(net, X, y, prep, majority, train_mean, kept_rows)
         except ValueError as exc:
             raise CommandError(f"{args.data}: {exc}") from exc
     _warn_held_out(skipped, far, "test")
@@ -347,6 +405,10 @@ def run_train_stream(args: argparse.Namespace, reason: str) -> int:
         print(f"base  (fitted on the same training rows) {name.replace('_', ' ')} {values} "
               "(no logistic/linear regression baseline with --stream: it needs the rows in "
               "memory)")
+    reported, what = ((metrics["test"], "test rows") if test_scores.rows
+                      else (metrics["train"], "training rows"))
+    print(describe_classes(reported, what) if task == "classify"
+          else describe_residuals(reported["residuals"], what, args.target))
     rows_used = {"train": train_scores.rows,
                  "validation": metrics.get("validation", {}).get("rows", 0),
                  "test": test_scores.rows}
