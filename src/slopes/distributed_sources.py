@@ -1,0 +1,322 @@
+"""Where the workers of :mod:`slopes.distributed` get their rows: files, or arrays.
+
+:class:`FileSource` holds one worker's CSV or Parquet files and makes the
+passes over them on the worker: the columns' kinds and row counts
+(:meth:`FileSource.kinds_pass`), the statistics of the training rows
+(:meth:`FileSource.summarize`), the training rows preprocessed and shuffled
+within each chunk (:meth:`FileSource.train_chunks`, each epoch) and the sums
+that scores are made of (:meth:`FileSource.score`). :class:`ArraySource`
+gives rows already in memory the same methods. :func:`find_files` turns a
+file, a folder or a glob into the list of files, :func:`spread` shares them
+among the workers.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._optional import require
+from .commands.chunks import ChunkReader, split_masks
+from .commands.report import class_probabilities
+from .commands.tables import ENCODING, ColumnTypes, csv_errors, header_names, short_rows
+from .distributed_stats import TableSummary
+from .errors import CommandError
+from .losses import get_loss
+from .network import Network
+from .preprocessing import TabularPreprocessor
+
+__all__ = ["FileSource", "ArraySource", "find_files", "spread", "score_batches", "merge_kinds",
+           "VALIDATION_BYTES", "SUFFIXES"]
+
+#: The most validation rows one worker keeps in memory, as floats (64 MiB).
+VALIDATION_BYTES = 64 * 2**20
+SUFFIXES = (".csv", ".parquet")
+
+# ------------------------------------------------------------------------ files
+def find_files(data: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The CSV or Parquet files ``data`` names: a file, a folder (its ``*.csv`` and
+    ``*.parquet``), a glob, or a list of them; sorted by name, all of one format."""
+    if isinstance(data, (list, tuple)):
+        found = [f for item in data for f in find_files(item)]
+    else:
+        text = str(data)
+        path = Path(text)
+        if any(ch in text for ch in "*?["):
+            found = [Path(p) for p in glob.glob(text) if Path(p).is_file()]
+            if not found:
+                raise CommandError(f"{text}: no file matches this pattern")
+        elif path.is_dir():
+            found = [p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()]
+            if not found:
+                raise CommandError(f"{text}: the folder holds no .csv or .parquet file")
+        elif path.is_file():
+            found = [path]
+        else:
+            raise CommandError(f"{text}: no such file, folder or pattern")
+    found = sorted(set(found), key=lambda p: str(p))
+    formats = {p.suffix.lower() == ".parquet" for p in found}
+    if len(formats) > 1:
+        raise CommandError(f"{data}: mixes CSV and Parquet files; give the parts of one table "
+                           "in one format")
+    return found
+
+
+def spread(sizes: Sequence[int], n_workers: int) -> list[list[int]]:
+    """File indices for each worker: biggest file first, to the least loaded worker."""
+    loads = [0] * n_workers
+    parts: list[list[int]] = [[] for _ in range(n_workers)]
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        k = loads.index(min(loads))
+        parts[k].append(i)
+        loads[k] += sizes[i]
+    return [sorted(p) for p in parts]
+
+
+# ------------------------------------------------------------------------ sources
+class FileSource:
+    """One worker's files: read, summarized, preprocessed and scored there.
+
+    Parameters
+    ----------
+    files : list of (path, index)
+        The worker's files and their place among all the files (name order).
+    columns : list of str
+        The feature columns, then the target.
+    settings : dict
+        ``target``, ``categorical``, ``seed``, ``test_size``, ``validation_split``,
+        ``chunk_rows``, ``names`` (the header every file must have).
+    """
+
+    def __init__(self, files: list[tuple[str, int]], columns: list[str],
+                 settings: dict[str, Any]) -> None:
+        self.files = [(Path(p), i) for p, i in files]
+        self.columns = list(columns)
+        self.settings = dict(settings)
+        self.kinds: dict[str, str] | None = None
+        self.offsets: dict[int, int] = {}
+        self.prep: TabularPreprocessor | None = None
+        self.loss = "mse"
+        self._validation_rows: list[Any] | None = []
+        self._validation: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.skipped = {"validation": 0, "test": 0}
+
+    # ---------------------------------------------------------------- pass 1: kinds
+    def kinds_pass(self) -> tuple[str, Any, dict[int, int]]:
+        """``("csv", ColumnTypes, rows)`` or ``("parquet", {column: kind}, rows)``;
+        ``rows``: {file index: data rows}."""
+        pd = require("pandas", "reading CSV files")
+        rows: dict[int, int] = {}
+        names = self.settings["names"]
+        if self.files and self.files[0][0].suffix.lower() == ".parquet":
+            kinds: dict[str, str] = {}
+            for path, index in self.files:
+                reader = self._reader(path)
+                for name, kind in reader.decide_kinds(self.columns).items():
+                    kinds[name] = merge_kinds(kinds.get(name), kind, name, path)
+                pq = require("pyarrow.parquet", "reading .parquet files")
+                rows[index] = int(pq.ParquetFile(path).metadata.num_rows)
+            return "parquet", kinds, rows
+        types = ColumnTypes(self.files[0][0] if self.files else "", names)
+        for path, index in self.files:
+            header = header_names(path)
+            if header != names:
+                raise CommandError(f"{path}: its header ({', '.join(header)}) is not that of "
+                                   f"the first file ({', '.join(names)}); the parts of one "
+                                   "table need the same header")
+            part = ColumnTypes(path, names)
+            count = 0
+            with csv_errors(path, pd):
+                with pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                 index_col=False, encoding=ENCODING,
+                                 chunksize=self.settings["chunk_rows"]) as reader:
+                    for chunk in reader:
+                        chunk.columns = [str(c).strip() for c in chunk.columns]
+                        chunk.index = pd.RangeIndex(count, count + len(chunk))
+                        count += len(chunk)
+                        part.add(chunk)
+            short_rows(path, len(names))
+            types.merge(part)
+            rows[index] = count
+        return "csv", types, rows
+
+    def _reader(self, path: Path) -> ChunkReader:
+        return ChunkReader(path, self.settings["chunk_rows"])
+
+    def _chunks(self) -> Iterator[tuple[int, Any, tuple]]:
+        """``(file index, chunk, (train, validation, test) masks)``; index = global rows."""
+        s = self.settings
+        for path, index in self.files:
+            reader = self._reader(path)
+            reader.kinds = {c: self.kinds[c] for c in self.columns}
+            for chunk in reader.chunks(self.columns):
+                chunk.index = chunk.index + self.offsets[index]
+                masks = split_masks(np.asarray(chunk.index), s["seed"], s["test_size"],
+                                    s["validation_split"])
+                yield index, chunk, masks
+
+    # ---------------------------------------------------------------- pass 2: statistics
+    def summarize(self, kinds: dict[str, str], offsets: dict[int, int]) -> TableSummary:
+        """The summary of this worker's rows (keeps its validation rows, while few)."""
+        self.kinds, self.offsets = dict(kinds), dict(offsets)
+        s = self.settings
+        features = self.columns[:-1]
+        summary = TableSummary(features, s["target"], self.kinds, s["categorical"])
+        most = VALIDATION_BYTES // (8 * len(self.columns))
+        kept = 0
+        self._validation_rows = []
+        for _, chunk, (train, val, test) in self._chunks():
+            try:
+                summary.add(chunk, train, val, test)
+            except ValueError as exc:
+                raise CommandError(f"{self._where(chunk)}: {exc}") from exc
+            if self._validation_rows is not None and val.any():
+                self._validation_rows.append(chunk[val])
+                kept += int(val.sum())
+                if kept > most:
+                    self._validation_rows = None
+        return summary
+
+    def _where(self, chunk: Any) -> str:
+        names = [str(p) for p, _ in self.files]
+        return names[0] if len(names) == 1 else "the files " + ", ".join(names)
+
+    # ---------------------------------------------------------------- training
+    def prepare(self, prep: TabularPreprocessor, loss: str) -> dict[str, int]:
+        """Take the preprocessing and loss; preprocess the kept validation rows."""
+        self.prep, self.loss = prep, loss
+        self._validation = None
+        if self._validation_rows is not None:
+            self._validation = [xy for rows in self._validation_rows
+                                for xy in [self._held(rows, "validation")] if len(xy[1])]
+            self._validation_rows = None
+        return dict(self.skipped)
+
+    def _held(self, rows: Any, part: str) -> tuple[np.ndarray, np.ndarray]:
+        prep = self.prep
+        unseen = prep.unseen(rows)
+        if unseen:
+            self.skipped[part] = self.skipped.get(part, 0) + len(unseen)
+            rows = rows.drop(index=list(unseen))
+        if len(rows) == 0:
+            return np.zeros((0, prep.n_features)), np.zeros(0)
+        return (prep.transform(rows, dtype=np.float64),
+                prep.transform_target(rows[prep.target], dtype=np.float64))
+
+    def train_chunks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """This worker's training rows, chunk by chunk, shuffled within each chunk."""
+        prep = self.prep
+        seed = self.settings["seed"]
+        for index, chunk, (train, _, _) in self._chunks():
+            if not train.any():
+                continue
+            rows = chunk[train]
+            try:
+                X = prep.transform(rows, dtype=np.float64)
+                y = prep.transform_target(rows[prep.target], dtype=np.float64)
+            except ValueError as exc:
+                raise CommandError(f"{self._where(chunk)}: {exc}") from exc
+            order = np.random.default_rng([seed, epoch, index, int(rows.index[0])]).permutation(
+                len(y))
+            yield X[order], y[order]
+
+    def _part(self, part: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if part == "validation" and self._validation is not None:
+            yield from self._validation
+            return
+        which = {"train": 0, "validation": 1, "test": 2}[part]
+        for _, chunk, masks in self._chunks():
+            if masks[which].any():
+                X, y = self._held(chunk[masks[which]], part)
+                if len(y):
+                    yield X, y
+
+    def score(self, net: Network, part: str) -> dict[str, Any]:
+        """Sums over the rows of ``part``: rows, loss_sum; right and class counts
+        (classification) or sq, abs, s1, s2 of the errors and targets (regression)."""
+        return score_batches(net, self._part(part), self.loss, self.prep)
+
+    def first_row(self, part: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """One row of ``part`` (X (1, n), y (1,)), for the drawing of the network."""
+        for X, y in self._part(part):
+            return X[:1], y[:1]
+        return None
+
+
+class ArraySource:
+    """Rows already in memory: ``X`` (n, n_features) and ``y`` (n,) or (n, n_outputs).
+
+    ``train_chunks`` gives the rows in ``rows_per_chunk`` slices, in order
+    (``shuffle=False``) or shuffled within each slice (seeded by the epoch).
+    ``validation`` is an optional ``(X_val, y_val)``.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, rows_per_chunk: int = 100_000,
+                 shuffle: bool = True, seed: int = 0, loss: str = "mse",
+                 validation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        self.rows_per_chunk, self.shuffle, self.seed, self.loss = (rows_per_chunk, shuffle,
+                                                                   seed, loss)
+        self.validation = validation
+
+    def train_chunks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng([self.seed, epoch])
+        for start in range(0, len(self.X), self.rows_per_chunk):
+            X = self.X[start:start + self.rows_per_chunk]
+            y = self.y[start:start + self.rows_per_chunk]
+            if self.shuffle:
+                order = rng.permutation(len(X))
+                X, y = X[order], y[order]
+            yield X, y
+
+    def score(self, net: Network, part: str) -> dict[str, Any]:
+        if part == "validation":
+            batches = [self.validation] if self.validation is not None else []
+        else:
+            batches = [(self.X, self.y)] if part == "train" else []
+        return score_batches(net, iter(batches), self.loss, None)
+
+
+def score_batches(net: Network, batches: Iterator[tuple[np.ndarray, np.ndarray]], loss: str,
+                  prep: TabularPreprocessor | None) -> dict[str, Any]:
+    """The sums :meth:`FileSource.score` returns, over ``batches`` of ``(X, y)``."""
+    loss_fn = get_loss(loss)
+    sums: dict[str, Any] = {"rows": 0, "loss_sum": 0.0, "right": 0, "counts": {}, "sq": 0.0,
+                            "abs": 0.0, "s1": 0.0, "s2": 0.0}
+    classify = prep is not None and prep.task == "classify"
+    for X, y in batches:
+        n = len(y)
+        if n == 0:
+            continue
+        batch_loss = net.evaluate(X, y, loss=loss_fn)
+        sums["loss_sum"] += batch_loss if loss_fn.name == "sse" else batch_loss * n
+        sums["rows"] += n
+        if prep is None:
+            continue
+        out = net.predict(X)
+        if classify:
+            labels = y.astype(np.int64)
+            sums["right"] += int(np.sum(class_probabilities(out).argmax(axis=1) == labels))
+            for label, count in zip(*np.unique(labels, return_counts=True), strict=True):
+                sums["counts"][int(label)] = sums["counts"].get(int(label), 0) + int(count)
+        else:
+            predicted, actual = prep.inverse_target(out[:, 0]), prep.inverse_target(y)
+            sums["sq"] += float(np.sum((predicted - actual) ** 2))
+            sums["abs"] += float(np.sum(np.abs(predicted - actual)))
+            sums["s1"] += float(np.sum(actual))
+            sums["s2"] += float(np.sum(actual ** 2))
+    return sums
+
+
+def merge_kinds(a: str | None, b: str, name: str, where: Any) -> str:
+    """One column's kind over two Parquet files (``integer`` and ``number`` make ``number``)."""
+    if a is None or a == b:
+        return b
+    if {a, b} == {"integer", "number"}:
+        return "number"
+    raise CommandError(f"{where}: column {name!r} holds {b} values, but {a} in another file; "
+                       "the parts of one table need the same column types")
