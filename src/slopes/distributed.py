@@ -36,19 +36,18 @@ from pathlib import Path
 from typing import Any
 
 from . import data_parallel
+from . import distributed_sources as sources  # a module: slopes.commands imports this one
 from ._optional import require
 from .callbacks import History
 from .commands.chunks import ChunkReader
 from .commands.tables import check_unique, header_names
-from .distributed_sources import ArraySource, FileSource, find_files, merge_kinds, spread
 from .distributed_stats import TableSummary
 from .errors import CommandError
 from .network import Network
 from .preprocessing import TabularPreprocessor
 
-__all__ = ["fit_distributed", "find_files", "connect", "FileSource", "ArraySource",
-           "Prepared", "prepare", "train", "scores", "network", "default_loss",
-           "DEFAULT_AVERAGING", "DEFAULT_SYNC_ROWS", "INSTALL"]
+__all__ = ["fit_distributed", "connect", "Prepared", "prepare", "train", "scores", "network",
+           "default_loss", "DEFAULT_AVERAGING", "DEFAULT_SYNC_ROWS", "INSTALL"]
 
 #: How to install what this module needs.
 INSTALL = "pip install 'slopes[distributed]'"
@@ -140,7 +139,7 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
     counts; the statistics of the training rows), merged on the client.
     Raises :class:`CommandError` for a problem of the data, naming the file.
     """
-    files = find_files(data)
+    files = sources.find_files(data)
     first = files[0]
     names = (ChunkReader(first, chunk_rows).columns if first.suffix.lower() == ".parquet"
              else header_names(first))
@@ -159,13 +158,13 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
         raise CommandError("the Dask cluster has no workers")
-    parts = [p for p in spread([f.stat().st_size for f in files], len(workers)) if p]
+    parts = [p for p in sources.spread([f.stat().st_size for f in files], len(workers)) if p]
     settings = {"target": target, "categorical": list(categorical), "seed": seed,
                 "test_size": test_size, "validation_split": validation_split,
                 "chunk_rows": chunk_rows, "names": names}
     shards = []
     for address, part in zip(workers, parts, strict=False):
-        source = FileSource([(str(files[i]), i) for i in part], columns, settings)
+        source = sources.FileSource([(str(files[i]), i) for i in part], columns, settings)
         actor = client.submit(data_parallel.Shard, source, actor=True, workers=[address],
                               pure=False).result()
         shards.append(_Guarded(actor, address, client))
@@ -180,7 +179,7 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
         kinds = {}
         for _, found, _ in answers:
             for name, kind in found.items():
-                kinds[name] = merge_kinds(kinds.get(name), kind, name, data)
+                kinds[name] = sources.merge_kinds(kinds.get(name), kind, name, data)
     for _, _, counted in answers:
         rows.update(counted)
     offsets, start = {}, 0

@@ -53,6 +53,11 @@ from .report import (
     report_training,
 )
 from .tables import read_table
+from .train_distributed import (
+    check_distributed_options,
+    distributed_requested,
+    run_train_distributed,
+)
 from .train_setup import (
     CLASSIFY_LOSSES,
     REGRESS_LOSSES,
@@ -91,7 +96,9 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
                      "to learn from")
     if args.drop and args.target in args.drop:
         parser.error(f"--drop lists the target {args.target!r}; it cannot be dropped")
-    if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False):
+    check_distributed_options(args, parser)  # --workers/--scheduler: what a cluster refuses
+    if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False) \
+            and not distributed_requested(args):
         # A size is no request to stream: streaming splits and scores otherwise (a hash
         # split, no regression baseline), so it is asked for by name. Files that
         # stream by themselves (Parquet, over 1 GB) take --chunk-rows alone.
@@ -167,6 +174,8 @@ def _held_out(prep: TabularPreprocessor, rows: Any, name: str,
 
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
+    if distributed_requested(args):  # --workers N or --scheduler ADDRESS: a Dask cluster
+        return run_train_distributed(args)
     reason = stream_reason(args)
     if reason is not None:  # bigger than memory, or asked: read it chunk by chunk
         return run_train_stream(args, reason)
