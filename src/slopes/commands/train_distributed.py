@@ -185,6 +185,9 @@ def run_train_distributed(args: argparse.Namespace) -> int:
                 print(describe(name, metrics[part]))
                 if part == "test":
                     metrics["baselines"] = _baseline(task, prepared, sums)
+        peaks = wait([s.info() for s in prepared.shards])
+        print("Peak memory per worker: " + ", ".join(
+            f"{p['peak_memory'] / 1e6:,.0f} MB" for p in peaks) + ".")
         training = training_settings(history, {
             "command": "train", "data": str(args.data), "target": args.target, "task": task,
             "hidden": args.hidden, "activation": args.activation, "loss": loss,
