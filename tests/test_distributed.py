@@ -314,6 +314,19 @@ def test_parts_with_different_headers_are_refused(client, tmp_path):
         prepare(client, tmp_path, "y")
 
 
+@pytest.mark.parametrize(("cell", "message"), [
+    ("inf", r"part-1\.csv \(rows counted across the files in name order: its first row is row "
+            r"3\): column 'x' row 4: expected a finite number, got inf"),
+    ("", r"missing values in column 'x' \(1 row\(s\), first row 4\); fill or drop them, or use "
+         r"--fill-missing"),
+])
+def test_a_bad_cell_on_a_worker_names_its_file_and_row(client, tmp_path, cell, message):
+    (tmp_path / "part-0.csv").write_text("x,y\n1,0\n2,1\n3,0\n")
+    (tmp_path / "part-1.csv").write_text(f"x,y\n4,1\n{cell},0\n6,1\n")
+    with pytest.raises(CommandError, match=message):
+        prepare(client, tmp_path, "y", validation_split=0.0)
+
+
 def test_a_worker_that_dies_stops_the_run_with_its_address(client, tmp_path):
     # Last: the nanny restarts the worker, under a new address.
     folder = _parts(tmp_path / "parts", n_files=2, rows=100)

@@ -169,11 +169,11 @@ class FileSource:
         most = VALIDATION_BYTES // (8 * len(self.columns))
         kept = 0
         self._validation_rows = []
-        for _, chunk, (train, val, test) in self._chunks():
+        for index, chunk, (train, val, test) in self._chunks():
             try:
                 summary.add(chunk, train, val, test)
             except ValueError as exc:
-                raise CommandError(f"{self._where(chunk)}: {exc}") from exc
+                raise CommandError(f"{self._where(index)}: {exc}") from exc
             if self._validation_rows is not None and val.any():
                 self._validation_rows.append(chunk[val])
                 kept += int(val.sum())
@@ -181,9 +181,12 @@ class FileSource:
                     self._validation_rows = None
         return summary
 
-    def _where(self, chunk: Any) -> str:
-        names = [str(p) for p, _ in self.files]
-        return names[0] if len(names) == 1 else "the files " + ", ".join(names)
+    def _where(self, index: int) -> str:
+        """The file of index ``index``, and how its rows are numbered."""
+        path = next(p for p, i in self.files if i == index)
+        first = self.offsets.get(index, 0)
+        return str(path) if first == 0 else (f"{path} (rows counted across the files in name "
+                                             f"order: its first row is row {first})")
 
     # ---------------------------------------------------------------- training
     def prepare(self, prep: TabularPreprocessor, loss: str) -> dict[str, int]:
@@ -219,7 +222,7 @@ class FileSource:
                 X = prep.transform(rows, dtype=np.float64)
                 y = prep.transform_target(rows[prep.target], dtype=np.float64)
             except ValueError as exc:
-                raise CommandError(f"{self._where(chunk)}: {exc}") from exc
+                raise CommandError(f"{self._where(index)}: {exc}") from exc
             order = np.random.default_rng([seed, epoch, index, int(rows.index[0])]).permutation(
                 len(y))
             yield X[order], y[order]
