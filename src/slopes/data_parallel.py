@@ -38,6 +38,7 @@ A source is any object with
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import time
@@ -201,7 +202,12 @@ class Shard:
                 for start in range(0, len(X), batch_size):
                     yield X[start:start + batch_size], y[start:start + batch_size]
 
-        history = net.fit(batches(), loss=self.loss_fn, optimizer=self.optimizer, epochs=1,
+        stream = batches()
+        first = next(stream, None)
+        if first is None:  # no training rows here this epoch: the weights as they came
+            return 0, 0.0, flatten(net.parameters())
+        history = net.fit(itertools.chain([first], stream), loss=self.loss_fn,
+                          optimizer=self.optimizer, epochs=1,
                           seed=np.random.default_rng([seed, epoch]), verbose=0, **options)
         loss = history.history["loss"][-1] if history.history.get("loss") else 0.0
         return rows[0], float(loss) * rows[0], flatten(net.parameters())

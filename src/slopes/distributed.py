@@ -154,6 +154,10 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
             if c not in drop and c != target]
     if not keep:
         raise CommandError(f"{first}: no feature columns are left to learn from")
+    outside = [c for c in categorical if c not in keep]
+    if outside:
+        raise CommandError(f"categorical names {', '.join(map(repr, outside))}, which the "
+                           "features chosen leave out")
     columns = [*keep, target]
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
@@ -255,19 +259,15 @@ def train(net: Network, prepared: Prepared, loss: str, *, optimizer: str = "adam
         patience=patience, options=options, on_epoch=on_epoch)
 
 
-def scores(net: Network, prepared: Prepared, part: str) -> dict[str, Any]:
-    """The sums of every worker's rows of ``part``, added up (see :func:`score_batches`)."""
+def scores(net: Network, prepared: Prepared, parts: Sequence[str]) -> dict[str, dict]:
+    """``{part: sums}``: the sums of every worker's rows of each part, added up (see
+    :func:`slopes.distributed_sources.score_batches`); one pass over the files."""
     flat = data_parallel.flatten(net.parameters())
-    parts = data_parallel.wait([s.score(flat, part) for s in prepared.shards])
-    total: dict[str, Any] = {"rows": 0, "loss_sum": 0.0, "right": 0, "counts": {}, "sq": 0.0,
-                             "abs": 0.0, "s1": 0.0, "s2": 0.0}
-    for p in parts:
-        for key, value in p.items():
-            if key == "counts":
-                for label, count in value.items():
-                    total["counts"][label] = total["counts"].get(label, 0) + count
-            else:
-                total[key] += value
+    answers = data_parallel.wait([s.score(flat, list(parts)) for s in prepared.shards])
+    total = answers[0]
+    for other in answers[1:]:
+        for part in parts:
+            sources.add_sums(total[part], other[part])
     return total
 
 

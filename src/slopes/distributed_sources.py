@@ -30,8 +30,8 @@ from .losses import get_loss
 from .network import Network
 from .preprocessing import TabularPreprocessor
 
-__all__ = ["FileSource", "ArraySource", "find_files", "spread", "score_batches", "merge_kinds",
-           "VALIDATION_BYTES", "SUFFIXES"]
+__all__ = ["FileSource", "ArraySource", "find_files", "spread", "score_batches", "add_sums",
+           "merge_kinds", "VALIDATION_BYTES", "SUFFIXES"]
 
 #: The most validation rows one worker keeps in memory, as floats (64 MiB).
 VALIDATION_BYTES = 64 * 2**20
@@ -238,10 +238,31 @@ class FileSource:
                 if len(y):
                     yield X, y
 
-    def score(self, net: Network, part: str) -> dict[str, Any]:
+    def score(self, net: Network, part: str | list[str]) -> dict[str, Any]:
         """Sums over the rows of ``part``: rows, loss_sum; right and class counts
-        (classification) or sq, abs, s1, s2 of the errors and targets (regression)."""
-        return score_batches(net, self._part(part), self.loss, self.prep)
+        (classification) or sq, abs, s1, s2 of the errors and targets (regression).
+
+        A list of parts gives ``{part: sums}``, reading the files once for all of them.
+        """
+        if isinstance(part, str):
+            return score_batches(net, self._part(part), self.loss, self.prep)
+        result = {}
+        if "validation" in part and self._validation is not None:
+            result["validation"] = score_batches(net, iter(self._validation), self.loss,
+                                                 self.prep)
+        rest = [p for p in part if p not in result]
+        for p in rest:
+            result[p] = score_batches(net, iter(()), self.loss, self.prep)
+        if rest:
+            columns = {"train": 0, "validation": 1, "test": 2}
+            for _, chunk, masks in self._chunks():
+                for p in rest:
+                    mask = masks[columns[p]]
+                    if mask.any():
+                        X, y = self._held(chunk[mask], p)
+                        add_sums(result[p], score_batches(net, iter([(X, y)]), self.loss,
+                                                          self.prep))
+        return result
 
     def first_row(self, part: str) -> tuple[np.ndarray, np.ndarray] | None:
         """One row of ``part`` (X (1, n), y (1,)), for the drawing of the network."""
@@ -323,3 +344,14 @@ def merge_kinds(a: str | None, b: str, name: str, where: Any) -> str:
         return "number"
     raise CommandError(f"{where}: column {name!r} holds {b} values, but {a} in another file; "
                        "the parts of one table need the same column types")
+
+
+def add_sums(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Add the sums ``more`` (of :func:`score_batches`) to ``total``; returns ``total``."""
+    for key, value in more.items():
+        if key == "counts":
+            for label, count in value.items():
+                total["counts"][label] = total["counts"].get(label, 0) + count
+        else:
+            total[key] += value
+    return total

@@ -178,8 +178,9 @@ def run_train_distributed(args: argparse.Namespace) -> int:
                  "they are left out of the validation score")
 
         metrics: dict[str, Any] = {"task": task, "workers": n_workers, "averaging": average}
+        found = distributed.scores(net, prepared, ["train", "validation", "test"])
         for part, name in (("train", "train"), ("validation", "valid"), ("test", "test")):
-            sums = distributed.scores(net, prepared, part)
+            sums = found[part]
             if sums["rows"]:
                 metrics[part] = _scores(task, loss, sums)
                 print(describe(name, metrics[part]))
