@@ -320,6 +320,12 @@ def fit_distributed(data: Any, target: str, *, hidden: Sequence[int] = (8, 8),
     CommandError
         A problem of the data (naming the file), a scheduler that cannot be
         reached (naming its address), a worker that died.
+
+    Notes
+    -----
+    A script that starts a local cluster (``workers``) calls this under
+    ``if __name__ == "__main__":``: the workers are processes that import the
+    script again.
     """
     own = client is None
     cluster = None
