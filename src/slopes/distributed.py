@@ -106,14 +106,25 @@ class _Answer:
     def result(self) -> Any:
         try:
             return self.future.result()
-        except (CommandError, ValueError, TypeError):
-            raise
-        except Exception as exc:  # the worker's process, or the connection to it, is gone
-            raise CommandError(
-                f"the Dask worker {self.shard.address} stopped answering "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'lost'}); "
-                "its rows are gone, so training stopped and nothing was written; run again "
-                "(on a LocalCluster, give the workers more memory or use fewer)") from exc
+        except (ConnectionError, EOFError, TimeoutError) as exc:
+            raise self.lost(exc) from exc
+        except OSError as exc:
+            if type(exc) is OSError:  # Dask's "Unable to contact Actor's worker"
+                raise self.lost(exc) from exc
+            # A file the worker could not open or read (FileNotFoundError, PermissionError).
+            raise CommandError(f"on the Dask worker {self.shard.address}: {exc}") from exc
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("distributed", "tornado", "asyncio")):
+                raise  # the worker's own error (a CommandError about the data...)
+            raise self.lost(exc) from exc
+
+    def lost(self, exc: BaseException) -> CommandError:
+        """The worker's process, or the connection to it, is gone."""
+        return CommandError(
+            f"the Dask worker {self.shard.address} stopped answering "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'lost'}); "
+            "its rows are gone, so training stopped and nothing was written; run again "
+            "(on a LocalCluster, give the workers more memory or use fewer)")
 
 
 class Prepared:
@@ -123,6 +134,8 @@ class Prepared:
                  files: list[Path], kinds: dict[str, str], workers: list[str]) -> None:
         self.shards, self.prep, self.summary = shards, prep, summary
         self.files, self.kinds, self.workers = files, kinds, workers
+        #: Validation rows left out for values the training rows never had (after train).
+        self.skipped_validation = 0
 
     @property
     def counts(self) -> dict[str, int]:

@@ -172,7 +172,7 @@ def run_train_distributed(args: argparse.Namespace) -> int:
         if early and best is not None and best + 1 < len(history.epoch):
             print(f"Stopped early: val_loss last improved at epoch {best + 1}; kept that "
                   "epoch's weights.")
-        skipped = getattr(prepared, "skipped_validation", 0)
+        skipped = prepared.skipped_validation
         if skipped:
             warn(f"{skipped} validation row(s) hold values the training rows never had, so "
                  "they are left out of the validation score")
