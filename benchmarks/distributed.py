@@ -3,14 +3,15 @@
 Writes a CSV file like ``benchmarks/stream.py`` does (ten numeric features, a text
 column of five categories, a two-class label), of ``--sizes-mb`` MB each (the issue
 asks for 2 GB; on a 2-core machine shared with other work, 100 and 300 MB finish in
-minutes), and the same rows as ``--parts`` part files (``part-000.csv``...), the
-form a cluster reads. Then, each in a fresh subprocess, ``--epochs`` epochs of
+minutes). The cluster reads the same file, cut into blocks of lines that its
+workers share (``--parts N`` instead writes the rows as N part files first, a
+folder the workers share). Then, each in a fresh subprocess, ``--epochs`` epochs of
 ``slopes train`` (hidden 8,8, Adam, the default 10% test and 10% validation rows):
 
 - ``--stream`` on the one file, one process (batch 32);
-- ``--workers 2`` on the part files, per-epoch weight averaging (batch 32 on each
+- ``--workers 2``, per-epoch weight averaging (batch 32 on each
   worker);
-- ``--workers 2 --average slopes`` on the part files: synchronous slope averaging,
+- ``--workers 2 --average slopes``: synchronous slope averaging,
   ``--sync-batch`` rows a step (half on each worker).
 
 For each: the wall time of the whole command (the cluster's start, reading,
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes-mb", default="100,300",
                         help="sizes of the CSV files, comma-separated (default 100,300)")
-    parser.add_argument("--parts", type=int, default=8, help="part files (default 8)")
+    parser.add_argument("--parts", type=int, default=0,
+                        help="give the cluster the rows as this many part files (default 0: "
+                             "the one file, cut into blocks of lines)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs (default 2)")
     parser.add_argument("--sync-batch", type=int, default=4096,
                         help="rows per step of --average slopes (default 4096)")
@@ -152,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             big = root / f"data-{size:g}.csv"
             rows = write_csv(big, int(size * 1e6), seed=2)
             parts = root / f"parts-{size:g}"
-            split_csv(big, parts, args.parts, rows)
+            if args.parts:
+                split_csv(big, parts, args.parts, rows)
+            else:
+                parts = big
             mb = big.stat().st_size / 1e6
             epochs = ["--epochs", str(args.epochs)]
             for label, command in (
@@ -174,15 +180,17 @@ def main(argv: list[str] | None = None) -> int:
                       f"{result['rows_per_second']:>9,.0f} rows/s  process {result['peak_mb']:5.0f}"
                       f" MB  workers {workers} MB  test accuracy {result['test_accuracy']:.3f}",
                       flush=True)
-            shutil.rmtree(parts)
+            if args.parts:
+                shutil.rmtree(parts)
             big.unlink()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
     lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
              f"(shared with other work while measured), Python {platform.python_version()}; "
-             f"{args.epochs} epoch(s), hidden 8,8, Adam; {args.parts} part files for the "
-             f"cluster; median of {args.repeat} run(s).", "",
+             f"{args.epochs} epoch(s), hidden 8,8, Adam; the cluster reads "
+             f"{f'{args.parts} part files' if args.parts else 'the same file, in blocks'}; "
+             f"median of {args.repeat} run(s).", "",
              f"Round trip of one actor call (the network's parameters there and back): "
              f"{trip['one_ms']:.2f} ms to one worker, {trip['both_ms']:.2f} ms to both.", "",
              "| file | rows | path | time | rows x epochs / s | vs 1 process | peak memory, "

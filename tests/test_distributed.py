@@ -30,7 +30,7 @@ from slopes.data_parallel import (
     train_weight_averaging,
 )
 from slopes.distributed import connect, default_loss, fit_distributed, network, prepare, train
-from slopes.distributed_sources import ArraySource, FileSource
+from slopes.distributed_sources import ArraySource, FileSource, blocks
 from slopes.distributed_stats import ExactMoments
 from slopes.errors import CommandError
 from slopes.io import load_model
@@ -239,7 +239,7 @@ def test_the_command_writes_an_ordinary_model_file(client, tmp_path, capsys):
                          "--scheduler", address, "--epochs", "4", "--out", tmp_path / "m")
     assert code == 0, err
     assert f"Training on the Dask scheduler at {address}: 3 file(s) spread over 2 worker(s)" \
-        in out
+        in out, out
     assert "test  loss" in out and "Wrote model.safetensors" in out
     model = tmp_path / "m" / "model.safetensors"
     code, out, err = cli(capsys, "predict", model, tmp_path / "all.csv", "--out",
@@ -266,6 +266,31 @@ def test_workers_starts_a_local_cluster(tmp_path, capsys):
     assert "synchronous slope averaging: 32 rows per worker per step" in out
     assert (tmp_path / "m" / "model.safetensors").exists()
 
+
+
+def test_one_csv_file_is_cut_into_blocks_of_lines_for_the_workers(client, tmp_path):
+    _parts(tmp_path / "parts", n_files=1, rows=3000)
+    one = tmp_path / "parts" / "part-0.csv"
+    whole = prepare(client, one, "admit", categorical=["rank"], block_bytes=10**9)
+    cut = prepare(client, one, "admit", categorical=["rank"], block_bytes=9000)
+    assert whole.parts == 1 and len(whole.shards) == 1
+    assert cut.parts == -(-one.stat().st_size // 9000) and len(cut.shards) == 2
+    # The same rows in each part (the --stream hash of the row number), the same statistics.
+    assert cut.counts == whole.counts
+    assert cut.prep.to_dict() == whole.prep.to_dict()
+
+
+def test_a_csv_file_with_quotes_is_read_whole(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('x,note,y\n' + "".join(f'{k},"line one\nline two",{k % 2}\n'
+                                           for k in range(200)))
+    assert blocks(path, 4) == [(None, None)]
+    plain = tmp_path / "p.csv"
+    plain.write_text("x,y\n" + "".join(f"{k},{k % 2}\n" for k in range(200)))
+    cuts = blocks(plain, 4)
+    assert len(cuts) == 4 and cuts[0][0] == len("x,y\n") and cuts[-1][1] == plain.stat().st_size
+    text = plain.read_bytes()
+    assert all(text[start - 1:start] == b"\n" for start, _ in cuts)
 
 # ------------------------------------------------------------------------ refusals
 @pytest.mark.parametrize(("option", "reason"), [

@@ -56,6 +56,10 @@ DEFAULT_AVERAGING = "weights"
 #: Rows per worker per step of synchronous slope averaging, when not given: a round trip
 #: to a local worker costs about a millisecond, which a step on this many rows hides.
 DEFAULT_SYNC_ROWS = 2048
+#: A CSV file is read in blocks of lines of at most this many bytes, spread over the workers.
+BLOCK_BYTES = 64 * 2**20
+#: Files from this size on are cut into at least one block per worker.
+MIN_SPLIT_BYTES = 2**20
 
 
 # ------------------------------------------------------------------------ cluster
@@ -136,6 +140,8 @@ class Prepared:
         self.files, self.kinds, self.workers = files, kinds, workers
         #: Validation rows left out for values the training rows never had (after train).
         self.skipped_validation = 0
+        #: The parts read: whole files, or blocks of lines of a CSV file.
+        self.parts = len(files)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -145,11 +151,16 @@ class Prepared:
 def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | None = None,
             drop: Sequence[str] = (), categorical: Sequence[str] = (), task: str | None = None,
             fill_missing: bool = False, seed: int = 0, test_size: float = 0.0,
-            validation_split: float = 0.1, chunk_rows: int = 100_000) -> Prepared:
+            validation_split: float = 0.1, chunk_rows: int = 100_000,
+            block_bytes: int = BLOCK_BYTES) -> Prepared:
     """Spread the files of ``data`` over the cluster's workers and learn the preprocessing.
 
-    Two passes, each worker over its own files (the columns' kinds and row
-    counts; the statistics of the training rows), merged on the client.
+    A CSV file is cut into blocks of whole lines of at most ``block_bytes``
+    (at least one per worker from :data:`MIN_SPLIT_BYTES` on), unless it holds
+    a ``"`` (a quoted field may hold a line break): then it is read whole by one
+    worker. Parquet files are read whole. Two passes, each worker over its own
+    parts (the columns' kinds and row counts; the statistics of the training
+    rows), merged on the client.
     Raises :class:`CommandError` for a problem of the data, naming the file.
     """
     files = sources.find_files(data)
@@ -175,13 +186,23 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
         raise CommandError("the Dask cluster has no workers")
-    parts = [p for p in sources.spread([f.stat().st_size for f in files], len(workers)) if p]
+    # The parts: whole files, or blocks of lines of a big CSV file (one file, two workers).
+    pieces: list[tuple] = []
+    for path in files:
+        size = path.stat().st_size
+        n_blocks = 1 if path.suffix.lower() == ".parquet" else max(
+            -(-size // block_bytes), len(workers) if size >= MIN_SPLIT_BYTES else 1)
+        pieces += [(str(path), start, end) for start, end in sources.blocks(path, n_blocks)]
+    sizes = [(end - start) if start is not None else Path(p).stat().st_size
+             for p, start, end in pieces]
+    parts = [p for p in sources.spread(sizes, len(workers)) if p]
     settings = {"target": target, "categorical": list(categorical), "seed": seed,
                 "test_size": test_size, "validation_split": validation_split,
                 "chunk_rows": chunk_rows, "names": names}
     shards = []
     for address, part in zip(workers, parts, strict=False):
-        source = sources.FileSource([(str(files[i]), i) for i in part], columns, settings)
+        source = sources.FileSource([(pieces[i][0], i, *pieces[i][1:]) for i in part], columns,
+                                    settings)
         actor = client.submit(data_parallel.Shard, source, actor=True, workers=[address],
                               pure=False).result()
         shards.append(_Guarded(actor, address, client))
@@ -200,7 +221,7 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
     for _, _, counted in answers:
         rows.update(counted)
     offsets, start = {}, 0
-    for i in range(len(files)):
+    for i in range(len(pieces)):
         offsets[i] = start
         start += rows[i]
     if start == 0:
@@ -218,7 +239,9 @@ def prepare(client: Any, data: Any, target: str, *, features: Sequence[str] | No
         where = first if len(files) == 1 else f"{data} (rows counted across the files in name " \
                                                "order)"
         raise CommandError(f"{where}: {exc}") from exc
-    return Prepared(shards, prep, summary, files, kinds, workers[:len(shards)])
+    prepared = Prepared(shards, prep, summary, files, kinds, workers[:len(shards)])
+    prepared.parts = len(pieces)
+    return prepared
 
 
 def default_loss(prep: TabularPreprocessor) -> str:

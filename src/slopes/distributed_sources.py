@@ -14,6 +14,7 @@ among the workers.
 from __future__ import annotations
 
 import glob
+import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,22 @@ import numpy as np
 from ._optional import require
 from .commands.chunks import ChunkReader, split_masks
 from .commands.report import class_probabilities
-from .commands.tables import ENCODING, ColumnTypes, csv_errors, header_names, short_rows
+from .commands.tables import (
+    ENCODING,
+    ColumnTypes,
+    apply_kinds,
+    csv_errors,
+    header_names,
+    short_rows,
+)
 from .distributed_stats import TableSummary
 from .errors import CommandError
 from .losses import get_loss
 from .network import Network
 from .preprocessing import TabularPreprocessor
 
-__all__ = ["FileSource", "ArraySource", "find_files", "spread", "score_batches", "add_sums",
-           "merge_kinds", "VALIDATION_BYTES", "SUFFIXES"]
+__all__ = ["FileSource", "ArraySource", "find_files", "spread", "blocks", "block_text",
+           "score_batches", "add_sums", "merge_kinds", "VALIDATION_BYTES", "SUFFIXES"]
 
 #: The most validation rows one worker keeps in memory, as floats (64 MiB).
 VALIDATION_BYTES = 64 * 2**20
@@ -77,14 +85,60 @@ def spread(sizes: Sequence[int], n_workers: int) -> list[list[int]]:
     return [sorted(p) for p in parts]
 
 
+def has_quotes(path: Path, read: int = 16 * 2**20) -> bool:
+    """Whether the file holds a ``"`` anywhere (a quoted field may hold a line break)."""
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(read)
+            if not data:
+                return False
+            if b'"' in data:
+                return True
+
+
+def blocks(path: Path, n_blocks: int) -> list[tuple[int, int]]:
+    """``(start, end)`` byte ranges of whole lines covering the data rows of a CSV file.
+
+    Cut evenly, each cut moved forward to the start of the next line; a file
+    holding a ``"`` is not cut (a quoted field may hold a line break): one
+    block, ``[(None, None)]``, the file whole.
+    """
+    size = path.stat().st_size
+    if n_blocks <= 1 or has_quotes(path):
+        return [(None, None)]
+    with open(path, "rb") as f:
+        first = len(f.readline())
+        cuts = [first]
+        for k in range(1, n_blocks):
+            at = first + (size - first) * k // n_blocks
+            f.seek(max(at - 1, first))
+            f.readline()
+            cuts.append(min(f.tell(), size))
+    cuts.append(size)
+    ranges = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    return ranges or [(None, None)]
+
+
+def block_text(path: Path, start: int | None, end: int | None) -> Any:
+    """The file itself (``start`` None), or its header line and bytes ``[start, end)``."""
+    if start is None:
+        return path
+    with open(path, "rb") as f:
+        header = f.readline()
+        f.seek(start)
+        return io.BytesIO(header + f.read(end - start))
+
+
 # ------------------------------------------------------------------------ sources
 class FileSource:
     """One worker's files: read, summarized, preprocessed and scored there.
 
     Parameters
     ----------
-    files : list of (path, index)
-        The worker's files and their place among all the files (name order).
+    files : list of (path, index) or (path, index, start, end)
+        The worker's parts and their place among all the parts (files in name
+        order, each file's blocks in order): a whole file, or the lines of a CSV
+        file from byte ``start`` to byte ``end`` (:func:`blocks`).
     columns : list of str
         The feature columns, then the target.
     settings : dict
@@ -92,9 +146,10 @@ class FileSource:
         ``chunk_rows``, ``names`` (the header every file must have).
     """
 
-    def __init__(self, files: list[tuple[str, int]], columns: list[str],
+    def __init__(self, files: list[tuple], columns: list[str],
                  settings: dict[str, Any]) -> None:
-        self.files = [(Path(p), i) for p, i in files]
+        self.files = [(Path(f[0]), f[1], *(tuple(f[2:4]) if len(f) > 2 else (None, None)))
+                      for f in files]
         self.columns = list(columns)
         self.settings = dict(settings)
         self.kinds: dict[str, str] | None = None
@@ -114,7 +169,7 @@ class FileSource:
         names = self.settings["names"]
         if self.files and self.files[0][0].suffix.lower() == ".parquet":
             kinds: dict[str, str] = {}
-            for path, index in self.files:
+            for path, index, _, _ in self.files:
                 reader = self._reader(path)
                 for name, kind in reader.decide_kinds(self.columns).items():
                     kinds[name] = merge_kinds(kinds.get(name), kind, name, path)
@@ -122,7 +177,7 @@ class FileSource:
                 rows[index] = int(pq.ParquetFile(path).metadata.num_rows)
             return "parquet", kinds, rows
         types = ColumnTypes(self.files[0][0] if self.files else "", names)
-        for path, index in self.files:
+        for path, index, start, end in self.files:
             header = header_names(path)
             if header != names:
                 raise CommandError(f"{path}: its header ({', '.join(header)}) is not that of "
@@ -131,15 +186,17 @@ class FileSource:
             part = ColumnTypes(path, names)
             count = 0
             with csv_errors(path, pd):
-                with pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                                 index_col=False, encoding=ENCODING,
+                with pd.read_csv(block_text(path, start, end), dtype=str,
+                                 keep_default_na=False, skipinitialspace=True, index_col=False,
+                                 encoding=ENCODING,
                                  chunksize=self.settings["chunk_rows"]) as reader:
                     for chunk in reader:
                         chunk.columns = [str(c).strip() for c in chunk.columns]
                         chunk.index = pd.RangeIndex(count, count + len(chunk))
                         count += len(chunk)
                         part.add(chunk)
-            short_rows(path, len(names))
+            if start is None:
+                short_rows(path, len(names))
             types.merge(part)
             rows[index] = count
         return "csv", types, rows
@@ -150,14 +207,34 @@ class FileSource:
     def _chunks(self) -> Iterator[tuple[int, Any, tuple]]:
         """``(file index, chunk, (train, validation, test) masks)``; index = global rows."""
         s = self.settings
-        for path, index in self.files:
-            reader = self._reader(path)
-            reader.kinds = {c: self.kinds[c] for c in self.columns}
-            for chunk in reader.chunks(self.columns):
+        for path, index, start, end in self.files:
+            if start is None:
+                reader = self._reader(path)
+                reader.kinds = {c: self.kinds[c] for c in self.columns}
+                chunks = reader.chunks(self.columns)
+            else:
+                chunks = self._block_chunks(path, start, end)
+            for chunk in chunks:
                 chunk.index = chunk.index + self.offsets[index]
                 masks = split_masks(np.asarray(chunk.index), s["seed"], s["test_size"],
                                     s["validation_split"])
                 yield index, chunk, masks
+
+    def _block_chunks(self, path: Path, start: int, end: int) -> Iterator[Any]:
+        """The typed chunks of a block of lines, read as ``ChunkReader`` reads a file."""
+        pd = require("pandas", "reading CSV files")
+        options = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
+        with csv_errors(path, pd):
+            raw = [str(c) for c in pd.read_csv(block_text(path, 0, 0), nrows=0,
+                                               **options).columns]
+            kinds = {c: self.kinds[c] for c in self.columns}
+            dtype = {name: ("float64" if kinds[name.strip()] in ("number", "integer") else str)
+                     for name in raw if name.strip() in kinds}
+            with pd.read_csv(block_text(path, start, end), dtype=dtype,
+                             chunksize=self.settings["chunk_rows"], **options) as reader:
+                for chunk in reader:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    yield apply_kinds(chunk, kinds)[self.columns]
 
     # ---------------------------------------------------------------- pass 2: statistics
     def summarize(self, kinds: dict[str, str], offsets: dict[int, int]) -> TableSummary:
@@ -183,7 +260,7 @@ class FileSource:
 
     def _where(self, index: int) -> str:
         """The file of index ``index``, and how its rows are numbered."""
-        path = next(p for p, i in self.files if i == index)
+        path = next(p for p, i, _, _ in self.files if i == index)
         first = self.offsets.get(index, 0)
         return str(path) if first == 0 else (f"{path} (rows counted across the files in name "
                                              f"order: its first row is row {first})")

@@ -120,13 +120,16 @@ def run_train_distributed(args: argparse.Namespace) -> int:
         counts, prep = prepared.counts, prepared.prep
         task = prep.task
         n_files = len(prepared.files)
-        print(f"Training on {where}: {n_files} file(s) spread over {len(prepared.shards)} "
-              f"worker(s), each reading and preprocessing its own; the preprocessing was "
+        blocks = (f" in {prepared.parts} blocks of lines" if prepared.parts > n_files else "")
+        print(f"Training on {where}: {n_files} file(s){blocks} spread over "
+              f"{len(prepared.shards)} worker(s), each reading and preprocessing its own; the "
+              "preprocessing was "
               f"merged from their summaries of the {counts['train']:,} training rows.")
         if len(prepared.shards) < len(prepared.workers) or (
                 cluster is not None and len(prepared.shards) < args.workers):
-            warn(f"{n_files} file(s) for {args.workers or len(prepared.workers)} workers: the "
-                 "others have nothing to read; split the data into at least as many files")
+            warn(f"{prepared.parts} part(s) for {args.workers or len(prepared.workers)} workers: "
+                 "the others have nothing to read; split the data into at least as many files "
+                 "(a CSV file holding a '\"' is read whole by one worker)")
         if args.task is None:
             print(f"Guessed the task from the target column {args.target!r}: "
                   f"{'classification' if task == 'classify' else 'regression'}. "
