@@ -119,14 +119,44 @@ def blocks(path: Path, n_blocks: int) -> list[tuple[int, int]]:
     return ranges or [(None, None)]
 
 
+class BlockFile(io.RawIOBase):
+    """A file's header line, then its bytes ``[start, end)``, read on demand (never whole)."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # closed with this reader
+        self._header = self._file.readline()
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        if self._header:
+            n = min(len(view), len(self._header))
+            view[:n] = self._header[:n]
+            self._header = self._header[n:]
+            return n
+        n = min(len(view), self._left)
+        if n <= 0:
+            return 0
+        got = self._file.readinto(view[:n])
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def block_text(path: Path, start: int | None, end: int | None) -> Any:
-    """The file itself (``start`` None), or its header line and bytes ``[start, end)``."""
+    """The file itself (``start`` None), or its header line and bytes ``[start, end)``,
+    read as pandas asks for them (:class:`BlockFile`), never held whole."""
     if start is None:
         return path
-    with open(path, "rb") as f:
-        header = f.readline()
-        f.seek(start)
-        return io.BytesIO(header + f.read(end - start))
+    return io.BufferedReader(BlockFile(path, start, end), buffer_size=2**20)
 
 
 # ------------------------------------------------------------------------ sources
@@ -185,16 +215,20 @@ class FileSource:
                                    "table need the same header")
             part = ColumnTypes(path, names)
             count = 0
-            with csv_errors(path, pd):
-                with pd.read_csv(block_text(path, start, end), dtype=str,
-                                 keep_default_na=False, skipinitialspace=True, index_col=False,
-                                 encoding=ENCODING,
-                                 chunksize=self.settings["chunk_rows"]) as reader:
+            text = block_text(path, start, end)
+            try:
+                with csv_errors(path, pd), pd.read_csv(
+                        text, dtype=str, keep_default_na=False, skipinitialspace=True,
+                        index_col=False, encoding=ENCODING,
+                        chunksize=self.settings["chunk_rows"]) as reader:
                     for chunk in reader:
                         chunk.columns = [str(c).strip() for c in chunk.columns]
                         chunk.index = pd.RangeIndex(count, count + len(chunk))
                         count += len(chunk)
                         part.add(chunk)
+            finally:
+                if not isinstance(text, Path):
+                    text.close()
             if start is None:
                 short_rows(path, len(names))
             types.merge(part)
@@ -224,17 +258,21 @@ class FileSource:
         """The typed chunks of a block of lines, read as ``ChunkReader`` reads a file."""
         pd = require("pandas", "reading CSV files")
         options = {"skipinitialspace": True, "index_col": False, "encoding": ENCODING}
-        with csv_errors(path, pd):
-            raw = [str(c) for c in pd.read_csv(block_text(path, 0, 0), nrows=0,
-                                               **options).columns]
-            kinds = {c: self.kinds[c] for c in self.columns}
-            dtype = {name: ("float64" if kinds[name.strip()] in ("number", "integer") else str)
-                     for name in raw if name.strip() in kinds}
-            with pd.read_csv(block_text(path, start, end), dtype=dtype,
-                             chunksize=self.settings["chunk_rows"], **options) as reader:
-                for chunk in reader:
-                    chunk.columns = [str(c).strip() for c in chunk.columns]
-                    yield apply_kinds(chunk, kinds)[self.columns]
+        header, text = block_text(path, 0, 0), block_text(path, start, end)
+        try:
+            with csv_errors(path, pd):
+                raw = [str(c) for c in pd.read_csv(header, nrows=0, **options).columns]
+                kinds = {c: self.kinds[c] for c in self.columns}
+                dtype = {name: ("float64" if kinds[name.strip()] in ("number", "integer")
+                                else str) for name in raw if name.strip() in kinds}
+                with pd.read_csv(text, dtype=dtype, chunksize=self.settings["chunk_rows"],
+                                 **options) as reader:
+                    for chunk in reader:
+                        chunk.columns = [str(c).strip() for c in chunk.columns]
+                        yield apply_kinds(chunk, kinds)[self.columns]
+        finally:
+            header.close()
+            text.close()
 
     # ---------------------------------------------------------------- pass 2: statistics
     def summarize(self, kinds: dict[str, str], offsets: dict[int, int]) -> TableSummary:
