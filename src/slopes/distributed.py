@@ -51,7 +51,10 @@ __all__ = ["fit_distributed", "connect", "Prepared", "prepare", "train", "scores
 
 #: How to install what this module needs.
 INSTALL = "pip install 'slopes[distributed]'"
-#: The combining rule used unless one is asked for (chosen by benchmarks/distributed.py).
+#: The combining rule used unless one is asked for. benchmarks/distributed.py measured
+#: slope averaging with 4,096-row steps faster (1.8-1.9x one process, against 1.5-1.6x), but
+#: weight averaging works at any batch size (the command's default is 32) and with
+#: l1, l2 and clip_norm.
 DEFAULT_AVERAGING = "weights"
 #: Rows per worker per step of synchronous slope averaging, when not given: a round trip
 #: to a local worker costs about a millisecond, which a step on this many rows hides.
