@@ -183,6 +183,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sample-weight", default=None, metavar="COL",
                    help="weigh each row's loss by this column (numbers >= 0; not an input); "
                         "the scores are weighted too")
+    # Training on a Dask cluster (slopes.distributed): --workers, --scheduler, --average.
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=options.positive_int, default=None, metavar="N",
+                         help="train on a local Dask cluster of N worker processes, each "
+                              "reading its own files of DATA (a file, a folder or a glob of "
+                              "CSV/Parquet files); needs slopes[distributed]")
+    cluster.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="train on the Dask cluster whose scheduler is at ADDRESS "
+                              "(tcp://host:8786); every worker must see DATA's files")
+    p.add_argument("--average", choices=["weights", "slopes"], default=None,
+                   help="with --workers/--scheduler: average the weights after every epoch "
+                        "(default) or sum the workers' slopes at every step (--batch-size "
+                        "rows split among the workers)")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
 
     p = _parser(subparsers, "predict", "predict with a saved model",

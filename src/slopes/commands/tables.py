@@ -276,6 +276,24 @@ class ColumnTypes:
         elif name not in self._not_integer and not filled.str.fullmatch(_INTEGER).all():
             self._not_integer.add(name)
 
+    def merge(self, other: ColumnTypes) -> ColumnTypes:
+        """Add what ``other`` saw (another part of the same table, the same columns).
+
+        The kinds then are those of both parts read as one file: the tests of
+        :meth:`add` hold for a column when they hold in every part. Returns self.
+        """
+        if other.names != self.names:
+            raise CommandError(f"{other.path}: its columns ({', '.join(other.names)}) are not "
+                               f"those of {self.path} ({', '.join(self.names)}); the parts of "
+                               "one table need the same header")
+        self._not_number |= other._not_number
+        self._not_boolean |= other._not_boolean
+        self._not_integer |= other._not_integer
+        self._filled |= other._filled
+        for name, code in other.leading_zero.items():
+            self.leading_zero.setdefault(name, code)
+        return self
+
     def kinds(self) -> dict[str, str]:
         """``{column: kind}`` (:data:`COLUMN_KINDS`); a column never filled is a number."""
         found = {}

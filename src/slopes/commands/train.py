@@ -55,6 +55,11 @@ from .report import (
 )
 from .tables import read_table
 from .train_cv import run_cv
+from .train_distributed import (
+    check_distributed_options,
+    distributed_requested,
+    run_train_distributed,
+)
 from .train_setup import (
     CLASSIFY_LOSSES,
     L2_AGAIN,
@@ -140,7 +145,9 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
     if cv and args.save_interrupted:
         parser.error(f"--cv {cv} saves no model (it scores the settings), so "
                      "--save-interrupted has nothing to save; leave it out")
-    if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False):
+    check_distributed_options(args, parser)  # --workers/--scheduler: what a cluster refuses
+    if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False) \
+            and not distributed_requested(args):
         # A size is no request to stream: streaming splits and scores otherwise (a hash
         # split, no regression baseline), so it is asked for by name. Files that
         # stream by themselves (Parquet, or more than memory) take --chunk-rows alone.
@@ -153,6 +160,8 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
 # ---------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
     """``slopes train``: see the module's notes (``--cv K``: :func:`.train_cv.run_cv`)."""
+    if distributed_requested(args):  # --workers N or --scheduler ADDRESS: a Dask cluster
+        return run_train_distributed(args)
     decision = decide(args)
     if decision.stream:  # bigger than memory, or asked: read it chunk by chunk
         _refuse_streamed(args, decision.reason)
