@@ -69,6 +69,7 @@ from .train_setup import (
     check_loss,
     choose_l2,
     class_keys,
+    early_stopping_and_validation,
     fit_options,
     held_out,
     l2_candidates,
@@ -232,13 +233,7 @@ def _run_in_memory(args: argparse.Namespace) -> int:
               "the confusion matrix count rows unweighted.")
 
     # 3. Train, stopping early on the validation loss.
-    early = args.early_stopping if args.early_stopping is not None else len(y_val) > 0
-    if early and len(y_val) == 0:
-        raise CommandError("--early-stopping needs validation rows, but none are left; "
-                           "raise --validation-split or use --no-early-stopping")
-    validation = None
-    if len(y_val):
-        validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
+    early, validation = early_stopping_and_validation(args, X_val, y_val, w_val)
     tried: list[tuple[float, float, Any, Any, Any, Any]] = []
     for l2 in candidates:
         if tried:

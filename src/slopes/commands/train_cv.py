@@ -55,6 +55,7 @@ from .train_setup import (
     build_network,
     check_loss,
     class_keys,
+    early_stopping_and_validation,
     fit_options,
     held_out,
     l2_candidates,
@@ -169,13 +170,7 @@ def run_cv(args: argparse.Namespace) -> int:
         w = part_weights(weights, fit_rows, f"fold {i + 1} training")
         w_val = part_weights(weights, val_rows, f"fold {i + 1} validation")
         w_test = part_weights(weights, test_rows, f"fold {i + 1} held-out")
-        early = args.early_stopping if args.early_stopping is not None else len(y_val) > 0
-        if early and len(y_val) == 0:
-            raise CommandError("--early-stopping needs validation rows, but none are left; "
-                               "raise --validation-split or use --no-early-stopping")
-        validation = None
-        if len(y_val):
-            validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
+        early, validation = early_stopping_and_validation(args, X_val, y_val, w_val)
         candidates = l2_candidates(args, task, len(y_val) > 0)
         tried = []
         for l2 in candidates:

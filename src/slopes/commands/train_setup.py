@@ -47,7 +47,7 @@ __all__ = ["TRAIN_OUTPUTS", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "select_columns
            "check_loss", "build_network", "fit_options", "regularization_settings",
            "describe_training", "default_hidden", "split_rows", "held_out", "row_weights",
            "part_weights", "read_task", "class_keys", "l2_candidates", "choose_l2",
-           "L2_TRIED", "L2_AGAIN"]
+           "L2_TRIED", "L2_AGAIN", "early_stopping_and_validation"]
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
@@ -244,6 +244,21 @@ def read_task(data: Any, args: argparse.Namespace) -> str:
               f"help predict new rows and lets the network memorize these; leave it out "
               f"with --drop {name}")
     return task
+
+
+def early_stopping_and_validation(args: argparse.Namespace, X_val: np.ndarray, y_val: np.ndarray,
+                                  w_val: np.ndarray | None) -> tuple[bool, Any]:
+    """Whether to stop early (``--[no-]early-stopping``; by default when there are validation
+    rows), and ``fit``'s ``validation_data``: ``(X_val, y_val)`` ``(n, features)``, ``(n,)``,
+    with the rows' weights ``w_val`` ``(n,)`` when given; None without validation rows."""
+    early = args.early_stopping if args.early_stopping is not None else len(y_val) > 0
+    if early and len(y_val) == 0:
+        raise CommandError("--early-stopping needs validation rows, but none are left; "
+                           "raise --validation-split or use --no-early-stopping")
+    validation = None
+    if len(y_val):
+        validation = (X_val, y_val) if w_val is None else (X_val, y_val, w_val)
+    return early, validation
 
 
 def check_loss(loss: str | None, task: str, n_classes: int, target: str) -> str:
