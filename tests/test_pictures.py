@@ -379,3 +379,22 @@ def test_a_regression_picture_names_its_target_and_its_units(tmp_path, capsys, c
     assert figures["loss.png"].get_suptitle() == \
         "houses.csv: the loss per epoch (the target standardized)"
     assert figures["loss.png"].axes[0].get_ylabel() == "loss: mean squared error (mse)"
+
+
+def test_characters_the_font_cannot_draw_are_said_once(tmp_path):
+    """A column named in Chinese: matplotlib warns once per character; slopes once, naming them."""
+    import warnings
+
+    from slopes.figures import figure_to_png, new_figure
+
+    fig = new_figure((3, 2))
+    fig.text(0.1, 0.5, "北京 北京 上海")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = figure_to_png(fig)
+    assert png.startswith(b"\x89PNG")
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("the picture's font has no glyph for 4 character(s) of its "
+                                  "text (CJK UNIFIED IDEOGRAPH-5317, ")
+    assert messages[0].endswith("and 1 more); they are drawn as empty boxes")

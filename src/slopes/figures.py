@@ -14,7 +14,9 @@ a function here is called.
 from __future__ import annotations
 
 import io
+import re
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -60,7 +62,26 @@ def new_figure(figsize: tuple[float, float], layout: str | None = None) -> Figur
 
 
 def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes (what Jupyter's ``_repr_png_`` returns)."""
+    """The figure as PNG bytes (what Jupyter's ``_repr_png_`` returns).
+
+    Characters the font cannot draw (a column named in Chinese, say) show as
+    boxes; matplotlib warns once per character, this says it once, naming them.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(buffer, format="png", dpi=dpi)
+    missing: list[str] = []
+    for w in caught:
+        found = re.search(r"\(\\N\{([^}]*)\}\) missing from font", str(w.message))
+        if found is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        elif found.group(1) not in missing:
+            missing.append(found.group(1))
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                          else "")
+        warnings.warn(f"the picture's font has no glyph for {len(missing)} character(s) of "
+                      f"its text ({shown}); they are drawn as empty boxes", UserWarning,
+                      stacklevel=2)
     return buffer.getvalue()
