@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,3 +112,20 @@ def test_regularization_refuses_unknown_datasets():
     assert result.returncode == 2
     assert ("unknown dataset: iris; expected some of digits, breast-cancer, diabetes"
             in result.stderr)
+
+
+def test_distributed_quick_run_writes_json_and_markdown(tmp_path):
+    """benchmarks/distributed.py end to end on a small file: a two-worker LocalCluster
+    against --stream on one process, both ways of averaging, a table and the JSON."""
+    pytest.importorskip("distributed")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/distributed.py", "--sizes-mb", "0.5", "--epochs", "1",
+         "--dir", str(tmp_path), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = json.loads((tmp_path / "out" / "distributed.json").read_text())
+    paths = [r["label"] for r in found["results"]]
+    assert paths[0] == "--stream, 1 process" and any("weights" in p for p in paths) \
+        and any("slopes" in p for p in paths), paths
+    assert all(r["rows"] == 100_000 for r in found["results"])
+    assert "| file | rows | path |" in (tmp_path / "out" / "distributed.md").read_text()
