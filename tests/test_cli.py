@@ -355,3 +355,18 @@ def test_version_prints_the_package_version():
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"slopes {slopes.__version__}\n"
     assert re.fullmatch(r"slopes \d+\.\d+\.\d+\n", result.stdout)
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ([], 32),                                    # in memory or streamed: 32 rows a step
+    (["--batch-size", "7"], 7),
+    (["--workers", "2"], None),                  # a cluster chooses: 2048 rows per worker
+    (["--workers", "2", "--batch-size", "64"], 64),
+])
+def test_the_batch_size_default_depends_on_where_the_run_trains(tmp_path, extra, expected):
+    from slopes.cli import build_parser
+
+    args = build_parser().parse_args(["train", str(tmp_path / "d.csv"), "--target", "y",
+                                      *extra])
+    args.check(args)
+    assert args.batch_size == expected

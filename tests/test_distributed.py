@@ -241,6 +241,8 @@ def test_the_command_writes_an_ordinary_model_file(client, tmp_path, capsys):
     assert f"Training on the Dask scheduler at {address}: 3 file(s) spread over 2 worker(s)" \
         in out, out
     assert "test  loss" in out and "Wrote model.safetensors" in out
+    # The default, chosen by benchmarks/distributed.py: slope averaging, 2048 rows a worker.
+    assert "synchronous slope averaging: 2048 rows per worker per step" in out
     model = tmp_path / "m" / "model.safetensors"
     code, out, err = cli(capsys, "predict", model, tmp_path / "all.csv", "--out",
                          tmp_path / "p.csv")

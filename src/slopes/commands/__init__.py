@@ -147,7 +147,9 @@ def register(subparsers: Any) -> None:
                         "MAX, as torch.nn.utils.clip_grad_norm_ (default: no clipping)")
     p.add_argument("--epochs", type=options.positive_int, default=200,
                    help="the most epochs to run (default 200)")
-    p.add_argument("--batch-size", type=options.positive_int, default=32, help="default 32")
+    p.add_argument("--batch-size", type=options.positive_int, default=None,
+                   help="rows per step (default 32; on a cluster with slope averaging, "
+                        "2048 per worker)")
     p.add_argument("--test-size", type=options.fraction, default=0.1,
                    help="fraction of rows held out for testing (default 0.1)")
     p.add_argument("--validation-split", type=options.fraction, default=0.1,
@@ -193,9 +195,10 @@ def register(subparsers: Any) -> None:
                          help="train on the Dask cluster whose scheduler is at ADDRESS "
                               "(tcp://host:8786); every worker must see DATA's files")
     p.add_argument("--average", choices=["weights", "slopes"], default=None,
-                   help="with --workers/--scheduler: average the weights after every epoch "
-                        "(default) or sum the workers' slopes at every step (--batch-size "
-                        "rows split among the workers)")
+                   help="with --workers/--scheduler: sum the workers' slopes at every step "
+                        "(default; --batch-size rows split among the workers, 2048 per "
+                        "worker when --batch-size is not given) or average the weights after "
+                        "every epoch")
     p.set_defaults(func=run_train, check=functools.partial(check_train_options, parser=p))
 
     p = _parser(subparsers, "predict", "predict with a saved model",

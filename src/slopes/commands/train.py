@@ -62,6 +62,7 @@ from .train_distributed import (
 )
 from .train_setup import (
     CLASSIFY_LOSSES,
+    DEFAULT_BATCH_SIZE,
     L2_AGAIN,
     REGRESS_LOSSES,
     TRAIN_OUTPUTS,
@@ -147,6 +148,8 @@ def check_train_options(args: argparse.Namespace, parser: argparse.ArgumentParse
         parser.error(f"--cv {cv} saves no model (it scores the settings), so "
                      "--save-interrupted has nothing to save; leave it out")
     check_distributed_options(args, parser)  # --workers/--scheduler: what a cluster refuses
+    if getattr(args, "batch_size", 32) is None and not distributed_requested(args):
+        args.batch_size = DEFAULT_BATCH_SIZE  # a cluster chooses its own (train_distributed)
     if getattr(args, "chunk_rows", None) is not None and not getattr(args, "stream", False) \
             and not distributed_requested(args):
         # A size is no request to stream: streaming splits and scores otherwise (a hash

@@ -33,7 +33,7 @@ from .outputs import (
 )
 from .pictures import pictures
 from .report import describe
-from .train_setup import TRAIN_OUTPUTS, build_network, check_loss
+from .train_setup import DEFAULT_BATCH_SIZE, TRAIN_OUTPUTS, build_network, check_loss
 
 __all__ = ["run_train_distributed", "check_distributed_options", "distributed_requested"]
 
@@ -155,6 +155,9 @@ def run_train_distributed(args: argparse.Namespace) -> int:
             raise CommandError("--early-stopping needs validation rows, but none are left; "
                                "raise --validation-split or use --no-early-stopping")
         n_workers = len(prepared.shards)
+        if args.batch_size is None:  # slope averaging: steps that hide the round trips
+            args.batch_size = (distributed.DEFAULT_SYNC_ROWS * n_workers if average == "slopes"
+                               else DEFAULT_BATCH_SIZE)
         rows_per_worker = max(1, args.batch_size // n_workers)
         if average == "slopes":
             if rows_per_worker < 1024:

@@ -47,7 +47,11 @@ __all__ = ["TRAIN_OUTPUTS", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "select_columns
            "check_loss", "build_network", "fit_options", "regularization_settings",
            "describe_training", "default_hidden", "split_rows", "held_out", "row_weights",
            "part_weights", "read_task", "class_keys", "l2_candidates", "choose_l2",
-           "L2_TRIED", "L2_AGAIN", "early_stopping_and_validation"]
+           "L2_TRIED", "L2_AGAIN", "early_stopping_and_validation", "DEFAULT_BATCH_SIZE"]
+
+#: Rows per step of ``slopes train`` without ``--batch-size`` (in memory and streamed; a
+#: cluster with slope averaging takes ``slopes.distributed.DEFAULT_SYNC_ROWS`` per worker).
+DEFAULT_BATCH_SIZE = 32
 
 CLASSIFY_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 REGRESS_LOSSES = ("mse", "sse", "half_mse", "mae")
