@@ -41,11 +41,11 @@ import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,12 +55,20 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 RESULTS = HERE / "results"
 
 
-def write_csv(path: Path, target_bytes: int, seed: int = 0) -> int:
-    """benchmarks/stream.py's numeric file: twelve numbers and a two-class label."""
+def _stream_benchmark() -> Any:
+    """benchmarks/stream.py, loaded by path (its folder is kept off sys.path above)."""
     spec = importlib.util.spec_from_file_location("stream_benchmark", HERE / "stream.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.write_csv(path, "numeric", target_bytes, seed=seed)
+    return module
+
+
+STREAM = _stream_benchmark()
+
+
+def write_csv(path: Path, target_bytes: int, seed: int = 0) -> int:
+    """benchmarks/stream.py's numeric file: twelve numbers and a two-class label."""
+    return STREAM.write_csv(path, "numeric", target_bytes, seed=seed)
 
 
 def split_csv(path: Path, folder: Path, parts: int, rows: int) -> None:
@@ -83,21 +91,12 @@ def run(args: list[str], out: Path) -> dict:
     """One ``slopes train`` in a subprocess: wall time, peak memory, the workers' peaks."""
     command = [sys.executable, "-m", "slopes.cli", "train", *args, "--target", "label",
                "--hidden", "8,8", "--seed", "0", "--out", str(out), "--overwrite"]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    start = time.perf_counter()
-    log_path = out.parent / f"{out.name}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    text = log_path.read_text()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{text}")
+    seconds, peak_mb, text = STREAM.measured(command, out)
     workers = re.search(r"Peak memory per worker: (.*)\.", text)
     peaks = ([float(m.replace(",", "")) for m in re.findall(r"([\d,]+) MB", workers.group(1))]
              if workers else [])
     metrics = json.loads((out / "metrics.json").read_text())
-    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "worker_peaks_mb": peaks,
+    return {"seconds": seconds, "peak_mb": peak_mb, "worker_peaks_mb": peaks,
             "test_accuracy": metrics["test"]["accuracy"]}
 
 

@@ -82,11 +82,9 @@ def write_csv(path: Path, shape: str, target_bytes: int | None, rows: int | None
     return written
 
 
-def run(args: list[str], out: Path) -> dict:
-    """One ``slopes train`` in a subprocess: wall time and peak resident memory."""
-    command = [sys.executable, "-m", "slopes.cli", "train", *args, "--target", "label",
-               "--epochs", "1", "--hidden", "8,8", "--batch-size", "32", "--seed", "0",
-               "--optimizer", "adam", "--out", str(out), "--overwrite"]
+def measured(command: list[str], out: Path) -> tuple[float, float, str]:
+    """Run ``command`` in a subprocess, its output logged beside ``out``: (wall seconds,
+    peak resident memory in MB, the log); a failed command stops the benchmark."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
     log_path = out.parent / f"{out.name}.log"
     start = time.perf_counter()
@@ -97,8 +95,17 @@ def run(args: list[str], out: Path) -> dict:
     text = log_path.read_text()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{text}")
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def run(args: list[str], out: Path) -> dict:
+    """One ``slopes train`` in a subprocess: wall time and peak resident memory."""
+    command = [sys.executable, "-m", "slopes.cli", "train", *args, "--target", "label",
+               "--epochs", "1", "--hidden", "8,8", "--batch-size", "32", "--seed", "0",
+               "--optimizer", "adam", "--out", str(out), "--overwrite"]
+    seconds, peak_mb, text = measured(command, out)
     metrics = json.loads((out / "metrics.json").read_text())
-    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
+    return {"seconds": seconds, "peak_mb": peak_mb,
             "test_accuracy": metrics.get("test", {}).get("accuracy"), "log": text}
 
 

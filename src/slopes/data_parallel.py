@@ -270,6 +270,25 @@ def _record(history: History, epoch: int, loss: float, val_loss: float | None, l
         on_epoch(epoch, {**logs, "seconds": seconds})
 
 
+def _end_epoch(shards: Sequence[Any], params: list[np.ndarray], history: History,
+               stopper: _Stopper, epoch: int, train_loss: float, lr: float, started: float,
+               on_epoch: Callable[[int, dict], None] | None) -> bool:
+    """After an epoch: the validation loss at the network's weights, the epoch recorded,
+    and whether early stopping ends training."""
+    flat = flatten(params)
+    val_loss = _validation(shards, flat)
+    _record(history, epoch, train_loss, val_loss, lr, time.perf_counter() - started, on_epoch)
+    return stopper.stop(epoch, val_loss, flat)
+
+
+def _keep_best(net: Network, stopper: _Stopper, history: History) -> History:
+    """The best epoch's weights back in ``net`` (with early stopping), said in ``history``."""
+    if stopper.best_params is not None:
+        _set_parameters(net, stopper.best_params)
+    history.params["best_epoch"] = stopper.best_epoch
+    return history
+
+
 def train_slope_averaging(net: Network, shards: Sequence[Any], loss: str,
                           optimizer: str | Optimizer, learning_rate: float | None,
                           epochs: int, rows_per_worker: int | Sequence[int],
@@ -326,17 +345,11 @@ def train_slope_averaging(net: Network, shards: Sequence[Any], loss: str,
             opt.step(params, unflatten(g, params))
             total_rows += rows
             total_loss += sum(a[1] for a in answers)
-        flat = flatten(params)
-        val_loss = _validation(shards, flat)
         train_loss = total_loss / total_rows if total_rows else float("nan")
-        _record(history, epoch, train_loss, val_loss, opt.learning_rate,
-                time.perf_counter() - started, on_epoch)
-        if stopper.stop(epoch, val_loss, flat):
+        if _end_epoch(shards, params, history, stopper, epoch, train_loss, opt.learning_rate,
+                      started, on_epoch):
             break
-    if stopper.best_params is not None:
-        _set_parameters(net, stopper.best_params)
-    history.params["best_epoch"] = stopper.best_epoch
-    return history
+    return _keep_best(net, stopper, history)
 
 
 def train_weight_averaging(net: Network, shards: Sequence[Any], loss: str, optimizer: str,
@@ -368,14 +381,8 @@ def train_weight_averaging(net: Network, shards: Sequence[Any], loss: str, optim
         if rows:
             mean = np.sum([a[0] * a[2] for a in answers if a[0]], axis=0) / rows
             _set_parameters(net, mean)
-        flat = flatten(params)
-        val_loss = _validation(shards, flat)
         train_loss = sum(a[1] for a in answers) / rows if rows else float("nan")
-        _record(history, epoch, train_loss, val_loss, lr, time.perf_counter() - started,
-                on_epoch)
-        if stopper.stop(epoch, val_loss, flat):
+        if _end_epoch(shards, params, history, stopper, epoch, train_loss, lr, started,
+                      on_epoch):
             break
-    if stopper.best_params is not None:
-        _set_parameters(net, stopper.best_params)
-    history.params["best_epoch"] = stopper.best_epoch
-    return history
+    return _keep_best(net, stopper, history)
