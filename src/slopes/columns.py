@@ -92,8 +92,24 @@ def guess_task(target: Any) -> str:
 
 
 def pd_to_numeric(column: Any) -> Any:
-    """``pandas.to_numeric`` with non-numbers as NaN (so the caller can name the row)."""
-    return _pandas().to_numeric(column, errors="coerce")
+    """``pandas.to_numeric`` with non-numbers as NaN (so the caller can name the row).
+
+    A column of text cells with few distinct values (categories, codes) is
+    converted once per distinct value (:func:`distinct_codes`), not once per
+    cell: the same Series, with ``column``'s index.
+    """
+    pd = _pandas()
+    if len(column) and pd.api.types.is_string_dtype(column.dtype):  # object or str cells
+        found = distinct_codes(column)
+        if found is not None and 2 * len(found[1]) <= len(column):
+            codes, distinct = found
+            converted = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
+            if (codes < 0).any():  # missing cells: NaN, so floats, as pandas gives
+                values = np.append(converted.to_numpy(float), np.nan)[codes]
+            else:
+                values = converted.to_numpy()[codes]
+            return pd.Series(values, index=column.index, name=column.name)
+    return pd.to_numeric(column, errors="coerce")
 
 
 def show_value(value: object) -> str:

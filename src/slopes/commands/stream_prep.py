@@ -76,6 +76,16 @@ class Moments:
         return math.sqrt(self.m2 / self.n) if self.n and self.m2 >= 0 else 0.0
 
 
+def _add_keys(keys: set[str], values: Any) -> set[str] | None:
+    """``keys`` with the :func:`category_key` of each of ``values``, or None once they
+    are more than ``MAX_CATEGORIES`` (a numeric column: no key per cell of the chunk)."""
+    for value in values:
+        keys.add(category_key(value))
+        if len(keys) > MAX_CATEGORIES:
+            return None
+    return keys
+
+
 class _Column:
     """What the first pass learns about one feature column."""
 
@@ -100,9 +110,7 @@ class _Column:
         missing = column.isna().to_numpy()
         self.rows += len(column)
         if self.distinct is not None:
-            self.distinct.update(category_key(v) for v in pd.unique(column[~missing]))
-            if len(self.distinct) > MAX_CATEGORIES:
-                self.distinct = None
+            self.distinct = _add_keys(self.distinct, pd.unique(column[~missing]))
         if missing.any():
             self.n_missing += int(missing.sum())
             if len(self.missing_rows) < 5:
@@ -131,7 +139,7 @@ class _Column:
             if bad.any():
                 self.n_bad += int(bad.sum())
                 if len(self.bad) < 3:
-                    self.bad += list(column[bad].items())[:3 - len(self.bad)]
+                    self.bad += list(column[bad].iloc[:3 - len(self.bad)].items())
             values = numbers.to_numpy(float)
         check_no_infinity(self.name, column, values)
         # Read as integers (a column of whole numbers without a missing cell), as in memory.

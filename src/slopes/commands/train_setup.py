@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
-from ..columns import category_key, check_mostly_numeric, guess_task, id_like_columns
+from ..columns import category_keys, check_mostly_numeric, guess_task, id_like_columns
 from ..errors import CommandError
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
@@ -220,7 +220,9 @@ def _check_target(data: Any, args: argparse.Namespace) -> None:
 
 
 def class_keys(target: Any) -> np.ndarray:
-    return target.map(category_key).to_numpy(str)
+    """Each row's class as its key (:func:`~slopes.columns.category_keys`: once per distinct
+    class, not once per row), ``(n,)`` of ``str``."""
+    return category_keys(target).to_numpy(str)
 
 
 def read_task(data: Any, args: argparse.Namespace) -> str:
