@@ -129,3 +129,19 @@ def test_distributed_quick_run_writes_json_and_markdown(tmp_path):
         and any("slopes" in p for p in paths), paths
     assert all(r["rows"] == 100_000 for r in found["results"])
     assert "| file | rows | path |" in (tmp_path / "out" / "distributed.md").read_text()
+
+
+def test_read_ahead_quick_run_times_both_ways(tmp_path):
+    """benchmarks/read_ahead.py end to end on small files: both ways timed, a table."""
+    done = subprocess.run(
+        [sys.executable, "benchmarks/read_ahead.py", "--mb", "0.3", "--epochs", "2",
+         "--repeats", "1", "--out", str(tmp_path / "read_ahead.md"),
+         "--json", str(tmp_path / "read_ahead.json")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    found = json.loads((tmp_path / "read_ahead.json").read_text())
+    assert [(r["shape"], r["batch_size"]) for r in found] == [
+        ("numeric", 32), ("numeric", 512), ("one-hot", 32), ("one-hot", 512)]
+    assert all(r["off"] > 0 and r["on"] > 0 for r in found)
+    assert "| file | rows | inputs | batch size | without | with | speed-up |" in (
+        tmp_path / "read_ahead.md").read_text()

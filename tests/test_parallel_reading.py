@@ -178,3 +178,19 @@ def test_ctrl_c_stops_a_streamed_run_cleanly(tmp_path: Path):
     assert proc.returncode == 130, err
     assert "nothing was written" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+
+def test_an_error_in_the_text_pass_stops_the_thread_before_the_reader_closes(tmp_path,
+                                                                            monkeypatch):
+    """A row repeating the header stops the text pass while the thread reads on: the
+    thread must be gone before pandas' reader is closed (closed under the thread, the
+    parser crashed the process with a segmentation fault, now and then)."""
+    path = tmp_path / "joined.csv"
+    rows = "".join(f"{k},{k % 7},x{k % 3}\n" for k in range(40))
+    path.write_text("a,b,c\n" + rows + "a,b,c\n" + rows * 50)
+    monkeypatch.setattr(tables, "arrow_reads_as_pandas", lambda *a: False)  # pandas, a thread
+    for _ in range(20):
+        with pytest.raises(CommandError, match="row 40 repeats the header line"):
+            tables.file_kinds(path, ["a", "b", "c"], 10)
+        assert _threads() == 0  # no thread left reading from the closed reader
