@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS),
                         help="folder for distributed.md and distributed.json")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     sizes = [float(s) for s in args.sizes_mb.split(",")]
 
     trip = round_trip(n_params=15 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
 
     lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-             f"(shared with other work while measured), Python {platform.python_version()}; "
+             f"(load average {load:.1f} before the runs), Python {platform.python_version()}; "
              f"{args.epochs} epoch(s), hidden 8,8, Adam; the cluster reads "
              f"{f'{args.parts} part files' if args.parts else 'the same file, in blocks'}; "
              f"median of {args.repeat} run(s).", "",

@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     root = Path(tempfile.mkdtemp(prefix="slopes-stream-", dir=args.dir))
     results: list[dict] = []
     fixed: dict[str, float] = {}
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     text = table(results, fixed, args.mb)
     text += (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-             f"(shared with other jobs while measured), Python {platform.python_version()}.\n")
+             f"(load average {load:.1f} before the runs), Python {platform.python_version()}.\n")
     print()
     print(text)
     if args.out != "-":

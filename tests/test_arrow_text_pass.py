@@ -1,7 +1,7 @@
 """The text pass read by pyarrow must decide what pandas' reading decides.
 
 :func:`slopes.commands.tables.file_kinds` reads a CSV file as text to decide
-each column's kind. Where :func:`~slopes.commands.tables.arrow_reads_as_pandas`
+each column's kind. Where :func:`~slopes.commands.arrow_text.arrow_reads_as_pandas`
 accepts the file, pyarrow's multithreaded reader does it (2.4 times faster on
 a numeric file), else pandas. The two must agree on every file: the same
 kinds, or the same error. Files are drawn by hypothesis from cells that have
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
-from slopes.commands import tables  # noqa: E402
+from slopes.commands import arrow_text, tables  # noqa: E402
 from slopes.errors import CommandError  # noqa: E402
 
 CELLS = ["1", "-2.5", "1e5", "007", "02139", "0", "0.5", " 3", "4 ", "True", "false", "TRUE",
@@ -75,7 +75,7 @@ def csv_files(draw: st.DrawFn) -> bytes:
 def _kinds(path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool) -> tuple[str, object]:
     with monkeypatch.context() as m:
         if not arrow:
-            m.setattr(tables, "arrow_reads_as_pandas", lambda *a: False)
+            m.setattr(arrow_text, "arrow_reads_as_pandas", lambda *a: False)
         try:
             names = tables.header_names(path)
             return "kinds", tables.file_kinds(path, names, 5)
@@ -106,7 +106,8 @@ def test_pyarrow_reads_plain_files_and_pandas_the_rest(tmp_path):
     for name, (text, expected) in cases.items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert tables.arrow_reads_as_pandas(path, len(tables.header_names(path))) is expected, name
+        names = tables.header_names(path)
+        assert arrow_text.arrow_reads_as_pandas(path, len(names)) is expected, name
 
 
 def test_the_text_pass_without_pyarrow_reads_with_pandas(tmp_path, monkeypatch):
@@ -117,14 +118,14 @@ def test_the_text_pass_without_pyarrow_reads_with_pandas(tmp_path, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "pyarrow" else real(name, *a))
-    assert tables.arrow_reads_as_pandas(path, 2) is False
+    assert arrow_text.arrow_reads_as_pandas(path, 2) is False
     assert tables.file_kinds(path, ["a", "b"], 10) == {"a": "integer", "b": "text"}
 
 
 def test_a_short_row_is_named_by_the_pandas_reading(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n3\n")
-    assert tables.arrow_reads_as_pandas(path, 2)
+    assert arrow_text.arrow_reads_as_pandas(path, 2)
     with pytest.raises(CommandError, match=r"row 1 has 1 field\(s\), but the header names 2"):
         tables.file_kinds(path, ["a", "b"], 10)
 
@@ -132,7 +133,7 @@ def test_a_short_row_is_named_by_the_pandas_reading(tmp_path):
 def test_pyarrow_chunks_hold_the_rows_asked_for(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n" + "".join(f"{k},{k % 3}\n" for k in range(25)))
-    chunks = list(tables.arrow_text_chunks(path, ["a", "b"], 10))
+    chunks = list(arrow_text.arrow_text_chunks(path, ["a", "b"], 10))
     assert [len(c) for c in chunks] == [25]  # one block of the file: one chunk
     assert list(chunks[0].index) == list(range(25))
     assert chunks[0]["a"].tolist()[:3] == ["0", "1", "2"]

@@ -23,7 +23,7 @@ import pytest
 pd = pytest.importorskip("pandas")
 
 from slopes.cli import main  # noqa: E402
-from slopes.commands import tables  # noqa: E402
+from slopes.commands import arrow_text, tables, train_stream  # noqa: E402
 from slopes.commands.chunks import ChunkReader  # noqa: E402
 from slopes.commands.tables import read_ahead  # noqa: E402
 from slopes.errors import CommandError  # noqa: E402
@@ -121,6 +121,7 @@ def test_a_streamed_run_gives_the_same_model(tmp_path: Path, monkeypatch, capsys
     path = _csv(tmp_path)
     args = ["train", str(path), "--target", "y", "--stream", "--chunk-rows", "64",
             "--epochs", "3", "--hidden", "5"]
+    monkeypatch.setattr(train_stream, "READ_AHEAD_MIN_BATCH", 1)  # a thread at any batch size
     assert main([*args, "--out", str(tmp_path / "ahead")]) == 0
     ahead_out = capsys.readouterr().out
     monkeypatch.setattr(tables, "READ_AHEAD_CHUNKS", 0)
@@ -143,6 +144,7 @@ def test_errors_in_the_reading_thread_read_as_before(tmp_path: Path, monkeypatch
     path.write_text(content)
     args = ["train", str(path), "--target", "y", "--stream", "--chunk-rows", "50",
             "--epochs", "1"]
+    monkeypatch.setattr(train_stream, "READ_AHEAD_MIN_BATCH", 1)  # a thread at any batch size
     assert main([*args, "--out", str(tmp_path / "a")]) == 1
     ahead = capsys.readouterr().err
     monkeypatch.setattr(tables, "READ_AHEAD_CHUNKS", 0)
@@ -150,6 +152,34 @@ def test_errors_in_the_reading_thread_read_as_before(tmp_path: Path, monkeypatch
     plain = capsys.readouterr().err
     assert ahead == plain
     assert message in ahead and "Traceback" not in ahead
+    _wait_for_no_thread()
+
+
+def test_the_streamed_epoch_reads_ahead_only_for_large_batches(tmp_path: Path, monkeypatch,
+                                                               capsys):
+    """A thread reads ahead from READ_AHEAD_MIN_BATCH rows a batch (measured in
+    benchmarks/read_ahead.py: it slowed batches of 32 rows, sped up batches of 512)."""
+    assert train_stream.read_ahead_depth(32) == 0
+    assert train_stream.read_ahead_depth(train_stream.READ_AHEAD_MIN_BATCH) is None
+    path = _csv(tmp_path)
+    real = tables.read_ahead
+    for batch, threads_expected in ((32, False), (256, True)):
+        names: list[str] = []
+
+        def spy(items, depth=None, names=names):
+            def recorded():
+                for item in items:
+                    names.append(threading.current_thread().name)
+                    yield item
+            return real(recorded(), depth)
+
+        monkeypatch.setattr(train_stream, "read_ahead", spy)
+        assert main(["train", str(path), "--target", "y", "--stream", "--chunk-rows", "100",
+                     "--epochs", "2", "--batch-size", str(batch),
+                     "--out", str(tmp_path / f"m{batch}")]) == 0
+        capsys.readouterr()
+        assert len(names) >= 2 * 6  # 2 epochs of 6 or more training chunks
+        assert all((name == "slopes-read-ahead") is threads_expected for name in names), names
     _wait_for_no_thread()
 
 
@@ -163,7 +193,7 @@ def test_ctrl_c_stops_a_streamed_run_cleanly(tmp_path: Path):
     out = tmp_path / "m"
     proc = subprocess.Popen(
         [sys.executable, "-m", "slopes.cli", "train", str(path), "--target", "y", "--stream",
-         "--chunk-rows", "500", "--epochs", "100000", "--batch-size", "8",
+         "--chunk-rows", "500", "--epochs", "100000", "--batch-size", "256",
          "--no-early-stopping", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**__import__("os").environ, "MPLBACKEND": "Agg",
@@ -189,7 +219,7 @@ def test_an_error_in_the_text_pass_stops_the_thread_before_the_reader_closes(tmp
     path = tmp_path / "joined.csv"
     rows = "".join(f"{k},{k % 7},x{k % 3}\n" for k in range(40))
     path.write_text("a,b,c\n" + rows + "a,b,c\n" + rows * 50)
-    monkeypatch.setattr(tables, "arrow_reads_as_pandas", lambda *a: False)  # pandas, a thread
+    monkeypatch.setattr(arrow_text, "arrow_reads_as_pandas", lambda *a: False)  # pandas, a thread
     for _ in range(20):
         with pytest.raises(CommandError, match="row 40 repeats the header line"):
             tables.file_kinds(path, ["a", "b", "c"], 10)

@@ -167,20 +167,25 @@ class ChunkReader:
             kinds.update(types.kinds())
         return kinds
 
-    def chunks(self, columns: list[str]) -> Iterator[Any]:
+    def chunks(self, columns: list[str], read_ahead_depth: int | None = None) -> Iterator[Any]:
         """DataFrames of at most ``chunk_rows`` rows holding ``columns``; index = row numbers.
 
-        Each column read as the kind :meth:`decide_kinds` gave it.
+        Each column read as the kind :meth:`decide_kinds` gave it; the next
+        chunk read by a thread while the caller works on this one, up to
+        ``read_ahead_depth`` chunks ahead (default
+        :data:`.tables.READ_AHEAD_CHUNKS`; 0: no thread).
         """
         pd = require("pandas", "reading CSV files")
         kinds = self.kinds if self.kinds is not None else self.decide_kinds(columns)
         if self.parquet:
-            yield from read_ahead(_parquet_kinds_applied(pd, frame, kinds)
-                                  for frame in self._parquet_chunks(pd, columns))
+            yield from read_ahead((_parquet_kinds_applied(pd, frame, kinds)
+                                   for frame in self._parquet_chunks(pd, columns)),
+                                  read_ahead_depth)
             return
         # All the columns, as read_table reads them: with usecols pandas would not
         # notice a row with more fields than the header.
-        for chunk in read_ahead(typed_csv_chunks(self.path, kinds, self.chunk_rows)):
+        for chunk in read_ahead(typed_csv_chunks(self.path, kinds, self.chunk_rows),
+                                read_ahead_depth):
             yield chunk[columns]
 
     def _parquet_chunks(self, pd: Any, columns: list[str]) -> Iterator[Any]:

@@ -12,7 +12,7 @@ the in-memory path would need and compares it with the memory available:
   rows and inputs, ``rows * inputs * 8`` bytes, plus :data:`FIXED_BYTES` for
   Python and its libraries. The factor is the peak memory of an in-memory
   run over that matrix, measured by ``benchmarks/stream.py``
-  (``benchmarks/results/stream.md``) and rounded up;
+  (``benchmarks/results/stream.md``), with room to spare;
 - **the memory available**: ``MemAvailable`` of ``/proc/meminfo`` (Linux), lowered to
   what a control group (a container's limit) leaves, else
   ``os.sysconf("SC_AVPHYS_PAGES")``. Where none is known (Windows), or the
@@ -39,8 +39,9 @@ __all__ = ["Decision", "Estimate", "decide", "estimate", "available_memory", "ME
            "FIXED_BYTES", "SAMPLE_BYTES", "FALLBACK_THRESHOLD_BYTES", "gigabytes"]
 
 #: Peak memory of an in-memory run over its float matrix (rows x inputs x 8 bytes), the
-#: fixed part taken off: measured by benchmarks/stream.py, 3.2 for a numeric-only file and
-#: 1.5 for a one-hot-heavy one (benchmarks/results/stream.md), rounded up.
+#: fixed part taken off: measured by benchmarks/stream.py, 2.9 for a numeric-only file and
+#: 1.3 for a one-hot-heavy one (benchmarks/results/stream.md), with room for files whose
+#: long text cells hold more in pandas.
 MEMORY_FACTOR = 3.5
 #: Python, NumPy, pandas and scikit-learn themselves (measured: about 245 MB).
 FIXED_BYTES = 250 * 10**6

@@ -43,6 +43,7 @@ import numpy as np
 
 from .._optional import require
 from ..errors import CommandError
+from . import arrow_text
 
 __all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
            "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS", "read_ahead",
@@ -346,106 +347,19 @@ def _strip_names(frame: Any) -> Any:
     return frame
 
 
-#: Bytes of the file per block of the text pass when pyarrow reads it (:func:`arrow_text_chunks`).
-ARROW_BLOCK_BYTES = 1 << 20
-_BOM = b"\xef\xbb\xbf"
-
-
-def arrow_reads_as_pandas(path: Path, n_columns: int) -> bool:
-    """Whether pyarrow's CSV reader gives every cell of ``path`` as pandas reads it here.
-
-    pyarrow parses a file in blocks on several cores, without a Python object
-    per cell, but knows no ``skipinitialspace``: a quoted cell after a space
-    (``a, "b"``) would keep its quotes. So: pyarrow installed, at least two
-    columns, a header line first (no blank line, no quote in it), and no
-    space or tab before a quote anywhere in the file (one scan of its bytes).
-    Other differences (a short or long row, text that is not UTF-8) make
-    pyarrow fail, and the caller reads the file with pandas instead.
-    """
-    import importlib.util
-
-    if n_columns < 2 or importlib.util.find_spec("pyarrow") is None:
-        return False
-    with open(path, "rb") as f:
-        first = f.readline()
-        first = first[len(_BOM):] if first.startswith(_BOM) else first
-        if not first.strip() or b'"' in first:
-            return False
-        f.seek(0)
-        last = b""
-        while block := f.read(1 << 24):
-            both = last + block
-            if b' "' in both or b'\t"' in both:
-                return False
-            last = block[-1:]
-    return True
-
-
-def arrow_text_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iterator[Any]:
-    """The data rows of ``path`` as DataFrames of text cells, read by pyarrow in blocks.
-
-    Chunks of ``chunk_rows`` rows (the last one shorter), columns named
-    ``names`` (the stripped header), index = row numbers, cells as written (an
-    empty cell is ``''``), in pandas' string dtype (Arrow-backed, no Python
-    object per cell). pyarrow reads blocks of :data:`ARROW_BLOCK_BYTES` on
-    several cores, some blocks ahead (small blocks keep that read-ahead
-    small). Only for a file :func:`arrow_reads_as_pandas` accepts; pyarrow's
-    own errors reach the caller (``pyarrow.ArrowException``).
-    """
-    pd = require("pandas", "reading CSV files")
-    pa = require("pyarrow", "reading CSV files with pyarrow")
-    pa_csv = require("pyarrow.csv", "reading CSV files with pyarrow")
-    try:
-        text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own ``str`` (pandas >= 3)
-    except TypeError:
-        text = pd.StringDtype("pyarrow")
-    generated = [f"c{k}" for k in range(len(names))]
-    options = {
-        "read_options": pa_csv.ReadOptions(column_names=generated, skip_rows=1,
-                                           block_size=ARROW_BLOCK_BYTES, use_threads=True),
-        "parse_options": pa_csv.ParseOptions(newlines_in_values=True),
-        "convert_options": pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in generated},
-            strings_can_be_null=False, quoted_strings_can_be_null=False),
-    }
-    start = 0
-
-    def frame(batches: list) -> Any:
-        table = pa.Table.from_batches(batches).combine_chunks()
-        found = table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None)
-        found.columns = list(names)
-        found.index = pd.RangeIndex(start, start + len(found))
-        return found
-
-    # An open file, not its path: pyarrow would map a path into memory, and every page
-    # of the file read would count in the process's resident memory.
-    with pa.OSFile(str(path)) as source, pa_csv.open_csv(source, **options) as reader:
-        batches: list = []
-        rows = 0
-        for batch in reader:
-            batches.append(batch)
-            rows += batch.num_rows
-            if rows >= chunk_rows:
-                yield frame(batches)
-                start += rows
-                batches, rows = [], 0
-        if rows:
-            yield frame(batches)
-
-
 def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) -> dict[str, str]:
     """The kind of every column of the CSV file ``path``, reading it (chunk by chunk) as text.
 
     Read by pyarrow's multithreaded reader where it reads the cells as pandas
-    does (:func:`arrow_reads_as_pandas`; 2.4 times faster on a numeric file),
+    does (:func:`.arrow_text.arrow_reads_as_pandas`; 2.4 times faster on a numeric file),
     else, or when pyarrow fails, by pandas.
     """
     pd = require("pandas", "reading CSV files")
-    if chunk_rows is not None and arrow_reads_as_pandas(path, len(names)):
+    if chunk_rows is not None and arrow_text.arrow_reads_as_pandas(path, len(names)):
         pa = require("pyarrow", "reading CSV files with pyarrow")
         types = ColumnTypes(path, names)
         try:
-            for chunk in arrow_text_chunks(path, names, chunk_rows):
+            for chunk in arrow_text.arrow_text_chunks(path, names, chunk_rows):
                 types.add(chunk)
             return types.kinds()  # pyarrow refuses a row shorter than the header itself
         except pa.ArrowException:
