@@ -173,3 +173,52 @@ def test_a_quoted_blank_cell_in_a_column_of_numbers_is_missing_in_every_reading(
     chunks = list(tables.typed_csv_chunks(path, {"a": "number", "b": "text"}, 1))
     assert [len(c) for c in chunks] == [1, 1, 1]  # each chunk once, none twice
     pd.testing.assert_frame_equal(pd.concat(chunks), whole)
+
+
+# ------------------------------------------------------------------ a cluster worker's blocks
+def _block_kinds(path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch,
+                 arrow: bool) -> object:
+    """The kinds and row counts a cluster worker finds in the blocks of ``path``."""
+    from slopes import distributed_sources
+
+    files = [(str(path), k, *block) for k, block in enumerate(distributed_sources.blocks(path, 3))]
+    with monkeypatch.context() as m:
+        if not arrow:
+            m.setattr(distributed_sources, "arrow_reads_as_pandas", lambda *a: False)
+        source = distributed_sources.FileSource(files, names, {"names": names, "chunk_rows": 5})
+        try:
+            _, types, rows = source.kinds_pass()
+            return types.kinds(), rows
+        except CommandError as exc:
+            return str(exc)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=csv_files())
+def test_a_cluster_worker_reads_its_blocks_with_pyarrow_as_with_pandas(data, tmp_path,
+                                                                       monkeypatch):
+    """A big file with no quote is cut into blocks of lines, one per worker; each worker
+    decides its kinds with pyarrow's reader (a file with quotes is read whole, by pandas)."""
+    path = tmp_path / "table.csv"
+    path.write_bytes(data.replace(b'"', b""))
+    try:
+        names = tables.header_names(path)
+    except CommandError:
+        return
+    assert (_block_kinds(path, names, monkeypatch, arrow=True)
+            == _block_kinds(path, names, monkeypatch, arrow=False))
+
+
+def test_a_cluster_worker_reads_a_plain_block_with_pyarrow(tmp_path, monkeypatch):
+    from slopes import distributed_sources
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n" + "".join(f"{k}, x{k % 4},{k % 2}\n" for k in range(60)))
+    read = []
+    real = distributed_sources.arrow_text_chunks
+    monkeypatch.setattr(distributed_sources, "arrow_text_chunks",
+                        lambda *a: read.append(a[0]) or real(*a))
+    kinds, rows = _block_kinds(path, ["a", "b", "c"], monkeypatch, arrow=True)
+    assert len(read) == 3 and kinds == {"a": "integer", "b": "text", "c": "integer"}
+    assert sum(rows.values()) == 60

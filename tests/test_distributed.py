@@ -276,7 +276,8 @@ def test_one_csv_file_is_cut_into_blocks_of_lines_for_the_workers(client, tmp_pa
     whole = prepare(client, one, "admit", categorical=["rank"], block_bytes=10**9)
     cut = prepare(client, one, "admit", categorical=["rank"], block_bytes=9000)
     assert whole.parts == 1 and len(whole.shards) == 1
-    assert cut.parts == -(-one.stat().st_size // 9000) and len(cut.shards) == 2
+    # At most 9000 bytes a block, as many blocks for each of the 2 workers.
+    assert cut.parts == -(-one.stat().st_size // 9000 // 2) * 2 and len(cut.shards) == 2
     # The same rows in each part (the --stream hash of the row number), the same statistics.
     assert cut.counts == whole.counts
     assert cut.prep.to_dict() == whole.prep.to_dict()
@@ -378,15 +379,22 @@ def test_network_png_traces_the_hardest_held_out_row_of_every_worker(client, tmp
     from slopes.commands.chunks import split_masks
     from slopes.commands.pictures import row_losses
     from slopes.data_parallel import flatten, wait
+    from slopes.distributed import scores
 
     folder = _parts(tmp_path / "parts")
     prepared = prepare(client, folder, "admit", categorical=["rank"], test_size=0.2, seed=3)
     net = network(prepared.prep, "binary_crossentropy", [5], "relu", seed=0)
     train(net, prepared, "binary_crossentropy", epochs=1)
     flat = flatten(net.parameters())
-    found = [r for r in wait([s.hardest_row(flat, "test") for s in prepared.shards]) if r]
-    assert len(found) == len(prepared.shards)  # every worker holds test rows
+    found = [r["hardest"]["test"] for r in wait([s.score(flat, ["train", "test"], ["test"])
+                                                 for s in prepared.shards])]
+    assert all(found) and len(found) == len(prepared.shards)  # every worker holds test rows
     hardest = max(found, key=lambda r: r.loss)
+    together = scores(net, prepared, ["train", "validation", "test"], hardest=["test", "train"])
+    assert (together["hardest"]["test"].row, together["hardest"]["test"].loss) == (hardest.row,
+                                                                                   hardest.loss)
+    assert together["hardest"]["test"].rows == together["test"]["rows"]
+    assert together["hardest"]["train"].rows == together["train"]["rows"]
 
     whole = pd.read_csv(tmp_path / "all.csv")
     _, _, test = split_masks(np.arange(len(whole)), 3, 0.2, 0.1)

@@ -212,16 +212,14 @@ class Shard:
         loss = history.history["loss"][-1] if history.history.get("loss") else 0.0
         return rows[0], float(loss) * rows[0], flatten(net.parameters())
 
-    def score(self, params: np.ndarray, part: str) -> dict[str, float]:
-        """``source.score(net, part)`` at ``params``: sums over the rows of ``part``."""
+    def score(self, params: np.ndarray, part: str | list[str],
+              hardest: Sequence[str] = ()) -> dict[str, Any]:
+        """``source.score(net, part, hardest)`` at ``params``: sums over the rows of
+        ``part`` (with ``hardest``, also the row of those parts with the largest loss)."""
         _set_parameters(self.net, params)
+        if hardest:
+            return self.source.score(self.net, part, hardest)
         return self.source.score(self.net, part)
-
-    def hardest_row(self, params: np.ndarray, part: str) -> Any:
-        """``source.hardest_row(net, part)`` at ``params``: the row of ``part`` with the
-        largest loss (the row ``network.png`` traces), or None without rows."""
-        _set_parameters(self.net, params)
-        return self.source.hardest_row(self.net, part)
 
 
 # ------------------------------------------------------------------------ clients

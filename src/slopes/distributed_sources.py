@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from ._optional import require
+from .commands.arrow_text import arrow_reads_as_pandas, arrow_text_chunks
 from .commands.chunks import ChunkReader, split_masks
-from .commands.pictures import HardestRow, TracedRow
+from .commands.pictures import HardestRow
 from .commands.report import class_probabilities
 from .commands.tables import (
     ENCODING,
@@ -214,27 +215,55 @@ class FileSource:
                 raise CommandError(f"{path}: its header ({', '.join(header)}) is not that of "
                                    f"the first file ({', '.join(names)}); the parts of one "
                                    "table need the same header")
-            part = ColumnTypes(path, names)
-            count = 0
-            text = block_text(path, start, end)
-            try:
-                with csv_errors(path, pd), pd.read_csv(
-                        text, dtype=str, keep_default_na=False, skipinitialspace=True,
-                        index_col=False, encoding=ENCODING,
-                        chunksize=self.settings["chunk_rows"]) as reader:
-                    for chunk in reader:
-                        chunk.columns = [str(c).strip() for c in chunk.columns]
-                        chunk.index = pd.RangeIndex(count, count + len(chunk))
-                        count += len(chunk)
-                        part.add(chunk)
-            finally:
-                if not isinstance(text, Path):
-                    text.close()
+            # A block is cut only from a file with no quote at all (``blocks``).
+            counted = (self._arrow_kinds(path, names, start, end)
+                       if start is not None and arrow_reads_as_pandas(path, len(names), True)
+                       else None)
+            if counted is None:
+                counted = self._pandas_kinds(pd, path, names, start, end)
+            part, count = counted
             if start is None:
                 short_rows(path, len(names))
             types.merge(part)
             rows[index] = count
         return "csv", types, rows
+
+    def _arrow_kinds(self, path: Path, names: list[str], start: int,
+                     end: int) -> tuple[ColumnTypes, int] | None:
+        """A block's column types and rows, read by pyarrow's multithreaded reader;
+        None when pyarrow refuses the block (pandas then reads it, and names the problem)."""
+        pa = require("pyarrow", "reading CSV files with pyarrow")
+        part, count = ColumnTypes(path, names), 0
+        text = block_text(path, start, end)
+        try:
+            for chunk in arrow_text_chunks(path, names, self.settings["chunk_rows"], text):
+                chunk.index = chunk.index + count
+                count += len(chunk)
+                part.add(chunk)
+        except pa.ArrowException:
+            return None
+        finally:
+            text.close()
+        return part, count
+
+    def _pandas_kinds(self, pd: Any, path: Path, names: list[str], start: int | None,
+                      end: int | None) -> tuple[ColumnTypes, int]:
+        part, count = ColumnTypes(path, names), 0
+        text = block_text(path, start, end)
+        try:
+            with csv_errors(path, pd), pd.read_csv(
+                    text, dtype=str, keep_default_na=False, skipinitialspace=True,
+                    index_col=False, encoding=ENCODING,
+                    chunksize=self.settings["chunk_rows"]) as reader:
+                for chunk in reader:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    chunk.index = pd.RangeIndex(count, count + len(chunk))
+                    count += len(chunk)
+                    part.add(chunk)
+        finally:
+            if not isinstance(text, Path):
+                text.close()
+        return part, count
 
     def _reader(self, path: Path) -> ChunkReader:
         return ChunkReader(path, self.settings["chunk_rows"])
@@ -316,15 +345,21 @@ class FileSource:
         return dict(self.skipped)
 
     def _held(self, rows: Any, part: str) -> tuple[np.ndarray, np.ndarray]:
+        X, y, _ = self._held_rows(rows, part)
+        return X, y
+
+    def _held_rows(self, rows: Any, part: str) -> tuple[np.ndarray, np.ndarray, Any]:
+        """``rows`` preprocessed, without those holding a value the training rows never
+        had (counted in ``skipped``): X, y and the row numbers kept."""
         prep = self.prep
         unseen = prep.unseen(rows)
         if unseen:
             self.skipped[part] = self.skipped.get(part, 0) + len(unseen)
             rows = rows.drop(index=list(unseen))
         if len(rows) == 0:
-            return np.zeros((0, prep.n_features)), np.zeros(0)
+            return np.zeros((0, prep.n_features)), np.zeros(0), rows.index
         return (prep.transform(rows, dtype=np.float64),
-                prep.transform_target(rows[prep.target], dtype=np.float64))
+                prep.transform_target(rows[prep.target], dtype=np.float64), rows.index)
 
     def train_chunks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """This worker's training rows, chunk by chunk, shuffled within each chunk."""
@@ -354,56 +389,50 @@ class FileSource:
                 if len(y):
                     yield X, y
 
-    def score(self, net: Network, part: str | list[str]) -> dict[str, Any]:
+    def score(self, net: Network, part: str | list[str],
+              hardest: Sequence[str] = ()) -> dict[str, Any]:
         """Sums over the rows of ``part``: rows, loss_sum; right and class counts
         (classification) or sq, abs, s1, s2 of the errors and targets (regression).
 
-        A list of parts gives ``{part: sums}``, reading the files once for all of them.
+        A list of parts gives ``{part: sums}``, reading the files once for all of
+        them; with ``hardest`` (some of ``"train"`` and ``"test"``, among ``part``),
+        also ``"hardest": {part: TracedRow or None}``, the row of each with the
+        largest loss, found in the same pass (the row ``network.png`` traces; its
+        number counted across the files, as the messages count them). Rows holding
+        a value the training rows never had are left out of both.
         """
         if isinstance(part, str):
             return score_batches(net, self._part(part), self.loss, self.prep)
-        result = {}
+        wrong = [p for p in hardest if p not in ("train", "test") or p not in part]
+        if wrong:
+            raise ValueError(f"hardest names {wrong}; it takes 'train' and 'test', among the "
+                             f"parts scored ({part})")
+        result: dict[str, Any] = {}
         if "validation" in part and self._validation is not None:
             result["validation"] = score_batches(net, iter(self._validation), self.loss,
                                                  self.prep)
         rest = [p for p in part if p not in result]
         for p in rest:
             result[p] = score_batches(net, iter(()), self.loss, self.prep)
+        found = {p: HardestRow(net, self.loss, "held-out" if p == "test" else "training")
+                 for p in hardest}
         if rest:
             columns = {"train": 0, "validation": 1, "test": 2}
-            for _, chunk, masks in self._chunks():
+            for index, chunk, masks in self._chunks():
                 for p in rest:
                     mask = masks[columns[p]]
                     if mask.any():
-                        X, y = self._held(chunk[mask], p)
+                        try:
+                            X, y, kept = self._held_rows(chunk[mask], p)
+                        except ValueError as exc:
+                            raise CommandError(f"{self._where(index)}: {exc}") from exc
                         add_sums(result[p], score_batches(net, iter([(X, y)]), self.loss,
                                                           self.prep))
+                        if p in found:
+                            found[p].add(X, y, kept)
+        if hardest:
+            result["hardest"] = {p: h.best for p, h in found.items()}
         return result
-
-    def hardest_row(self, net: Network, part: str) -> TracedRow | None:
-        """The row of ``part`` with the largest loss on ``net`` (its number counted across
-        the files, as the messages count them), or None when this worker has none.
-
-        Rows holding a value the training rows never had are left out, as the scores
-        leave them out.
-        """
-        which = {"train": 0, "validation": 1, "test": 2}[part]
-        hardest = HardestRow(net, self.loss, "held-out" if part == "test" else "training")
-        for index, chunk, masks in self._chunks():
-            if not masks[which].any():
-                continue
-            rows = chunk[masks[which]]
-            unseen = self.prep.unseen(rows)
-            if unseen:
-                rows = rows.drop(index=list(unseen))
-            if len(rows):
-                try:
-                    X = self.prep.transform(rows, dtype=np.float64)
-                    y = self.prep.transform_target(rows[self.prep.target], dtype=np.float64)
-                except ValueError as exc:
-                    raise CommandError(f"{self._where(index)}: {exc}") from exc
-                hardest.add(X, y, rows.index)
-        return hardest.best
 
 
 class ArraySource:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -23,7 +23,7 @@ ARROW_BLOCK_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 
 
-def arrow_reads_as_pandas(path: Path, n_columns: int) -> bool:
+def arrow_reads_as_pandas(path: Path, n_columns: int, quote_free: bool = False) -> bool:
     """Whether pyarrow's CSV reader gives every cell of ``path`` as pandas reads it here.
 
     pyarrow parses a file in blocks on several cores, without a Python object
@@ -33,9 +33,13 @@ def arrow_reads_as_pandas(path: Path, n_columns: int) -> bool:
     space or tab before a quote anywhere in the file (one scan of its bytes).
     Other differences (a short or long row, text that is not UTF-8) make
     pyarrow fail, and the caller reads the file with pandas instead.
+    ``quote_free=True`` says the caller knows the file holds no ``"`` at all
+    (the file is not scanned).
     """
     if n_columns < 2 or importlib.util.find_spec("pyarrow") is None:
         return False
+    if quote_free:
+        return True
     with open(path, "rb") as f:
         first = f.readline()
         first = first[len(_BOM):] if first.startswith(_BOM) else first
@@ -51,7 +55,8 @@ def arrow_reads_as_pandas(path: Path, n_columns: int) -> bool:
     return True
 
 
-def arrow_text_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iterator[Any]:
+def arrow_text_chunks(path: Path, names: Sequence[str], chunk_rows: int,
+                      source: BinaryIO | None = None) -> Iterator[Any]:
     """The data rows of ``path`` as DataFrames of text cells, read by pyarrow in blocks.
 
     Chunks of ``chunk_rows`` rows (the last one shorter), columns named
@@ -60,7 +65,9 @@ def arrow_text_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iter
     object per cell). pyarrow reads blocks of :data:`ARROW_BLOCK_BYTES` on
     several cores, some blocks ahead (small blocks keep that read-ahead
     small). Only for a file :func:`arrow_reads_as_pandas` accepts; pyarrow's
-    own errors reach the caller (``pyarrow.ArrowException``).
+    own errors reach the caller (``pyarrow.ArrowException``). ``source``, an
+    open binary file (the header line, then lines of ``path``), is read
+    instead of the whole file; the index then counts its rows from 0.
     """
     pd = require("pandas", "reading CSV files")
     pa = require("pyarrow", "reading CSV files with pyarrow")
@@ -89,7 +96,8 @@ def arrow_text_chunks(path: Path, names: Sequence[str], chunk_rows: int) -> Iter
 
     # An open file, not its path: pyarrow would map a path into memory, and every page
     # of the file read would count in the process's resident memory.
-    with pa.OSFile(str(path)) as source, pa_csv.open_csv(source, **options) as reader:
+    opened = pa.OSFile(str(path)) if source is None else pa.PythonFile(source, mode="r")
+    with opened, pa_csv.open_csv(opened, **options) as reader:
         batches: list = []
         rows = 0
         for batch in reader:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import distributed
 from ..columns import category_key
-from ..data_parallel import flatten, wait
+from ..data_parallel import wait
 from ..errors import CommandError
 from ..io import model_bytes
 from .options import MODEL_FILE
@@ -196,7 +196,10 @@ def run_train_distributed(args: argparse.Namespace) -> int:
                  "they are left out of the validation score")
 
         metrics: dict[str, Any] = {"task": task, "workers": n_workers, "averaging": average}
-        found = distributed.scores(net, prepared, ["train", "validation", "test"])
+        # network.png traces the held-out row with the largest loss (or else the training
+        # row), found by every worker on its own rows in the scoring pass.
+        found = distributed.scores(net, prepared, ["train", "validation", "test"],
+                                   hardest=["test", "train"])
         for part, name in (("train", "train"), ("validation", "valid"), ("test", "test")):
             sums = found[part]
             if sums["rows"]:
@@ -223,17 +226,7 @@ def run_train_distributed(args: argparse.Namespace) -> int:
         })
         out.add(MODEL_FILE, model_bytes(net, prep, training, history))
         out.add("metrics.json", to_json(metrics))
-        # network.png traces the held-out row with the largest loss (or else the training
-        # row), found by every worker on its own rows.
-        flat = flatten(net.parameters())
-        traced = None
-        for part in ("test", "train"):
-            found = wait([s.hardest_row(flat, part) for s in prepared.shards])
-            rows = [r for r in found if r is not None]
-            if rows:
-                traced = max(rows, key=lambda r: r.loss)
-                traced.rows = sum(r.rows for r in rows)
-                break
+        traced = found["hardest"]["test"] or found["hardest"]["train"]
         one_file = Path(str(args.data)).is_file()
         pictures(out, net, history, loss, traced, prep, Path(str(args.data)).name,
                  explain=(args.out, args.data) if one_file else None, best_epoch=best,
