@@ -53,8 +53,8 @@ __all__ = ["fit_distributed", "connect", "Prepared", "prepare", "train", "scores
 INSTALL = "pip install 'slopes[distributed]'"
 #: The combining rule used unless one is asked for, chosen by benchmarks/distributed.py:
 #: on a 2 GB file (one epoch, two local workers) slope averaging with 4,096-row steps ran
-#: 2.07x the rows/s of one process and scored as it does (test accuracy 0.984 against
-#: 0.986), where weight averaging ran 1.85x and scored 0.924: averaging two networks
+#: 1.68x the rows/s of one process and scored as it does (test accuracy 0.984 against
+#: 0.986), where weight averaging ran 1.53x and scored 0.924: averaging two networks
 #: trained apart for a whole epoch loses what each learned. Weight averaging stays
 #: available (it takes l1, l2 and clip_norm, which the summed slopes do not).
 DEFAULT_AVERAGING = "slopes"
