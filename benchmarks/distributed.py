@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS),
                         help="folder for distributed.md and distributed.json")
     args = parser.parse_args(argv)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = STREAM.load_average()
     sizes = [float(s) for s in args.sizes_mb.split(",")]
 
     trip = round_trip(n_params=15 * 8 + 8 + 8 * 8 + 8 + 8 + 1)

@@ -28,9 +28,6 @@ Run (about three minutes on a 2-core machine):
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -38,7 +35,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stream import SHAPES, inputs, measured, write_csv  # noqa: E402
+from stream import (  # noqa: E402
+    SHAPES,
+    add_output_options,
+    inputs,
+    load_average,
+    machine,
+    measured,
+    write_csv,
+    write_results,
+)
 
 from slopes.commands.train_stream import READ_AHEAD_MIN_BATCH  # noqa: E402
 
@@ -85,13 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=4, help="epochs of each run (default 4)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each setting, the median kept (default 3)")
-    parser.add_argument("--out", default=str(RESULTS),
-                        help=f"the markdown table (default {RESULTS}); '-' prints it only")
-    parser.add_argument("--json", default=None, help="also write the results as JSON here")
+    add_output_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1 or args.mb <= 0:
         parser.error("--epochs and --repeats must be at least 1, and --mb above 0")
 
+    load = load_average()
     root = Path(tempfile.mkdtemp(prefix="slopes-read-ahead-"))
     results: list[dict] = []
     try:
@@ -117,15 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    text = table(results, args.mb, args.epochs)
-    text += (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}.\n")
-    print()
-    print(text)
-    if args.out != "-":
-        Path(args.out).write_text(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    write_results(args, table(results, args.mb, args.epochs) + machine(load), results)
     return 0
 
 

@@ -134,9 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mb", type=float, default=40.0,
                         help="size of each CSV file in MB (default 40)")
     parser.add_argument("--dir", default=None, help="folder for the temporary files")
-    parser.add_argument("--out", default=str(RESULTS),
-                        help=f"the markdown table (default {RESULTS}); '-' prints it only")
-    parser.add_argument("--json", default=None, help="also write the results as JSON here")
+    add_output_options(parser, RESULTS)
     parser.add_argument("--paths", default="memory,stream",
                         help="which paths to run: memory, stream or both (default both)")
     parser.add_argument("--before", action="store_true",
@@ -145,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     root = Path(tempfile.mkdtemp(prefix="slopes-stream-", dir=args.dir))
     results: list[dict] = []
     fixed: dict[str, float] = {}
@@ -180,17 +178,38 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    text = table(results, fixed, args.mb)
-    text += (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-             f"(load average {load:.1f} before the runs), Python {platform.python_version()}.\n")
+    write_results(args, table(results, fixed, args.mb) + machine(load),
+                  [{k: v for k, v in r.items() if k != "log"} for r in results])
+    return 0
+
+
+def add_output_options(parser: argparse.ArgumentParser, results: Path) -> None:
+    """``--out`` (the markdown table, ``results`` by default, '-' to print it only) and
+    ``--json``: the options of this benchmark and benchmarks/read_ahead.py."""
+    parser.add_argument("--out", default=str(results),
+                        help=f"the markdown table (default {results}); '-' prints it only")
+    parser.add_argument("--json", default=None, help="also write the results as JSON here")
+
+
+def load_average() -> float:
+    """The machine's load average over the last minute (NaN where it is not known)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def machine(load: float) -> str:
+    """The line under a table: the machine, its load before the runs, the Python."""
+    return (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+            f"(load average {load:.1f} before the runs), Python {platform.python_version()}.\n")
+
+
+def write_results(args: argparse.Namespace, text: str, results: list[dict]) -> None:
+    """Print the table ``text``; write it to ``args.out`` and ``results`` to ``args.json``."""
     print()
     print(text)
     if args.out != "-":
         Path(args.out).write_text(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            [{k: v for k, v in r.items() if k != "log"} for r in results], indent=2))
-    return 0
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
