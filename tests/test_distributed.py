@@ -405,3 +405,13 @@ def test_network_png_traces_the_hardest_held_out_row_of_every_worker(client, tmp
     assert sum(r.rows for r in found) == len(rows)
     assert hardest.row == int(rows.index[np.argmax(losses)])
     assert hardest.loss == pytest.approx(losses.max(), rel=1e-12)
+
+
+def test_the_hardest_row_is_found_only_among_the_training_and_test_rows_scored(tmp_path):
+    source = FileSource([(str(tmp_path / "t.csv"), 0)], ["x", "y"], {"names": ["x", "y"]})
+    net = Network.mlp([1, 2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"hardest names \['validation'\]; it takes 'train' "
+                                         r"and 'test', among the parts scored \(\['train'\]\)"):
+        source.score(net, ["train"], ["validation"])
+    with pytest.raises(ValueError, match=r"hardest names \['test'\]"):
+        source.score(net, ["train"], ["test"])
