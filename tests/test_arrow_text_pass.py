@@ -90,6 +90,7 @@ def test_pyarrow_and_pandas_decide_the_same_kinds_or_the_same_error(data, tmp_pa
                                                                     monkeypatch):
     path = tmp_path / "table.csv"
     path.write_bytes(data)
+    monkeypatch.setattr(arrow_text, "ARROW_BLOCK_BYTES", 64)  # several chunks a file
     assert _kinds(path, monkeypatch, arrow=True) == _kinds(path, monkeypatch, arrow=False)
 
 
@@ -184,7 +185,7 @@ def _block_kinds(path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch,
     files = [(str(path), k, *block) for k, block in enumerate(distributed_sources.blocks(path, 3))]
     with monkeypatch.context() as m:
         if not arrow:
-            m.setattr(distributed_sources, "arrow_reads_as_pandas", lambda *a: False)
+            m.setattr(distributed_sources, "arrow_reads_as_pandas", lambda *a, **k: False)
         source = distributed_sources.FileSource(files, names, {"names": names, "chunk_rows": 5})
         try:
             _, types, rows = source.kinds_pass()
@@ -202,6 +203,7 @@ def test_a_cluster_worker_reads_its_blocks_with_pyarrow_as_with_pandas(data, tmp
     decides its kinds with pyarrow's reader (a file with quotes is read whole, by pandas)."""
     path = tmp_path / "table.csv"
     path.write_bytes(data.replace(b'"', b""))
+    monkeypatch.setattr(arrow_text, "ARROW_BLOCK_BYTES", 64)  # several chunks a block
     try:
         names = tables.header_names(path)
     except CommandError:
@@ -216,9 +218,25 @@ def test_a_cluster_worker_reads_a_plain_block_with_pyarrow(tmp_path, monkeypatch
     path = tmp_path / "t.csv"
     path.write_text("a,b,c\n" + "".join(f"{k}, x{k % 4},{k % 2}\n" for k in range(60)))
     read = []
-    real = distributed_sources.arrow_text_chunks
-    monkeypatch.setattr(distributed_sources, "arrow_text_chunks",
+    real = tables.arrow_column_types
+    monkeypatch.setattr(distributed_sources, "arrow_column_types",
                         lambda *a: read.append(a[0]) or real(*a))
     kinds, rows = _block_kinds(path, ["a", "b", "c"], monkeypatch, arrow=True)
     assert len(read) == 3 and kinds == {"a": "integer", "b": "text", "c": "integer"}
     assert sum(rows.values()) == 60
+
+
+def test_pyarrow_names_a_row_of_a_later_chunk_as_pandas_does(tmp_path, monkeypatch):
+    """Rows are counted across the chunks pyarrow gives once, as pandas counts them: in
+    the whole file, and in each block of a cluster worker (from the block's first row)."""
+    path = tmp_path / "joined.csv"
+    path.write_text("a,b\n" + "".join(f"{k},{k % 3}\n" for k in range(100)) + "a,b\n"
+                    + "1,2\n" * 50)
+    monkeypatch.setattr(arrow_text, "ARROW_BLOCK_BYTES", 64)  # several chunks
+    assert _kinds(path, monkeypatch, arrow=True) == _kinds(path, monkeypatch, arrow=False) == (
+        "error", f"{path}: row 100 repeats the header line (a, b): two files joined into one? "
+                 "Remove that line (and check the rows after it)")
+    by_arrow = _block_kinds(path, ["a", "b"], monkeypatch, arrow=True)
+    assert by_arrow == _block_kinds(path, ["a", "b"], monkeypatch, arrow=False)
+    assert "repeats the header line" in by_arrow
+

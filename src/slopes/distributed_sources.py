@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import require
-from .commands.arrow_text import arrow_reads_as_pandas, arrow_text_chunks
+from .commands.arrow_text import arrow_reads_as_pandas
 from .commands.chunks import ChunkReader, split_masks
 from .commands.pictures import HardestRow
 from .commands.report import class_probabilities
@@ -30,6 +30,7 @@ from .commands.tables import (
     ENCODING,
     ColumnTypes,
     apply_kinds,
+    arrow_column_types,
     csv_errors,
     header_names,
     short_rows,
@@ -215,10 +216,14 @@ class FileSource:
                 raise CommandError(f"{path}: its header ({', '.join(header)}) is not that of "
                                    f"the first file ({', '.join(names)}); the parts of one "
                                    "table need the same header")
+            counted = None
             # A block is cut only from a file with no quote at all (``blocks``).
-            counted = (self._arrow_kinds(path, names, start, end)
-                       if start is not None and arrow_reads_as_pandas(path, len(names), True)
-                       else None)
+            if start is not None and arrow_reads_as_pandas(path, len(names), quote_free=True):
+                text = block_text(path, start, end)
+                try:
+                    counted = arrow_column_types(path, names, self.settings["chunk_rows"], text)
+                finally:
+                    text.close()
             if counted is None:
                 counted = self._pandas_kinds(pd, path, names, start, end)
             part, count = counted
@@ -227,24 +232,6 @@ class FileSource:
             types.merge(part)
             rows[index] = count
         return "csv", types, rows
-
-    def _arrow_kinds(self, path: Path, names: list[str], start: int,
-                     end: int) -> tuple[ColumnTypes, int] | None:
-        """A block's column types and rows, read by pyarrow's multithreaded reader;
-        None when pyarrow refuses the block (pandas then reads it, and names the problem)."""
-        pa = require("pyarrow", "reading CSV files with pyarrow")
-        part, count = ColumnTypes(path, names), 0
-        text = block_text(path, start, end)
-        try:
-            for chunk in arrow_text_chunks(path, names, self.settings["chunk_rows"], text):
-                chunk.index = chunk.index + count
-                count += len(chunk)
-                part.add(chunk)
-        except pa.ArrowException:
-            return None
-        finally:
-            text.close()
-        return part, count
 
     def _pandas_kinds(self, pd: Any, path: Path, names: list[str], start: int | None,
                       end: int | None) -> tuple[ColumnTypes, int]:

@@ -37,7 +37,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -47,7 +47,7 @@ from . import arrow_text
 
 __all__ = ["read_table", "header_names", "csv_errors", "ColumnTypes", "typed_csv_chunks",
            "NA_TEXT", "ENCODING", "COLUMN_KINDS", "READ_OPTIONS", "read_ahead",
-           "READ_AHEAD_CHUNKS"]
+           "READ_AHEAD_CHUNKS", "arrow_column_types"]
 
 #: The encoding every path reads CSV files with: UTF-8, a byte-order mark skipped.
 ENCODING = "utf-8-sig"
@@ -356,14 +356,9 @@ def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) 
     """
     pd = require("pandas", "reading CSV files")
     if chunk_rows is not None and arrow_text.arrow_reads_as_pandas(path, len(names)):
-        pa = require("pyarrow", "reading CSV files with pyarrow")
-        types = ColumnTypes(path, names)
-        try:
-            for chunk in arrow_text.arrow_text_chunks(path, names, chunk_rows):
-                types.add(chunk)
-            return types.kinds()  # pyarrow refuses a row shorter than the header itself
-        except pa.ArrowException:
-            pass  # pandas reads it below, and names the problem if there is one
+        found = arrow_column_types(path, names, chunk_rows)
+        if found is not None:  # pyarrow refuses a row shorter than the header itself
+            return found[0].kinds()
     types = ColumnTypes(path, names)
     with csv_errors(path, pd):
         if chunk_rows is None:
@@ -380,6 +375,23 @@ def file_kinds(path: Path, names: Sequence[str], chunk_rows: int | None = None) 
                     types.add(_strip_names(chunk))
     short_rows(path, len(names))
     return types.kinds()
+
+
+def arrow_column_types(path: Path, names: Sequence[str], chunk_rows: int,
+                       source: BinaryIO | None = None) -> tuple[ColumnTypes, int] | None:
+    """The :class:`ColumnTypes` of the rows of ``path`` (or of ``source``, its header
+    line then some of its lines) and their number, read by pyarrow's multithreaded
+    reader (:func:`.arrow_text.arrow_text_chunks`); None when pyarrow refuses them
+    (pandas then reads them, and names the problem)."""
+    pa = require("pyarrow", "reading CSV files with pyarrow")
+    types, rows = ColumnTypes(path, names), 0
+    try:
+        for chunk in arrow_text.arrow_text_chunks(path, names, chunk_rows, source):
+            types.add(chunk)
+            rows += len(chunk)
+    except pa.ArrowException:
+        return None
+    return types, rows
 
 
 def apply_kinds(frame: Any, kinds: Mapping[str, str]) -> Any:
