@@ -240,3 +240,17 @@ def test_pyarrow_names_a_row_of_a_later_chunk_as_pandas_does(tmp_path, monkeypat
     assert by_arrow == _block_kinds(path, ["a", "b"], monkeypatch, arrow=False)
     assert "repeats the header line" in by_arrow
 
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_whole_number_past_int64_stays_a_float(tmp_path, stream):
+    """A column of whole numbers is read as int64 where none is missing; one past int64
+    stays a float in every chunk (it wrapped around to -9223372036854775808)."""
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n,1\n,1\n,1\n123456789012345678901234567890,1\n")
+    kinds = tables.file_kinds(path, ["a", "b"], 5)
+    assert kinds["a"] == "integer"
+    if stream:
+        values = [v for chunk in tables.typed_csv_chunks(path, kinds, 3) for v in chunk["a"]]
+    else:
+        values = list(tables.read_table(path)["a"])
+    assert values[3] == pytest.approx(1.2345678901234568e29, rel=1e-15)

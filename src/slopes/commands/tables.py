@@ -395,9 +395,12 @@ def arrow_column_types(path: Path, names: Sequence[str], chunk_rows: int,
 
 
 def apply_kinds(frame: Any, kinds: Mapping[str, str]) -> Any:
-    """``frame`` (read with :func:`typed_csv_chunks`' dtypes) with booleans made ``bool``."""
+    """``frame`` (read with :func:`typed_csv_chunks`' dtypes) with booleans made ``bool``,
+    and whole numbers ``int64`` where no cell is missing and every one fits in it (a
+    larger one stays a float, never wraps around)."""
     for name, kind in kinds.items():
-        if kind == "integer" and name in frame.columns and frame[name].notna().all():
+        if kind == "integer" and name in frame.columns and frame[name].notna().all() and \
+                frame[name].between(-(2.0**63), 2.0**63, inclusive="left").all():
             frame[name] = frame[name].astype(np.int64)
         if kind == "boolean" and name in frame.columns:
             column = frame[name].map(lambda v: _BOOLEAN_TEXT.get(str(v).strip(), np.nan)
